@@ -1,0 +1,1 @@
+"""Everything below the user interface: the board model, storage, sync and discovery."""

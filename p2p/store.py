@@ -1,0 +1,525 @@
+"""SQLite storage: documents as snapshots plus changes, and the query index of items."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from p2p import docs
+from p2p.docs import BOARD_DOC_ID, Doc, SyncState
+from p2p.errors import BoardNotFound, HomeError, ItemNotFound
+from p2p.model import BoardInfo, Item, ItemSummary, Kind, Member, Status
+
+T = TypeVar("T")
+
+SCHEMA_VERSION = 1
+COMPACT_AFTER = 64
+"""A document with more change rows than this is compacted in the same transaction."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS boards (
+    board_id TEXT PRIMARY KEY,
+    key BLOB NOT NULL,
+    name TEXT NOT NULL,
+    hints TEXT NOT NULL DEFAULT '[]',
+    joined INTEGER NOT NULL,
+    last_used INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    board_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    snapshot BLOB NOT NULL,
+    digest BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    changed_seq INTEGER NOT NULL,
+    PRIMARY KEY (board_id, doc_id)
+);
+CREATE INDEX IF NOT EXISTS documents_changed ON documents (changed_seq);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    board_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    data BLOB NOT NULL,
+    UNIQUE (board_id, doc_id, hash)
+);
+CREATE TABLE IF NOT EXISTS items (
+    board_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    title TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    author TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    replies INTEGER NOT NULL,
+    responses INTEGER NOT NULL,
+    PRIMARY KEY (board_id, id)
+);
+CREATE INDEX IF NOT EXISTS items_list ON items (board_id, kind, status, updated);
+CREATE TABLE IF NOT EXISTS item_tags (
+    board_id TEXT NOT NULL, id TEXT NOT NULL, tag TEXT NOT NULL,
+    PRIMARY KEY (board_id, tag, id)
+);
+CREATE TABLE IF NOT EXISTS members (
+    board_id TEXT NOT NULL, device_id TEXT NOT NULL, name TEXT NOT NULL, about TEXT NOT NULL,
+    PRIMARY KEY (board_id, device_id)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5 (
+    board_id UNINDEXED, id UNINDEXED, title, body, tokenize = 'unicode61 remove_diacritics 2'
+);
+"""
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Store:
+    """One SQLite database per home. Every public write is committed before it returns."""
+
+    def __init__(self, path: Path, actor: bytes) -> None:
+        self.path = path
+        self.actor = actor
+        self._cache: dict[tuple[str, str], tuple[int, Doc]] = {}
+        try:
+            self.connection = sqlite3.connect(
+                path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            self.connection.execute("PRAGMA busy_timeout = 30000")
+            self.connection.execute("PRAGMA journal_mode = WAL")
+            self.connection.execute("PRAGMA synchronous = FULL")
+            self.connection.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+            self.connection.execute("SELECT count(*) FROM documents").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise HomeError(f"the database {path} is damaged or not a Potluck database ({exc})") from None
+
+    def _migrate(self) -> None:
+        with self._write():
+            for statement in SCHEMA.split(";\n"):
+                if statement.strip():
+                    self.connection.execute(statement)
+            row = self.connection.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None:
+                self.connection.execute(
+                    "INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+                )
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise HomeError(
+                    f"the database {self.path} was written by a newer Potluck; upgrade to open it"
+                )
+
+    def close(self) -> None:
+        self.connection.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT: one writer at a time across processes."""
+        conn = self.connection
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # ------------------------------------------------------------ settings and boards
+
+    def get_setting(self, key: str, default: str = "") -> str:
+        row = self.connection.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def add_board(self, board_id: str, key: bytes, name: str, hints: list[tuple[str, int]]) -> bool:
+        """Record a board; False if this home already had it (its hints are then merged)."""
+        with self._write() as conn:
+            row = conn.execute("SELECT hints FROM boards WHERE board_id=?", (board_id,)).fetchone()
+            now = now_ms()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO boards VALUES (?, ?, ?, ?, ?, ?)",
+                    (board_id, key, name, json.dumps(hints), now, now),
+                )
+                return True
+            merged = [tuple(h) for h in json.loads(row[0])]
+            merged += [tuple(h) for h in hints if tuple(h) not in merged]
+            conn.execute(
+                "UPDATE boards SET hints=?, last_used=? WHERE board_id=?",
+                (json.dumps(merged), now, board_id),
+            )
+            return False
+
+    def boards(self) -> list[BoardInfo]:
+        rows = self.connection.execute(
+            "SELECT board_id, name, key, hints FROM boards ORDER BY last_used DESC, joined DESC"
+        ).fetchall()
+        return [
+            BoardInfo(
+                board_id=r[0],
+                name=r[1],
+                key=bytes(r[2]),
+                hints=tuple((str(h), int(p)) for h, p in json.loads(r[3])),
+            )
+            for r in rows
+        ]
+
+    def touch_board(self, board_id: str) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE boards SET last_used=? WHERE board_id=?", (now_ms(), board_id))
+
+    def board_info(self, board_id: str) -> BoardInfo:
+        for board in self.boards():
+            if board.board_id == board_id:
+                return board
+        raise BoardNotFound(f"this home has no board {board_id}")
+
+    # ------------------------------------------------------------ documents
+
+    def _load(self, board_id: str, doc_id: str) -> Doc | None:
+        """The current document, from the cache when no other writer has touched it since."""
+        if self.connection.in_transaction:
+            return self._load_in_transaction(board_id, doc_id)
+        self.connection.execute("BEGIN")
+        try:
+            return self._load_in_transaction(board_id, doc_id)
+        finally:
+            self.connection.execute("COMMIT")
+
+    def _load_in_transaction(self, board_id: str, doc_id: str) -> Doc | None:
+        row = self.connection.execute(
+            "SELECT version, snapshot FROM documents WHERE board_id=? AND doc_id=?",
+            (board_id, doc_id),
+        ).fetchone()
+        if row is None:
+            return None
+        version, snapshot = row
+        cached = self._cache.get((board_id, doc_id))
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        changes = self.connection.execute(
+            "SELECT data FROM changes WHERE board_id=? AND doc_id=? ORDER BY seq",
+            (board_id, doc_id),
+        ).fetchall()
+        data = bytes(snapshot) + b"".join(bytes(c[0]) for c in changes)
+        doc = docs.load_document(data, self.actor, f"document {doc_id} in {self.path}")
+        self._cache[(board_id, doc_id)] = (version, doc)
+        return doc
+
+    def read_document(self, board_id: str, doc_id: str) -> Doc | None:
+        """A document for reading; do not mutate it (use `update`)."""
+        return self._load(board_id, doc_id)
+
+    def update(
+        self, board_id: str, doc_id: str, mutate: Callable[[Doc], T], create: bool = False
+    ) -> T:
+        """Load the latest document under the write lock, mutate it, commit its new changes."""
+        key = (board_id, doc_id)
+        try:
+            with self._write():
+                doc = self._load(board_id, doc_id)
+                if doc is None:
+                    if not create:
+                        raise ItemNotFound(f"no document {doc_id} on this board")
+                    doc = docs.new_document(self.actor)
+                    before: list[bytes] = []
+                else:
+                    before = docs.heads(doc)
+                result = mutate(doc)
+                self._persist(board_id, doc_id, doc, before)
+        except BaseException:
+            self._cache.pop(key, None)
+            raise
+        return result
+
+    def _persist(self, board_id: str, doc_id: str, doc: Doc, before: list[bytes]) -> bool:
+        """Write the document's changes since `before` and reindex it, inside the open write."""
+        new_changes = docs.changes_since(doc, before)
+        if not new_changes:
+            return False
+        conn = self.connection
+        seq = self._next_seq()
+        row = conn.execute(
+            "SELECT version FROM documents WHERE board_id=? AND doc_id=?", (board_id, doc_id)
+        ).fetchone()
+        digest = docs.heads_digest(docs.heads(doc))
+        if row is None:
+            version = 1
+            conn.execute(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+                (board_id, doc_id, b"", digest, version, seq),
+            )
+        else:
+            version = row[0] + 1
+            conn.execute(
+                "UPDATE documents SET digest=?, version=?, changed_seq=? "
+                "WHERE board_id=? AND doc_id=?",
+                (digest, version, seq, board_id, doc_id),
+            )
+        conn.executemany(
+            "INSERT OR IGNORE INTO changes (board_id, doc_id, hash, data) VALUES (?, ?, ?, ?)",
+            [(board_id, doc_id, h, data) for h, data in new_changes],
+        )
+        count = conn.execute(
+            "SELECT count(*) FROM changes WHERE board_id=? AND doc_id=?", (board_id, doc_id)
+        ).fetchone()[0]
+        if count > COMPACT_AFTER:
+            self._compact_locked(board_id, doc_id, doc)
+        self._reindex(board_id, doc_id, doc)
+        self._cache[(board_id, doc_id)] = (version, doc)
+        return True
+
+    def _next_seq(self) -> int:
+        conn = self.connection
+        row = conn.execute("SELECT value FROM meta WHERE key='change_seq'").fetchone()
+        seq = (int(row[0]) if row else 0) + 1
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('change_seq', ?)", (str(seq),))
+        return seq
+
+    def _compact_locked(self, board_id: str, doc_id: str, doc: Doc) -> None:
+        """Replace the change rows with one snapshot: written first, then the rows removed."""
+        conn = self.connection
+        conn.execute(
+            "UPDATE documents SET snapshot=? WHERE board_id=? AND doc_id=?",
+            (docs.save(doc), board_id, doc_id),
+        )
+        conn.execute("DELETE FROM changes WHERE board_id=? AND doc_id=?", (board_id, doc_id))
+
+    def compact(self, board_id: str, doc_id: str) -> None:
+        with self._write():
+            doc = self._load(board_id, doc_id)
+            if doc is None:
+                raise ItemNotFound(f"no document {doc_id} on this board")
+            self._compact_locked(board_id, doc_id, doc)
+
+    # ------------------------------------------------------------ the sync contract
+
+    def document_digests(self, board_id: str) -> dict[str, bytes]:
+        rows = self.connection.execute(
+            "SELECT doc_id, digest FROM documents WHERE board_id=?", (board_id,)
+        )
+        return {doc_id: bytes(digest) for doc_id, digest in rows}
+
+    def saved_document(self, board_id: str, doc_id: str) -> bytes:
+        doc = self._load(board_id, doc_id)
+        if doc is None:
+            raise ItemNotFound(f"no document {doc_id} on this board")
+        return docs.save(doc)
+
+    def apply_saved_document(self, board_id: str, doc_id: str, data: bytes) -> bool:
+        """Merge a whole saved document from a peer or an export; True if anything changed."""
+        what = f"document {doc_id}"
+        key = (board_id, doc_id)
+        try:
+            with self._write():
+                doc = self._load(board_id, doc_id)
+                if doc is None:
+                    doc = docs.load_document(data, self.actor, what)
+                    before: list[bytes] = []
+                else:
+                    before = docs.heads(doc)
+                    docs.merge_saved(doc, data, what)
+                return self._persist(board_id, doc_id, doc, before)
+        except BaseException:
+            self._cache.pop(key, None)
+            raise
+
+    def generate_sync_message(self, board_id: str, doc_id: str, state: SyncState) -> bytes | None:
+        doc = self._load(board_id, doc_id)
+        if doc is None:
+            doc = docs.new_document(self.actor)
+        return docs.generate_sync_message(doc, state)
+
+    def receive_sync_message(
+        self, board_id: str, doc_id: str, state: SyncState, data: bytes
+    ) -> bool:
+        """Apply a peer's sync message and commit what it brought; True if anything changed."""
+        key = (board_id, doc_id)
+        try:
+            with self._write():
+                doc = self._load(board_id, doc_id)
+                if doc is None:
+                    doc = docs.new_document(self.actor)
+                    before: list[bytes] = []
+                else:
+                    before = docs.heads(doc)
+                docs.receive_sync_message(doc, state, data, f"document {doc_id}")
+                return self._persist(board_id, doc_id, doc, before)
+        except BaseException:
+            self._cache.pop(key, None)
+            raise
+
+    def data_version(self) -> int:
+        return int(self.connection.execute("PRAGMA data_version").fetchone()[0])
+
+    def change_cursor(self) -> int:
+        return int(self.get_setting("change_seq", "0"))
+
+    def changed_since(self, cursor: int) -> tuple[int, set[tuple[str, str]]]:
+        rows = self.connection.execute(
+            "SELECT board_id, doc_id, changed_seq FROM documents WHERE changed_seq > ?",
+            (cursor,),
+        ).fetchall()
+        new_cursor = max([cursor, *(r[2] for r in rows)])
+        return new_cursor, {(r[0], r[1]) for r in rows}
+
+    # ------------------------------------------------------------ the query index
+
+    def _reindex(self, board_id: str, doc_id: str, doc: Doc) -> None:
+        conn = self.connection
+        if doc_id == BOARD_DOC_ID:
+            name, _created, members = docs.read_board(doc)
+            conn.execute("DELETE FROM members WHERE board_id=?", (board_id,))
+            conn.executemany(
+                "INSERT INTO members VALUES (?, ?, ?, ?)",
+                [(board_id, m.device_id, m.name, m.about) for m in members.values()],
+            )
+            if name:
+                conn.execute("UPDATE boards SET name=? WHERE board_id=?", (name, board_id))
+            return
+        item = docs.read_item(doc, doc_id)
+        conn.execute(
+            "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                board_id,
+                item.id,
+                item.kind.value,
+                item.status.value,
+                item.title,
+                json.dumps(list(item.tags)),
+                item.author,
+                item.created,
+                item.updated,
+                len(item.replies),
+                len(item.responses),
+            ),
+        )
+        conn.execute("DELETE FROM item_tags WHERE board_id=? AND id=?", (board_id, item.id))
+        conn.executemany(
+            "INSERT INTO item_tags VALUES (?, ?, ?)", [(board_id, item.id, t) for t in item.tags]
+        )
+        conn.execute("DELETE FROM items_fts WHERE board_id=? AND id=?", (board_id, item.id))
+        conn.execute(
+            "INSERT INTO items_fts (board_id, id, title, body) VALUES (?, ?, ?, ?)",
+            (board_id, item.id, item.title, item.body),
+        )
+
+    def members(self, board_id: str) -> dict[str, Member]:
+        rows = self.connection.execute(
+            "SELECT device_id, name, about FROM members WHERE board_id=?", (board_id,)
+        )
+        return {r[0]: Member(r[0], r[1], r[2]) for r in rows}
+
+    def list_items(
+        self,
+        board_id: str,
+        *,
+        kind: Kind | None = None,
+        status: Status | None = None,
+        tag: str | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[ItemSummary]:
+        """Items from the index, newest activity first, without loading any document."""
+        where = ["i.board_id = ?"]
+        args: list[object] = [board_id]
+        if kind is not None:
+            where.append("i.kind = ?")
+            args.append(kind.value)
+        if status is not None:
+            where.append("i.status = ?")
+            args.append(status.value)
+        if tag is not None:
+            where.append("EXISTS (SELECT 1 FROM item_tags t WHERE t.board_id=i.board_id "
+                         "AND t.tag=? AND t.id=i.id)")
+            args.append(tag)
+        if search:
+            where.append("i.id IN (SELECT id FROM items_fts WHERE items_fts MATCH ? "
+                         "AND board_id = ?)")
+            args += [fts_query(search), board_id]
+        sql = (
+            "SELECT i.id, i.kind, i.title, i.status, i.tags, i.author, "
+            "coalesce(m.name, ''), i.created, i.updated, i.replies, i.responses "
+            "FROM items i LEFT JOIN members m ON m.board_id=i.board_id AND m.device_id=i.author "
+            f"WHERE {' AND '.join(where)} "
+            "ORDER BY min(i.updated, ?) DESC, i.id"
+        )
+        args.append(now_ms())
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
+        return [
+            ItemSummary(
+                id=r[0],
+                kind=Kind(r[1]),
+                title=r[2],
+                status=Status(r[3]),
+                tags=tuple(json.loads(r[4])),
+                author=r[5],
+                author_name=r[6],
+                created=r[7],
+                updated=r[8],
+                replies=r[9],
+                responses=r[10],
+            )
+            for r in self.connection.execute(sql, args)
+        ]
+
+    def count_items(self, board_id: str) -> dict[tuple[Kind, Status], int]:
+        rows = self.connection.execute(
+            "SELECT kind, status, count(*) FROM items WHERE board_id=? GROUP BY kind, status",
+            (board_id,),
+        )
+        return {(Kind(k), Status(s)): n for k, s, n in rows}
+
+    def resolve_item(self, board_id: str, prefix: str) -> str:
+        """The full id of the one item whose id starts with `prefix`, as git does."""
+        prefix = prefix.strip().lower()
+        if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+            raise ItemNotFound(f"'{prefix}' is not an item id")
+        rows = self.connection.execute(
+            "SELECT id FROM items WHERE board_id=? AND id >= ? AND id < ? LIMIT 2",
+            (board_id, prefix, prefix + "g"),
+        ).fetchall()
+        if not rows:
+            raise ItemNotFound(f"no item with id {prefix} on this board")
+        if len(rows) > 1:
+            raise ItemNotFound(f"id {prefix} matches several items; give more characters")
+        return str(rows[0][0])
+
+    def read_item(self, board_id: str, item_id: str) -> Item:
+        doc = self._load(board_id, item_id)
+        if doc is None:
+            raise ItemNotFound(f"no item with id {item_id} on this board")
+        return docs.read_item(doc, item_id)
+
+    def check_document(self, board_id: str, doc_id: str) -> None:
+        """Load a document from disk, bypassing the cache; raises DamagedDocument."""
+        self._cache.pop((board_id, doc_id), None)
+        self._load(board_id, doc_id)
+
+    def item_ids(self, board_id: str) -> list[str]:
+        rows = self.connection.execute(
+            "SELECT doc_id FROM documents WHERE board_id=? AND doc_id != ?",
+            (board_id, BOARD_DOC_ID),
+        )
+        return [r[0] for r in rows]
+
+
+def fts_query(words: str) -> str:
+    """Each word a quoted prefix term, so a person's punctuation never breaks the query."""
+    terms = ['"' + w.replace('"', '""') + '"*' for w in words.split() if w.strip()]
+    return " ".join(terms) if terms else '""'
+
