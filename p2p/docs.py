@@ -453,9 +453,7 @@ def read_item(doc: Doc, item_id: str) -> Item:
     kind_value = _str(_scalar(doc, ROOT, "kind"), Kind.NOTE.value)
     kind = Kind(kind_value) if kind_value in Kind._value2member_map_ else Kind.NOTE
     status_value = _str(_scalar(doc, ROOT, "status"), Status.OPEN.value)
-    status = (
-        Status(status_value) if status_value in Status._value2member_map_ else Status.OPEN
-    )
+    status = Status(status_value) if status_value in Status._value2member_map_ else Status.OPEN
     tag_map = _child(doc, ROOT, "tags")
     tags = tuple(sorted(doc.keys(tag_map))) if tag_map is not None else ()
     replies = tuple(

@@ -431,8 +431,12 @@ class Board:
             return f"you signed up for the shift '{whens[0]}'"
 
         def record(doc: docs.Doc) -> None:
-            if kind in (ResponseKind.AGREE, ResponseKind.CONCERN, ResponseKind.STAND_ASIDE,
-                        ResponseKind.BLOCK):
+            if kind in (
+                ResponseKind.AGREE,
+                ResponseKind.CONCERN,
+                ResponseKind.STAND_ASIDE,
+                ResponseKind.BLOCK,
+            ):
                 for other in allowed:
                     if other is not kind:
                         docs.withdraw_response(doc, member=self.me, kind=other.value, now=now)

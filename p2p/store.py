@@ -100,7 +100,9 @@ class Store:
             self._migrate()
             self.connection.execute("SELECT count(*) FROM documents").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise HomeError(f"the database {path} is damaged or not a Potluck database ({exc})") from None
+            raise HomeError(
+                f"the database {path} is damaged or not a Potluck database ({exc})"
+            ) from None
 
     def _migrate(self) -> None:
         with self._write():
@@ -442,12 +444,15 @@ class Store:
             where.append("i.status = ?")
             args.append(status.value)
         if tag is not None:
-            where.append("EXISTS (SELECT 1 FROM item_tags t WHERE t.board_id=i.board_id "
-                         "AND t.tag=? AND t.id=i.id)")
+            where.append(
+                "EXISTS (SELECT 1 FROM item_tags t WHERE t.board_id=i.board_id "
+                "AND t.tag=? AND t.id=i.id)"
+            )
             args.append(tag)
         if search:
-            where.append("i.id IN (SELECT id FROM items_fts WHERE items_fts MATCH ? "
-                         "AND board_id = ?)")
+            where.append(
+                "i.id IN (SELECT id FROM items_fts WHERE items_fts MATCH ? AND board_id = ?)"
+            )
             args += [fts_query(search), board_id]
         sql = (
             "SELECT i.id, i.kind, i.title, i.status, i.tags, i.author, "
@@ -522,4 +527,3 @@ def fts_query(words: str) -> str:
     """Each word a quoted prefix term, so a person's punctuation never breaks the query."""
     terms = ['"' + w.replace('"', '""') + '"*' for w in words.split() if w.strip()]
     return " ".join(terms) if terms else '""'
-

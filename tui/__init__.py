@@ -1,0 +1,1 @@
+"""The person-facing parts: the `potluck` command line and the Textual board."""
