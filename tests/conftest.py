@@ -1,0 +1,62 @@
+"""Shared fixtures: real homes in temporary directories and the real console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from p2p.home import Home
+
+POTLUCK = str(Path(sys.executable).with_name("potluck"))
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    h = Home.open(tmp_path / "home")
+    h.set_profile(name="Ana")
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def other_home(tmp_path: Path) -> Home:
+    h = Home.open(tmp_path / "other")
+    h.set_profile(name="Bo")
+    yield h
+    h.close()
+
+
+def run_potluck(
+    home: Path, *args: str, check: bool = True, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `potluck` console script against `home`."""
+    env = {k: v for k, v in os.environ.items() if k != "POTLUCK_HOME"}
+    result = subprocess.run(
+        [POTLUCK, "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        input=input,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"potluck {' '.join(args)} exited {result.returncode}:\n{result.stderr}"
+        )
+    return result
+
+
+@pytest.fixture
+def potluck() -> Callable[..., subprocess.CompletedProcess[str]]:
+    return run_potluck
+
+
+def run_json(home: Path, *args: str) -> Any:
+    return json.loads(run_potluck(home, *args, "--json").stdout)

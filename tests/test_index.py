@@ -1,0 +1,108 @@
+"""The query index agrees with the documents after every operation, whatever the sequence."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from p2p.home import Board, Home
+from p2p.model import Kind, Status
+
+words = st.text(alphabet="abcdefghij klmnop", min_size=1, max_size=20).filter(str.strip)
+tags = st.lists(st.sampled_from(["food", "tools", "urgent", "bikes"]), max_size=3)
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("post"), st.sampled_from(list(Kind)), words, words, tags),
+        st.tuples(st.just("edit"), st.integers(0, 50), words, words, tags),
+        st.tuples(st.just("reply"), st.integers(0, 50), words),
+        st.tuples(st.just("respond"), st.integers(0, 50), words),
+        st.tuples(st.just("status"), st.integers(0, 50), st.sampled_from(list(Status))),
+        st.tuples(st.just("merge"), st.sampled_from(list(Kind)), words),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+def check_index(board: Board) -> None:
+    store = board.home.store
+    listed = {s.id: s for s in board.items()}
+    assert set(listed) == set(store.item_ids(board.board_id))
+    names = {d: m.name for d, m in board.members().items()}
+    for item_id, summary in listed.items():
+        item = board.item(item_id)
+        assert summary.kind == item.kind
+        assert summary.title == item.title
+        assert summary.status == item.status
+        assert summary.tags == item.tags
+        assert summary.author == item.author
+        assert summary.author_name == names.get(item.author, "")
+        assert (summary.created, summary.updated) == (item.created, item.updated)
+        assert summary.replies == len(item.replies)
+        assert summary.responses == len(item.responses)
+        for status in Status:
+            assert (item_id in {s.id for s in board.items(status=status)}) == (
+                item.status == status
+            )
+        for tag in item.tags:
+            assert item_id in {s.id for s in board.items(tag=tag)}
+        first_word = item.body.split()[0] if item.body.split() else item.title.split()[0]
+        assert item_id in {s.id for s in board.items(search=first_word)}
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(ops=operations)
+def test_index_agrees_with_documents(ops: list[tuple]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Home.open(Path(tmp) / "a")
+        peer = Home.open(Path(tmp) / "b")
+        try:
+            home.set_profile(name="Ana")
+            peer.set_profile(name="Bo")
+            board = home.new_board("Kitchen")
+            peer_board, _ = peer.join(board.invite())
+            ids: list[str] = []
+            for op in ops:
+                name = op[0]
+                if name == "post":
+                    _, kind, title, body, tag_list = op
+                    ids.append(board.post(kind, title, body=body, tags=tag_list))
+                elif name == "merge":
+                    _, kind, title = op
+                    new_id = peer_board.post(kind, title, body=title)
+                    for doc_id in (new_id, "board"):
+                        home.store.apply_saved_document(
+                            board.board_id,
+                            doc_id,
+                            peer.store.saved_document(peer_board.board_id, doc_id),
+                        )
+                    ids.append(new_id)
+                elif ids:
+                    item_id = ids[op[1] % len(ids)]
+                    item = board.item(item_id)
+                    if name == "edit" and item.author == board.me:
+                        board.edit(
+                            item_id,
+                            title=op[2],
+                            body=op[3],
+                            add_tags=op[4],
+                            remove_tags=list(item.tags[:1]),
+                        )
+                    elif name == "reply":
+                        board.reply(item_id, op[2])
+                    elif name == "respond" and item.kind not in (Kind.NOTE, Kind.PROJECT):
+                        board.respond(item_id, None, op[2])
+                    elif name == "status":
+                        board.set_status(item_id, op[2])
+                check_index(board)
+        finally:
+            home.close()
+            peer.close()

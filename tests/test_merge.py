@@ -1,0 +1,121 @@
+"""Two copies of a board edited apart merge with nothing lost, whichever order."""
+
+from __future__ import annotations
+
+import pytest
+
+from p2p import docs
+from p2p.docs import BOARD_DOC_ID
+from p2p.home import Board, Home
+from p2p.model import Kind, ResponseKind, Status
+
+
+def copy_documents(src: Board, dst: Board) -> None:
+    """Carry every document from one home to the other, as a sync or an export would."""
+    for doc_id in src.home.store.document_digests(src.board_id):
+        dst.home.store.apply_saved_document(
+            dst.board_id, doc_id, src.home.store.saved_document(src.board_id, doc_id)
+        )
+
+
+def pair(home: Home, other_home: Home) -> tuple[Board, Board]:
+    a = home.new_board("Kitchen")
+    b, _ = other_home.join(a.invite())
+    copy_documents(a, b)
+    return a, b
+
+
+@pytest.mark.parametrize("order", ["a-then-b", "b-then-a"])
+def test_concurrent_item_edits_keep_everyones_words(
+    home: Home, other_home: Home, order: str
+) -> None:
+    a, b = pair(home, other_home)
+    item = a.post(Kind.NEED, "We need a ladder", body="For the roof gutter.", tags=["tools"])
+    copy_documents(a, b)
+
+    a.edit(item, body="Urgent: For the roof gutter.", add_tags=["urgent"])
+    a.reply(item, "Ana: the hardware shop is closed")
+    b.reply(item, "Bo: try the squat next door")
+    b.respond(item, ResponseKind.HELP, "I have one on Tuesday")
+    a.respond(item, ResponseKind.HELP, "I can hold it")
+    # Bo is not the author, so he edits the document directly, as a peer's device would.
+    other_home.store.update(
+        b.board_id,
+        item,
+        lambda doc: docs.edit_item(
+            doc, who=b.me, now=1, body="For the roof gutter. Bring gloves.", add_tags=["roof"]
+        ),
+    )
+
+    first, second = (a, b) if order == "a-then-b" else (b, a)
+    copy_documents(first, second)
+    copy_documents(second, first)
+
+    for board in (a, b):
+        merged = board.item(item)
+        assert merged.body == "Urgent: For the roof gutter. Bring gloves."
+        assert set(merged.tags) == {"tools", "urgent", "roof"}
+        assert sorted(r.text for r in merged.replies) == [
+            "Ana: the hardware shop is closed",
+            "Bo: try the squat next door",
+        ]
+        assert {(r.member, r.note) for r in merged.responses} == {
+            (a.me, "I can hold it"),
+            (b.me, "I have one on Tuesday"),
+        }
+    assert a.item(item) == b.item(item)
+    assert a.items() == b.items()
+
+
+def test_concurrent_status_and_positions_merge(home: Home, other_home: Home) -> None:
+    a, b = pair(home, other_home)
+    proposal = a.post(Kind.PROPOSAL, "Quiet hours after 23:00")
+    copy_documents(a, b)
+    a.respond(proposal, ResponseKind.AGREE)
+    b.respond(proposal, ResponseKind.BLOCK, "night shift workers sleep by day")
+    b.set_status(proposal, Status.CLOSED)
+    copy_documents(a, b)
+    copy_documents(b, a)
+    merged = a.item(proposal)
+    assert merged == b.item(proposal)
+    assert merged.status is Status.CLOSED
+    assert {(p.member, p.kind) for p in merged.positions} == {(a.me, "agree"), (b.me, "block")}
+    assert [h.what for h in merged.history] == ["posted", "marked closed"]
+
+
+def test_members_added_apart_both_survive(home: Home, other_home: Home) -> None:
+    a = home.new_board("Kitchen")
+    b, _ = other_home.join(a.invite())
+    # Bo introduces himself before ever seeing the board document: two histories, one root.
+    home.set_profile(about="cooks on Tuesdays")
+    other_home.set_profile(about="fixes bikes")
+    copy_documents(b, a)
+    copy_documents(a, b)
+    for board in (a, b):
+        members = board.members()
+        assert {m.name for m in members.values()} == {"Ana", "Bo"}
+        assert members[a.me].about == "cooks on Tuesdays"
+        assert members[b.me].about == "fixes bikes"
+    assert b.name == "Kitchen"
+    assert (
+        home.store.document_digests(a.board_id)[BOARD_DOC_ID]
+        == other_home.store.document_digests(b.board_id)[BOARD_DOC_ID]
+    )
+
+
+def test_project_tasks_and_shifts_taken_apart(home: Home, other_home: Home) -> None:
+    a, b = pair(home, other_home)
+    project = a.post(
+        Kind.PROJECT, "Roof garden", tasks=["dig beds", "find seeds"], shifts=[("Sat 10:00", 2)]
+    )
+    copy_documents(a, b)
+    a.respond(project, ResponseKind.TASK, which=1)
+    b.respond(project, ResponseKind.TASK, which=2)
+    a.respond(project, ResponseKind.SHIFT)
+    b.respond(project, ResponseKind.SHIFT)
+    copy_documents(a, b)
+    copy_documents(b, a)
+    merged = a.item(project)
+    assert merged == b.item(project)
+    assert [t.taken_by for t in merged.tasks] == [a.me, b.me]
+    assert set(merged.shifts[0].signed_up) == {a.me, b.me}

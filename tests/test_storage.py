@@ -1,0 +1,152 @@
+"""Storage: acknowledged writes survive SIGKILL, compaction keeps documents, damage is named."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from p2p.errors import DamagedDocument, HomeError
+from p2p.home import Home
+from p2p.model import Kind, ResponseKind
+from tests.conftest import run_json, run_potluck
+
+POSTER = textwrap.dedent(
+    """
+    import sys
+    from tui.cli import main
+    home = sys.argv[1]
+    for n in range(10_000):
+        main(["--home", home, "post", "need", f"post number {n}", "--body", "x" * 200])
+        sys.stdout.flush()
+    """
+)
+
+
+@pytest.mark.parametrize("kill_after", [1, 7, 23])
+def test_acknowledged_posts_survive_sigkill(tmp_path: Path, kill_after: int) -> None:
+    """Every id the command printed is on disk after the process is killed with SIGKILL."""
+    home = tmp_path / "home"
+    run_potluck(home, "new-board", "Kitchen")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", POSTER, str(home)], stdout=subprocess.PIPE, text=True
+    )
+    acknowledged = []
+    deadline = time.monotonic() + 60
+    while len(acknowledged) < kill_after and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        assert line, "the posting process ended early"
+        acknowledged.append(line.strip())
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert len(acknowledged) == kill_after
+    listed = {item["id"] for item in run_json(home, "ls")}
+    assert set(acknowledged) <= listed
+
+
+def test_compaction_keeps_the_document_identical(home: Home) -> None:
+    board = home.new_board("Kitchen")
+    item = board.post(Kind.EVENT, "Soup night", body="Bring bowls", tags=["food"])
+    for n in range(10):
+        board.reply(item, f"reply {n}")
+    board.respond(item, ResponseKind.BRING, "bread")
+    store = home.store
+    before_digest = store.document_digests(board.board_id)[item]
+    before_item = board.item(item)
+    before_heads = sorted(store.read_document(board.board_id, item).get_heads())
+    rows = store.connection.execute(
+        "SELECT count(*) FROM changes WHERE doc_id=?", (item,)
+    ).fetchone()[0]
+    assert rows > 10
+
+    store.compact(board.board_id, item)
+
+    assert (
+        store.connection.execute("SELECT count(*) FROM changes WHERE doc_id=?", (item,)).fetchone()[
+            0
+        ]
+        == 0
+    )
+    reopened = Home.open(home.path)
+    try:
+        doc = reopened.store.read_document(board.board_id, item)
+        assert sorted(doc.get_heads()) == before_heads
+        assert reopened.store.document_digests(board.board_id)[item] == before_digest
+        assert reopened.board(board.board_id).item(item) == before_item
+    finally:
+        reopened.close()
+
+
+def test_automatic_compaction_after_many_changes(home: Home) -> None:
+    board = home.new_board("Kitchen")
+    item = board.post(Kind.NOTE, "House agreements")
+    for n in range(100):
+        board.reply(item, f"line {n}")
+    rows = home.store.connection.execute(
+        "SELECT count(*) FROM changes WHERE doc_id=?", (item,)
+    ).fetchone()[0]
+    assert rows <= 64
+    reopened = Home.open(home.path)
+    try:
+        assert len(reopened.board().item(item).replies) == 100
+    finally:
+        reopened.close()
+
+
+def test_a_write_in_one_process_is_seen_by_the_next_read_in_another(home: Home) -> None:
+    board = home.new_board("Kitchen")
+    item = board.post(Kind.OFFER, "Spare bike")
+    assert board.item(item).replies == ()
+    run_potluck(home.path, "reply", item[:6], "I'd love it")
+    assert [r.text for r in board.item(item).replies] == ["I'd love it"]
+    second = Home.open(home.path)
+    try:
+        second.board().reply(item, "me too")
+        assert [r.text for r in board.item(item).replies] == ["I'd love it", "me too"]
+        assert board.items()[0].replies == 2
+    finally:
+        second.close()
+
+
+def test_a_damaged_database_is_named_not_emptied(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    run_potluck(home, "new-board", "Kitchen")
+    db = home / "potluck.db"
+    for suffix in ("-wal", "-shm"):
+        (home / f"potluck.db{suffix}").unlink(missing_ok=True)
+    db.write_bytes(b"this is not sqlite" * 100)
+    result = run_potluck(home, "ls", check=False)
+    assert result.returncode == 1
+    assert str(db) in result.stderr
+    assert "damaged" in result.stderr
+    assert "Traceback" not in result.stderr
+    with pytest.raises(HomeError):
+        Home.open(home)
+
+
+def test_a_document_automerge_refuses_is_named(home: Home) -> None:
+    board = home.new_board("Kitchen")
+    item = board.post(Kind.NEED, "Blankets")
+    home.store.compact(board.board_id, item)
+    conn = sqlite3.connect(home.path / "potluck.db")
+    snapshot = conn.execute("SELECT snapshot FROM documents WHERE doc_id=?", (item,)).fetchone()[0]
+    conn.execute(
+        "UPDATE documents SET snapshot=?, version=version+1 WHERE doc_id=?",
+        (snapshot[: len(snapshot) // 2], item),
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(DamagedDocument, match=item):
+        board.item(item)
+    result = run_potluck(home.path, "show", item, check=False)
+    assert result.returncode == 1
+    assert "potluck.db" in result.stderr and item in result.stderr
+    assert "Traceback" not in result.stderr
+    assert json.loads(run_potluck(home.path, "ls", "--json").stdout)[0]["id"] == item
