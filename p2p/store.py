@@ -126,13 +126,34 @@ class Store:
     def _write(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE … COMMIT: one writer at a time across processes."""
         conn = self.connection
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise self._write_error(exc) from None
+
+    def _write_error(self, exc: sqlite3.OperationalError) -> HomeError:
+        """One sentence a person can act on for a write SQLite refused; nothing was saved."""
+        text = str(exc)
+        if "full" in text:
+            return HomeError(
+                f"the disk holding {self.path} is full: nothing was saved. "
+                "Free some space and try again."
+            )
+        if "locked" in text or "busy" in text:
+            return HomeError(
+                f"{self.path} stayed busy with another potluck process: nothing was saved. "
+                "Try again."
+            )
+        return HomeError(f"could not write to {self.path} ({text}): nothing was saved")
 
     # ------------------------------------------------------------ settings and boards
 
