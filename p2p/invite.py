@@ -51,7 +51,8 @@ def decode_invite(code: str) -> Invite:
             "this invite code has a typo: it contains characters a code never has"
         ) from None
     payload, checksum = raw[:-CHECKSUM_SIZE], raw[-CHECKSUM_SIZE:]
-    if len(raw) <= CHECKSUM_SIZE or _checksum(payload) != checksum:
+    canonical = base64.b32encode(raw).decode().rstrip("=")
+    if canonical != token or len(raw) <= CHECKSUM_SIZE or _checksum(payload) != checksum:
         raise InviteError(
             "this invite code is mistyped or cut short; copy it again from the person who sent it"
         )

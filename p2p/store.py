@@ -61,9 +61,10 @@ CREATE TABLE IF NOT EXISTS items (
     updated INTEGER NOT NULL,
     replies INTEGER NOT NULL,
     responses INTEGER NOT NULL,
+    sort_time INTEGER NOT NULL,
     PRIMARY KEY (board_id, id)
 );
-CREATE INDEX IF NOT EXISTS items_list ON items (board_id, kind, status, updated);
+CREATE INDEX IF NOT EXISTS items_list ON items (board_id, kind, status, sort_time);
 CREATE TABLE IF NOT EXISTS item_tags (
     board_id TEXT NOT NULL, id TEXT NOT NULL, tag TEXT NOT NULL,
     PRIMARY KEY (board_id, tag, id)
@@ -413,7 +414,7 @@ class Store:
             return
         item = docs.read_item(doc, doc_id)
         conn.execute(
-            "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 board_id,
                 item.id,
@@ -426,6 +427,7 @@ class Store:
                 item.updated,
                 len(item.replies),
                 len(item.responses),
+                min(item.updated, now_ms()),
             ),
         )
         conn.execute("DELETE FROM item_tags WHERE board_id=? AND id=?", (board_id, item.id))
@@ -455,7 +457,11 @@ class Store:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[ItemSummary]:
-        """Items from the index, newest activity first, without loading any document."""
+        """Items from the index, newest activity first, without loading any document.
+
+        Activity is ordered by `sort_time`: the item's own clock, but never later than when
+        this device indexed it, so a peer whose clock runs a year ahead cannot pin an item on
+        top forever."""
         where = ["i.board_id = ?"]
         args: list[object] = [board_id]
         if kind is not None:
@@ -480,9 +486,8 @@ class Store:
             "coalesce(m.name, ''), i.created, i.updated, i.replies, i.responses "
             "FROM items i LEFT JOIN members m ON m.board_id=i.board_id AND m.device_id=i.author "
             f"WHERE {' AND '.join(where)} "
-            "ORDER BY min(i.updated, ?) DESC, i.id"
+            "ORDER BY i.sort_time DESC, i.id"
         )
-        args.append(now_ms())
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             args += [limit, offset]
