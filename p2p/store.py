@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,8 @@ T = TypeVar("T")
 SCHEMA_VERSION = 1
 COMPACT_AFTER = 64
 """A document with more change rows than this is compacted in the same transaction."""
+CACHE_SIZE = 256
+"""Documents kept loaded per process; the rest are read from SQLite when needed."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -89,7 +92,7 @@ class Store:
     def __init__(self, path: Path, actor: bytes) -> None:
         self.path = path
         self.actor = actor
-        self._cache: dict[tuple[str, str], tuple[int, Doc]] = {}
+        self._cache: OrderedDict[tuple[str, str], tuple[int, Doc]] = OrderedDict()
         try:
             self.connection = sqlite3.connect(
                 path, timeout=30, isolation_level=None, check_same_thread=False
@@ -231,6 +234,7 @@ class Store:
         version, snapshot = row
         cached = self._cache.get((board_id, doc_id))
         if cached is not None and cached[0] == version:
+            self._cache.move_to_end((board_id, doc_id))
             return cached[1]
         changes = self.connection.execute(
             "SELECT data FROM changes WHERE board_id=? AND doc_id=? ORDER BY seq",
@@ -238,8 +242,15 @@ class Store:
         ).fetchall()
         data = bytes(snapshot) + b"".join(bytes(c[0]) for c in changes)
         doc = docs.load_document(data, self.actor, f"document {doc_id} in {self.path}")
-        self._cache[(board_id, doc_id)] = (version, doc)
+        self._remember(board_id, doc_id, version, doc)
         return doc
+
+    def _remember(self, board_id: str, doc_id: str, version: int, doc: Doc) -> None:
+        """Keep recently used documents in memory, at most CACHE_SIZE of them."""
+        self._cache[(board_id, doc_id)] = (version, doc)
+        self._cache.move_to_end((board_id, doc_id))
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
 
     def read_document(self, board_id: str, doc_id: str) -> Doc | None:
         """A document for reading; do not mutate it (use `update`)."""
@@ -301,7 +312,7 @@ class Store:
         if count > COMPACT_AFTER:
             self._compact_locked(board_id, doc_id, doc)
         self._reindex(board_id, doc_id, doc)
-        self._cache[(board_id, doc_id)] = (version, doc)
+        self._remember(board_id, doc_id, version, doc)
         return True
 
     def _next_seq(self) -> int:
