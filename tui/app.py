@@ -1,0 +1,207 @@
+"""The Potluck terminal app: opens a home, shows the board, runs the node, follows changes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from p2p.errors import PotluckError
+from p2p.home import Board, Home
+from p2p.model import Kind
+from tui.fmt import Clock, wall_clock
+from tui.node_bridge import NodeBridge
+from tui.screens.board import BoardScreen
+from tui.screens.first_run import FirstRunScreen
+
+POLL_SECONDS = 0.2
+BOARD_DOC_ID = "board"
+
+
+class PotluckApp(App[None]):
+    """One home, one open board; every home call holds `db_lock` (one SQLite connection)."""
+
+    CSS_PATH = "potluck.tcss"
+    TITLE = "Potluck"
+    BINDINGS = [
+        Binding(
+            "q", "quit", "Quit", id="app.quit", tooltip="Close Potluck (the board stays on disk)"
+        ),
+    ]
+
+    def __init__(
+        self,
+        home_path: Path,
+        board: str | None = None,
+        peers: list[str] | None = None,
+        *,
+        clock: Clock = wall_clock,
+        run_node: bool = True,
+    ) -> None:
+        super().__init__()
+        self.home_path = Path(home_path)
+        self.board_wanted = board
+        self.clock = clock
+        self.db_lock = threading.RLock()
+        self.home = Home.open(self.home_path)
+        self.bridge = NodeBridge(self.home, peers)
+        self.run_node = run_node
+        self.board: Board | None = None
+        self.seen: tuple[int, int] = (0, 0)
+        self.cursor = 0
+        self.known_ids: set[str] = set()
+        self.reply_counts: dict[str, int] = {}
+
+    # ------------------------------------------------------------ opening
+
+    def on_mount(self) -> None:
+        if not self.home.display_name() or not self.home.boards():
+            self.push_screen(FirstRunScreen(need_name=not self.home.display_name()))
+        else:
+            try:
+                board = self.home.board(self.board_wanted)
+            except PotluckError as exc:
+                self.notify(str(exc), severity="error")
+                board = self.home.board()
+            self.open_board(board)
+        self.set_interval(POLL_SECONDS, self.poll)
+
+    def open_board(self, board: Board) -> None:
+        """Show `board`, remember it as the last used, and start following changes."""
+        with self.db_lock:
+            self.home.store.touch_board(board.board_id)
+            self.seen = self.version()
+            self.cursor = self.home.store.change_cursor()
+            self.known_ids = set(self.home.store.item_ids(board.board_id))
+        self.board = board
+        self.sub_title = board.name
+        screen = BoardScreen(board)
+        if isinstance(self.screen, FirstRunScreen):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+        if self.run_node:
+            self.start_node()
+
+    @work(exclusive=True, group="node", exit_on_error=False)
+    async def start_node(self) -> None:
+        if not self.bridge.running:
+            await self.bridge.start()
+
+    async def on_unmount(self) -> None:
+        await self.bridge.aclose()
+        self.home.close()
+
+    # ------------------------------------------------------------ following changes
+
+    def version(self) -> tuple[int, int]:
+        store = self.home.store
+        return store.data_version(), store.change_cursor()
+
+    def poll(self) -> None:
+        """Cheap check (~every 200 ms): did another connection, or the node, commit?"""
+        if self.board is None or not self.db_lock.acquire(blocking=False):
+            return
+        try:
+            version = self.version()
+            if version == self.seen:
+                return
+            self.seen = version
+            self.cursor, changed = self.home.store.changed_since(self.cursor)
+        finally:
+            self.db_lock.release()
+        doc_ids = {d for b, d in changed if b == self.board.board_id}
+        if not doc_ids:
+            return
+        for screen in self.screen_stack:
+            if isinstance(screen, BoardScreen):
+                screen.changed(doc_ids)
+        self.announce(doc_ids)
+
+    @work(thread=True, group="announce", exit_on_error=False)
+    def announce(self, doc_ids: set[str]) -> None:
+        """Briefly say what is new: items from others, replies to this person's items."""
+        board = self.board
+        if board is None:
+            return
+        for doc_id in doc_ids - {BOARD_DOC_ID}:
+            try:
+                with self.db_lock:
+                    item = board.item(doc_id)
+                    who = board.member_name(
+                        item.replies[-1].author if item.replies else item.author
+                    )
+            except (PotluckError, IndexError):
+                continue
+            new = doc_id not in self.known_ids
+            self.known_ids.add(doc_id)
+            if new and item.author != board.me:
+                self.call_from_thread(
+                    self.notify, f"New {item.kind.value}: {item.title}", timeout=4
+                )
+            elif item.author == board.me:
+                before = self.reply_counts.get(doc_id)
+                self.reply_counts[doc_id] = len(item.replies)
+                if (
+                    before is not None
+                    and len(item.replies) > before
+                    and item.replies[-1].author != board.me
+                ) or (
+                    before is None
+                    and item.replies
+                    and item.replies[-1].author != board.me
+                    and item.replies[-1].time > self.clock() - 60_000
+                ):
+                    self.call_from_thread(
+                        self.notify, f"{who} replied to “{item.title}”", timeout=4
+                    )
+
+    # ------------------------------------------------------------ the command palette
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if not isinstance(screen, BoardScreen):
+            return
+        commands = [
+            ("Item: post something new", "Post in the current tab", screen.action_new),
+            ("Item: reply", "Reply to the chosen item", screen.action_reply),
+            ("Item: respond", "Help, come, take a task, take a position", screen.action_respond),
+            ("Item: edit", "Edit your own post", screen.action_edit),
+            ("Item: mark met or closed", "Or open it again", screen.action_mark),
+            ("Board: search", "Search every item", screen.action_search),
+            ("Board: show one tag", "Filter by tag", screen.action_tag),
+            (
+                "Board: hide or show finished items",
+                "Met and closed items",
+                screen.action_toggle_done,
+            ),
+            ("Board: clear search and tag", "Show everything again", screen.action_clear),
+            ("Board: invite someone", "Show the invite code and QR", screen.action_invite),
+            ("Board: people nearby", "Peers, and add one by address", screen.action_peers),
+            ("Help: keys", "Every key", screen.action_help),
+        ]
+        for n, (kind, label) in enumerate(
+            [
+                (Kind.NEED, "Needs"),
+                (Kind.OFFER, "Offers"),
+                (Kind.PROJECT, "Projects"),
+                (Kind.EVENT, "Events"),
+                (Kind.PROPOSAL, "Assembly"),
+                (Kind.NOTE, "Notes"),
+            ]
+        ):
+            commands.append(
+                (f"Go: {label}", f"Show {kind.value}s", lambda n=n: screen.action_goto(n))
+            )
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
+
+
+def run_app(home_path: Path, board: str | None = None, peers: list[str] | None = None) -> None:
+    """Open the board in the terminal (what `potluck` with no command does)."""
+    PotluckApp(Path(home_path), board, peers).run()

@@ -1,0 +1,429 @@
+"""The board: kind tabs, item list, item detail and a status line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, Tab, Tabs
+
+from p2p.errors import PotluckError
+from p2p.home import Board
+from p2p.model import ALLOWED_RESPONSES, Item, ItemSummary, Kind, Status
+from tui.dialogs.forms import (
+    EditDialog,
+    NewItemDialog,
+    ReplyDialog,
+    RespondDialog,
+    TagDialog,
+    parse_choice,
+    post_fields,
+    response_choices,
+)
+from tui.screens.info import HelpScreen, InviteScreen, PeersScreen
+from tui.widgets.detail import ItemDetail
+from tui.widgets.item_list import ItemList
+
+PAGE = 200
+TABS: list[tuple[Kind, str]] = [
+    (Kind.NEED, "Needs"),
+    (Kind.OFFER, "Offers"),
+    (Kind.PROJECT, "Projects"),
+    (Kind.EVENT, "Events"),
+    (Kind.PROPOSAL, "Assembly"),
+    (Kind.NOTE, "Notes"),
+]
+DONE_WORD = {Kind.NEED: Status.MET, Kind.OFFER: Status.MET}
+
+
+def b(key: str, action: str, desc: str, bid: str, tip: str, show: bool = True) -> Binding:
+    return Binding(key, action, desc, show=show, id=f"board.{bid}", tooltip=tip)
+
+
+class BoardScreen(Screen[None]):
+    """One board. Reads come from the index; a document loads only when its item is shown."""
+
+    BINDINGS = [
+        b("n", "new", "New", "new", "Post something new in this tab"),
+        b("r", "reply", "Reply", "reply", "Reply to this item"),
+        b("space", "respond", "Respond", "respond", "Say you can help, come, take a task…"),
+        b("e", "edit", "Edit", "edit", "Edit your own post", show=False),
+        b("m", "mark", "Met", "mark", "Mark met or closed (or reopen)"),
+        b("slash", "search", "Search", "search", "Search the whole board"),
+        b("t", "tag", "Tag", "tag", "Show only one tag"),
+        b(
+            "h",
+            "toggle_done",
+            "Hide done",
+            "toggle_done",
+            "Hide or show finished items",
+            show=False,
+        ),
+        b("i", "invite", "Invite", "invite", "Invite someone with a code"),
+        b("p", "peers", "Peers", "peers", "Laptops nearby", show=False),
+        b("question_mark", "help", "Help", "help", "All the keys"),
+        b("escape", "clear", "Clear", "clear", "Clear the search and tag filter", show=False),
+        b("left", "tab(-1)", "", "prev_tab", "Previous kind", show=False),
+        b("right", "tab(1)", "", "next_tab", "Next kind", show=False),
+        *[
+            b(str(n), f"goto({n - 1})", "", f"tab{n}", f"Show {label}", show=False)
+            for n, (_, label) in enumerate(TABS, 1)
+        ],
+    ]
+
+    def __init__(self, board: Board) -> None:
+        super().__init__()
+        self.board = board
+        self.kind = Kind.NEED
+        self.search = ""
+        self.tag = ""
+        self.hide_done = False
+        self.loaded = 0
+        self.exhausted = False
+        self.names: dict[str, str] = {}
+
+    # ------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Tabs(*[Tab(label, id=f"tab-{kind.value}") for kind, label in TABS], id="kinds")
+        yield Input(
+            id="search", compact=True, placeholder="search the board, Enter to go, Esc to clear"
+        )
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield Static("", id="filters")
+                yield ItemList(id="items")
+            yield ItemDetail(id="detail")
+        yield Static("", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#search", Input).display = False
+        self.refresh_names()
+        self.reload(keep=None)
+        self.query_one(ItemList).focus()
+
+    @property
+    def app_(self) -> Any:
+        return self.app
+
+    def now(self) -> int:
+        return int(self.app_.clock())
+
+    def name(self, device_id: str | None) -> str:
+        if not device_id:
+            return "someone"
+        return self.names.get(device_id) or f"device {device_id[:6]}"
+
+    def refresh_names(self) -> None:
+        with self.app_.db_lock:
+            self.names = {d: m.name for d, m in self.board.members().items() if m.name}
+
+    # ------------------------------------------------------------ reading
+
+    def query_items(self, offset: int) -> list[ItemSummary]:
+        with self.app_.db_lock:
+            return self.board.items(
+                kind=self.kind,
+                status=Status.OPEN if self.hide_done else None,
+                tag=self.tag or None,
+                search=self.search or None,
+                limit=PAGE,
+                offset=offset,
+            )
+
+    def reload(self, keep: str | None = "current") -> None:
+        """Re-read counts and the visible rows; the highlighted item stays highlighted."""
+        items = self.query_one(ItemList)
+        if keep == "current":
+            keep = items.current_id
+        want = max(PAGE, self.loaded)
+        with self.app_.db_lock:
+            rows = self.board.items(
+                kind=self.kind,
+                status=Status.OPEN if self.hide_done else None,
+                tag=self.tag or None,
+                search=self.search or None,
+                limit=want,
+            )
+            counts = self.app_.home.store.count_items(self.board.board_id)
+        self.loaded = len(rows)
+        self.exhausted = len(rows) < want
+        items.show(rows, self.now(), keep)
+        for kind, label in TABS:
+            n = counts.get((kind, Status.OPEN), 0)
+            self.query_one(f"#tab-{kind.value}", Tab).label = f"{label} {n}" if n else label
+        self.update_filters()
+        self.update_status()
+        self.show_current()
+
+    def load_more(self) -> None:
+        if self.exhausted:
+            return
+        rows = self.query_items(self.loaded)
+        self.loaded += len(rows)
+        self.exhausted = len(rows) < PAGE
+        self.query_one(ItemList).append(rows, self.now())
+
+    def update_filters(self) -> None:
+        bits = []
+        if self.search:
+            bits.append(f"search: {self.search}")
+        if self.tag:
+            bits.append(f"#{self.tag}")
+        if self.hide_done:
+            bits.append("open only")
+        label = self.query_one("#filters", Static)
+        label.update(" · ".join(bits) + ("  (Esc clears)" if self.search or self.tag else ""))
+        label.display = bool(bits)
+
+    def update_status(self) -> None:
+        bridge = self.app_.bridge
+        peers = len(bridge.peers())
+        if not bridge.running:
+            net = "on this laptop only"
+        elif peers == 0:
+            net = "no one else here yet"
+        else:
+            sync = bridge.in_sync()
+            net = f"{peers} {'person' if peers == 1 else 'people'} here · " + (
+                "all in sync" if sync else "syncing…"
+            )
+        me = self.names.get(self.board.me, "")
+        self.query_one("#status", Static).update(
+            f" {self.board.name} · {net}" + (f" · you are {me}" if me else "")
+        )
+
+    def show_current(self) -> None:
+        item_id = self.query_one(ItemList).current_id
+        detail = self.query_one(ItemDetail)
+        if item_id is None:
+            empty = (
+                "Nothing matches."
+                if self.search or self.tag
+                else "Nothing here yet. Press n to post the first one."
+            )
+            detail.show(None, self.name, self.now(), empty)
+            return
+        self.load_detail(item_id)
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def load_detail(self, item_id: str) -> None:
+        """Load one document off the event loop; automerge can take tens of ms."""
+        try:
+            with self.app_.db_lock:
+                item = self.board.item(item_id)
+        except PotluckError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="warning")
+            return
+        self.app.call_from_thread(self.detail_loaded, item)
+
+    def detail_loaded(self, item: Item) -> None:
+        if self.query_one(ItemList).current_id == item.id:
+            self.query_one(ItemDetail).show(item, self.name, self.now(), "")
+
+    @on(ItemList.OptionHighlighted)
+    def highlighted(self, event: ItemList.OptionHighlighted) -> None:
+        items = self.query_one(ItemList)
+        if event.option_index >= items.option_count - 20:
+            self.load_more()
+        self.show_current()
+
+    @on(ItemList.OptionSelected)
+    def selected(self) -> None:
+        self.action_respond()
+
+    @on(Tabs.TabActivated)
+    def tab_changed(self, event: Tabs.TabActivated) -> None:
+        if event.tab is None or event.tab.id is None:
+            return
+        kind = Kind(event.tab.id.removeprefix("tab-"))
+        if kind is not self.kind:
+            self.kind = kind
+            self.loaded = 0
+            self.reload(keep=None)
+
+    def action_tab(self, step: int) -> None:
+        index = [k for k, _ in TABS].index(self.kind)
+        self.action_goto((index + step) % len(TABS))
+
+    def action_goto(self, index: int) -> None:
+        self.query_one(Tabs).active = f"tab-{TABS[index][0].value}"
+
+    # ------------------------------------------------------------ live changes
+
+    def changed(self, doc_ids: set[str]) -> None:
+        """Documents changed on disk: refresh what is visible, keep the cursor."""
+        self.refresh_names()
+        self.reload()
+
+    # ------------------------------------------------------------ acting
+
+    def current_item(self) -> Item | None:
+        detail = self.query_one(ItemDetail)
+        current = self.query_one(ItemList).current_id
+        if current is None:
+            self.notify("Choose an item first.")
+            return None
+        if detail.item is None or detail.item.id != current:
+            with self.app_.db_lock:
+                detail.item = self.board.item(current)
+        return detail.item
+
+    def done(self, item_id: str | None = None) -> None:
+        self.refresh_names()
+        self.reload(keep=item_id or "current")
+
+    def run(self, action: Any) -> Any:
+        with self.app_.db_lock:
+            return action()
+
+    def action_new(self) -> None:
+        kind = self.kind
+
+        def submit(values: dict[str, Any]) -> str:
+            fields = post_fields(values)
+            return self.run(lambda: self.board.post(kind, values["title"], **fields))
+
+        self.app.push_screen(NewItemDialog(kind, submit), self.posted)
+
+    def posted(self, item_id: str | None) -> None:
+        if item_id:
+            self.notify("Posted. Everyone here will see it.")
+            self.done(item_id)
+
+    def action_reply(self) -> None:
+        item = self.current_item()
+        if item is None:
+            return
+
+        def submit(values: dict[str, Any]) -> str:
+            self.run(lambda: self.board.reply(item.id, values["text"]))
+            return "Reply sent."
+
+        self.app.push_screen(ReplyDialog(item.title, submit), self.acted)
+
+    def acted(self, sentence: str | None) -> None:
+        if sentence:
+            self.notify(sentence)
+            self.done()
+
+    def action_respond(self) -> None:
+        item = self.current_item()
+        if item is None:
+            return
+        if not ALLOWED_RESPONSES[item.kind]:
+            self.notify("Notes take replies: press r.")
+            return
+        choices = response_choices(item, self.board.me, self.name)
+
+        def submit(values: dict[str, Any]) -> str:
+            kind, which = parse_choice(values["choice"])
+            sentence = self.run(
+                lambda: self.board.respond(item.id, kind, values.get("note", ""), which)
+            )
+            return str(sentence).capitalize() + "."
+
+        self.app.push_screen(RespondDialog(item, choices, submit), self.acted)
+
+    def action_edit(self) -> None:
+        item = self.current_item()
+        if item is None:
+            return
+        if item.author != self.board.me:
+            self.notify(f"Only {self.name(item.author)} can edit this; you can reply instead.")
+            return
+
+        def submit(values: dict[str, Any]) -> str:
+            tags = values["tags"].replace(",", " ").split()
+            clean = [t.lstrip("#").lower() for t in tags]
+            self.run(
+                lambda: self.board.edit(
+                    item.id,
+                    title=values["title"],
+                    body=values["body"],
+                    add_tags=[t for t in clean if t not in item.tags],
+                    remove_tags=[t for t in item.tags if t not in clean],
+                    place=values.get("place"),
+                )
+            )
+            return "Saved."
+
+        self.app.push_screen(EditDialog(item, submit), self.acted)
+
+    def action_mark(self) -> None:
+        item = self.current_item()
+        if item is None:
+            return
+        status = (
+            Status.OPEN
+            if item.status is not Status.OPEN
+            else DONE_WORD.get(item.kind, Status.CLOSED)
+        )
+        try:
+            self.run(lambda: self.board.set_status(item.id, status))
+        except PotluckError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(
+            "Open again." if status is Status.OPEN else f"Marked {status.value}. Thank you."
+        )
+        self.done()
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#search")
+    def searched(self, event: Input.Submitted) -> None:
+        self.search = event.value.strip()
+        event.input.display = bool(self.search)
+        self.loaded = 0
+        self.reload(keep=None)
+        self.query_one(ItemList).focus()
+
+    def action_tag(self) -> None:
+        with self.app_.db_lock:
+            tags = sorted({t for s in self.board.items(kind=self.kind, limit=500) for t in s.tags})
+
+        def submit(values: dict[str, Any]) -> str:
+            self.tag = values["tag"].strip().lstrip("#").lower()
+            return self.tag or "-"
+
+        def chosen(result: str | None) -> None:
+            if result is not None:
+                self.loaded = 0
+                self.reload(keep=None)
+
+        self.app.push_screen(TagDialog(self.tag, tags, submit), chosen)
+
+    def action_clear(self) -> None:
+        if self.search or self.tag:
+            self.search = ""
+            self.tag = ""
+            box = self.query_one("#search", Input)
+            box.value = ""
+            box.display = False
+            self.loaded = 0
+            self.reload(keep=None)
+        self.query_one(ItemList).focus()
+
+    def action_toggle_done(self) -> None:
+        self.hide_done = not self.hide_done
+        self.reload()
+        self.notify("Showing open items only." if self.hide_done else "Showing finished items too.")
+
+    def action_invite(self) -> None:
+        code = self.board.invite(self.app_.bridge.hints())
+        self.app.push_screen(InviteScreen(self.board.name, code))
+
+    def action_peers(self) -> None:
+        self.app.push_screen(PeersScreen())
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())

@@ -1,0 +1,122 @@
+"""Small read-mostly screens: invite (code and QR), peers, and key help."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Label, Static
+
+from tui.widgets.qr import qr_text
+
+
+class CloseableScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q", "close", "Close", id="screen.close", tooltip="Back to the board"),
+    ]
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class InviteScreen(CloseableScreen):
+    """The board's invite code, and the same code as a QR to scan."""
+
+    def __init__(self, board_name: str, code: str) -> None:
+        super().__init__()
+        self.board_name = board_name
+        self.code = code
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide", id="invite"):
+            yield Label(f"Invite someone to {self.board_name}", classes="dialog-title")
+            yield Static(
+                "Give them this code (copy it, or let them scan the square). "
+                "Anyone with the code can read and post here, so share it in person."
+            )
+            yield Input(self.code, id="code", compact=True)
+            yield Static(qr_text(self.code), id="qr")
+            yield Static("Esc to go back", classes="hint")
+
+
+class PeersScreen(CloseableScreen):
+    """Who is here now, and a way to add a laptop by address."""
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide", id="peers"):
+            yield Label("People's laptops nearby", classes="dialog-title")
+            yield DataTable(id="peer-table", cursor_type="row")
+            yield Static("", id="peer-note")
+            yield Static("If nothing shows up, add a laptop by its address:")
+            with Horizontal(classes="buttons"):
+                yield Input(id="address", compact=True, placeholder="192.168.1.20:7777")
+                yield Button("Add", id="add", compact=True)
+            yield Static("", id="error", classes="error")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Name", "Found by", "Since", "Last sync", "Pending")
+        self.refresh_peers()
+        self.set_interval(1.0, self.refresh_peers)
+
+    def refresh_peers(self) -> None:
+        bridge = self.app.bridge  # type: ignore[attr-defined]
+        table = self.query_one(DataTable)
+        table.clear()
+        peers = bridge.peers()
+        for p in peers:
+            table.add_row(p.name, p.found, p.since, p.last_sync, p.pending)
+        note = self.query_one("#peer-note", Static)
+        if not bridge.running:
+            note.update(
+                f"This laptop is working on its own ({bridge.problem or 'syncing is off'}). "
+                "Everything you post is kept and will sync later."
+            )
+        elif not peers:
+            note.update(
+                "No one found yet. If others are on the same Wi-Fi and still nothing shows, "
+                "the router may keep laptops apart (client isolation): try a cable, "
+                "a phone hotspot, or add an address below."
+            )
+        else:
+            note.update("")
+
+    @on(Input.Submitted, "#address")
+    @on(Button.Pressed, "#add")
+    async def add_peer(self) -> None:
+        address = self.query_one("#address", Input).value
+        error = self.query_one("#error", Static)
+        try:
+            sentence = await self.app.bridge.add_peer(address)  # type: ignore[attr-defined]
+        except ValueError as exc:
+            error.update(str(exc))
+            return
+        error.update("")
+        self.notify(sentence)
+
+
+HELP = """\
+[b]Moving[/b]
+  ↑ ↓        choose an item         1–6 / ← →  switch kind
+  tab        list ⇄ details         PgUp PgDn  page
+
+[b]Doing[/b]
+  n          post something new     r          reply
+  space/⏎    respond (help, come, take a task, a position…)
+  e          edit your own post     m          mark met / closed (or reopen)
+  /          search the board       t          show one tag
+  h          hide / show finished   i          invite someone
+  p          people nearby          ctrl+p     every action
+  ?          this help              q          quit
+
+Everyone can post, reply, respond and mark things met.
+Nobody here keeps score."""
+
+
+class HelpScreen(CloseableScreen):
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide"):
+            yield Label("Keys", classes="dialog-title")
+            yield Static(HELP)
