@@ -114,7 +114,7 @@ class BoardScreen(Screen[None]):
     def now(self) -> int:
         return int(self.app_.clock())
 
-    def name(self, device_id: str | None) -> str:
+    def who(self, device_id: str | None) -> str:
         if not device_id:
             return "someone"
         return self.names.get(device_id) or f"device {device_id[:6]}"
@@ -207,7 +207,7 @@ class BoardScreen(Screen[None]):
                 if self.search or self.tag
                 else "Nothing here yet. Press n to post the first one."
             )
-            detail.show(None, self.name, self.now(), empty)
+            detail.show(None, self.who, self.now(), empty)
             return
         self.load_detail(item_id)
 
@@ -224,7 +224,7 @@ class BoardScreen(Screen[None]):
 
     def detail_loaded(self, item: Item) -> None:
         if self.query_one(ItemList).current_id == item.id:
-            self.query_one(ItemDetail).show(item, self.name, self.now(), "")
+            self.query_one(ItemDetail).show(item, self.who, self.now(), "")
 
     @on(ItemList.OptionHighlighted)
     def highlighted(self, event: ItemList.OptionHighlighted) -> None:
@@ -278,7 +278,7 @@ class BoardScreen(Screen[None]):
         self.refresh_names()
         self.reload(keep=item_id or "current")
 
-    def run(self, action: Any) -> Any:
+    def locked(self, action: Any) -> Any:
         with self.app_.db_lock:
             return action()
 
@@ -287,7 +287,7 @@ class BoardScreen(Screen[None]):
 
         def submit(values: dict[str, Any]) -> str:
             fields = post_fields(values)
-            return self.run(lambda: self.board.post(kind, values["title"], **fields))
+            return self.locked(lambda: self.board.post(kind, values["title"], **fields))
 
         self.app.push_screen(NewItemDialog(kind, submit), self.posted)
 
@@ -302,7 +302,7 @@ class BoardScreen(Screen[None]):
             return
 
         def submit(values: dict[str, Any]) -> str:
-            self.run(lambda: self.board.reply(item.id, values["text"]))
+            self.locked(lambda: self.board.reply(item.id, values["text"]))
             return "Reply sent."
 
         self.app.push_screen(ReplyDialog(item.title, submit), self.acted)
@@ -319,11 +319,11 @@ class BoardScreen(Screen[None]):
         if not ALLOWED_RESPONSES[item.kind]:
             self.notify("Notes take replies: press r.")
             return
-        choices = response_choices(item, self.board.me, self.name)
+        choices = response_choices(item, self.board.me, self.who)
 
         def submit(values: dict[str, Any]) -> str:
             kind, which = parse_choice(values["choice"])
-            sentence = self.run(
+            sentence = self.locked(
                 lambda: self.board.respond(item.id, kind, values.get("note", ""), which)
             )
             return str(sentence).capitalize() + "."
@@ -335,13 +335,13 @@ class BoardScreen(Screen[None]):
         if item is None:
             return
         if item.author != self.board.me:
-            self.notify(f"Only {self.name(item.author)} can edit this; you can reply instead.")
+            self.notify(f"Only {self.who(item.author)} can edit this; you can reply instead.")
             return
 
         def submit(values: dict[str, Any]) -> str:
             tags = values["tags"].replace(",", " ").split()
             clean = [t.lstrip("#").lower() for t in tags]
-            self.run(
+            self.locked(
                 lambda: self.board.edit(
                     item.id,
                     title=values["title"],
@@ -365,7 +365,7 @@ class BoardScreen(Screen[None]):
             else DONE_WORD.get(item.kind, Status.CLOSED)
         )
         try:
-            self.run(lambda: self.board.set_status(item.id, status))
+            self.locked(lambda: self.board.set_status(item.id, status))
         except PotluckError as exc:
             self.notify(str(exc), severity="error")
             return

@@ -60,6 +60,8 @@ class PeersScreen(CloseableScreen):
         table.add_columns("Name", "Found by", "Since", "Last sync", "Pending")
         self.refresh_peers()
         self.set_interval(1.0, self.refresh_peers)
+        if not table.row_count:
+            self.query_one("#address", Input).focus()
 
     def refresh_peers(self) -> None:
         bridge = self.app.bridge  # type: ignore[attr-defined]

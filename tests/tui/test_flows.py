@@ -1,0 +1,310 @@
+"""User flows through the real app on a real home, driven by Pilot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from textual.widgets import Input, Select, Static, TextArea
+
+from p2p.home import Home
+from p2p.model import Kind, Status
+from tests.tui.conftest import wait_for
+from tui.screens.board import BoardScreen
+from tui.screens.first_run import FirstRunScreen
+from tui.screens.info import InviteScreen, PeersScreen
+from tui.widgets.detail import ItemDetail
+from tui.widgets.item_list import ItemList
+
+SIZE = (100, 32)
+
+
+def board_screen(app) -> BoardScreen:  # type: ignore[no-untyped-def]
+    screen = app.screen
+    assert isinstance(screen, BoardScreen), screen
+    return screen
+
+
+def titles(app) -> list[str]:  # type: ignore[no-untyped-def]
+    items = app.screen.query_one(ItemList)
+    return [str(o.prompt).split("\n")[0].split("  (")[0] for o in items.options]
+
+
+def detail_title(app) -> str | None:  # type: ignore[no-untyped-def]
+    item = app.screen.query_one(ItemDetail).item
+    return item.title if item else None
+
+
+class TestFirstRun:
+    async def test_name_then_new_board(self, tmp_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(tmp_path / "fresh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert isinstance(app.screen, FirstRunScreen)
+            await pilot.press(*"Rosa", "enter")
+            await wait_for(pilot, lambda: app.screen.query_one("#board-name", Input).has_focus)
+            await pilot.press(*"Tea", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            assert app.home.display_name() == "Rosa"
+            assert [b.name for b in app.home.boards()] == ["Tea"]
+        # A later run opens the board straight away.
+        again = make_app(tmp_path / "fresh")
+        async with again.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(again.screen, BoardScreen))
+
+    async def test_empty_name_is_explained(self, tmp_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(tmp_path / "fresh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("enter")
+            error = app.screen.query_one("#error", Static)
+            await wait_for(pilot, lambda: "cannot be empty" in str(error.render()))
+
+    async def test_join_with_code_from_another_home(self, tmp_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        with Home.open(tmp_path / "other") as other:
+            other.set_profile(name="Bo")
+            code = other.new_board("Camp").invite()
+        app = make_app(tmp_path / "fresh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*"Rosa", "enter")
+            await wait_for(pilot, lambda: app.screen.query_one("#board-name", Input).has_focus)
+            app.screen.query_one("#code", Input).value = code
+            app.screen.query_one("#code", Input).focus()
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            assert board_screen(app).board.name == "Camp"
+
+    async def test_bad_code_is_one_sentence(self, tmp_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(tmp_path / "fresh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*"Rosa", "enter")
+            app.screen.query_one("#code", Input).value = "nonsense"
+            app.screen.query_one("#code", Input).focus()
+            await pilot.press("enter")
+            error = app.screen.query_one("#error", Static)
+            await wait_for(pilot, lambda: str(error.render()).strip() != "")
+            assert "Traceback" not in str(error.render())
+            assert isinstance(app.screen, FirstRunScreen)
+
+
+async def post(pilot, app, key: str, fields: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press(key, "n")
+    await wait_for(pilot, lambda: app.screen.query("#title"))
+    for name, value in fields.items():
+        widget = app.screen.query_one(f"#{name}")
+        if isinstance(widget, TextArea):
+            widget.text = value
+        else:
+            widget.value = value
+    await pilot.press("ctrl+s")
+    await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+
+
+class TestPosting:
+    async def test_each_kind(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(home_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await post(pilot, app, "1", {"title": "Onions", "body": "ten kilos", "tags": "food"})
+            await post(pilot, app, "2", {"title": "A drill", "tags": "tools"})
+            await post(pilot, app, "3", {"title": "Fix the roof", "tasks": "ladder, tarp", "shifts": "Sat 10:00 x2"})
+            await post(pilot, app, "4", {"title": "Soup night", "start": "2026-11-25 19:00", "place": "hall"})
+            await post(pilot, app, "5", {"title": "Quiet hours after 23:00"})
+            await post(pilot, app, "6", {"title": "House agreements", "body": "Be kind."})
+            board = board_screen(app).board
+            kinds = {s.kind for s in board.items()}
+            assert kinds == set(Kind)
+            await wait_for(pilot, lambda: detail_title(app) == "House agreements")
+            project = board.items(kind=Kind.PROJECT)[0]
+            full = board.item(project.id)
+            assert [t.title for t in full.tasks] == ["ladder", "tarp"]
+            assert full.shifts[0].slots == 2
+
+    async def test_invalid_form_stays_open_with_message(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("4", "n")
+            await wait_for(pilot, lambda: app.screen.query("#title"))
+            app.screen.query_one("#title", Input).value = "Soup"
+            await pilot.press("ctrl+s")
+            error = app.screen.query_one("#error", Static)
+            await wait_for(pilot, lambda: "start time" in str(error.render()))
+
+
+def seeded(home_path: Path) -> dict[str, str]:
+    """A few items by Ana (this home) and by Bo (another device on the same board)."""
+    with Home.open(home_path) as home:
+        board = home.board()
+        ids = {
+            "soup": board.post(Kind.NEED, "Soup pots", tags=["kitchen"]),
+            "bread": board.post(Kind.NEED, "Bread for Friday", tags=["food"]),
+            "beans": board.post(Kind.NEED, "Dry beans", tags=["food"]),
+            "vote": board.post(Kind.PROPOSAL, "Paint the hall green"),
+            "roof": board.post(Kind.PROJECT, "Roof", tasks=["tarp"], shifts=[("Sat", 2)]),
+        }
+    return ids
+
+
+class TestActing:
+    async def test_reply(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        seeded(home_path)
+        app = make_app(home_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: detail_title(app) == "Dry beans")
+            await pilot.press("r")
+            await wait_for(pilot, lambda: app.screen.query("#text"))
+            await pilot.press(*"I have some", "enter")
+            detail = lambda: app.screen.query_one(ItemDetail).item  # noqa: E731
+            await wait_for(pilot, lambda: detail() is not None and len(detail().replies) == 1)
+            assert detail().replies[0].text == "I have some"
+            assert "1 reply" in str(app.screen.query_one(ItemList).options[0].prompt)
+
+    async def test_respond_to_need_with_space(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        seeded(home_path)
+        app = make_app(home_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: detail_title(app) == "Dry beans")
+            await pilot.press("space")
+            await wait_for(pilot, lambda: app.screen.query("#note"))
+            await pilot.press(*"after 5", "enter")
+            item = lambda: app.screen.query_one(ItemDetail).item  # noqa: E731
+            await wait_for(pilot, lambda: item() is not None and item().responses)
+            assert item().responses[0].kind == "help"
+            assert item().responses[0].note == "after 5"
+
+    async def test_take_a_position_with_a_reason(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        seeded(home_path)
+        app = make_app(home_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("5")
+            await wait_for(pilot, lambda: detail_title(app) == "Paint the hall green")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.screen.query("#choice"))
+            app.screen.query_one("#choice", Select).value = "block:"
+            await pilot.press("enter")  # a block without a reason is refused inline
+            error = app.screen.query_one("#error", Static)
+            await wait_for(pilot, lambda: "reason" in str(error.render()))
+            app.screen.query_one("#note", Input).value = "green is awful"
+            await pilot.press("enter")
+            item = lambda: app.screen.query_one(ItemDetail).item  # noqa: E731
+            await wait_for(pilot, lambda: item() is not None and item().positions)
+            assert item().positions[0].kind == "block"
+
+    async def test_take_a_task(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        seeded(home_path)
+        app = make_app(home_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("3")
+            await wait_for(pilot, lambda: detail_title(app) == "Roof")
+            await pilot.press("space")
+            await wait_for(pilot, lambda: app.screen.query("#note"))
+            await pilot.press("enter")
+            item = lambda: app.screen.query_one(ItemDetail).item  # noqa: E731
+            await wait_for(pilot, lambda: item() is not None and item().tasks[0].taken_by)
+
+    async def test_mark_met_then_hide_finished(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        seeded(home_path)
+        app = make_app(home_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: detail_title(app) == "Dry beans")
+            await pilot.press("m")
+            board = board_screen(app).board
+            assert board.items(status=Status.MET)[0].title == "Dry beans"
+            assert "(met)" in str(app.screen.query_one(ItemList).options[0].prompt)
+            await pilot.press("h")
+            await wait_for(pilot, lambda: "Dry beans" not in titles(app))
+
+    async def test_edit_own_item(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        seeded(home_path)
+        app = make_app(home_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: detail_title(app) == "Dry beans")
+            await pilot.press("e")
+            await wait_for(pilot, lambda: app.screen.query("#title"))
+            app.screen.query_one("#title", Input).value = "Dry beans, lentils"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: detail_title(app) == "Dry beans, lentils")
+
+
+class TestFinding:
+    async def test_search(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        seeded(home_path)
+        app = make_app(home_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: len(titles(app)) == 3)
+            await pilot.press("slash", *"bread", "enter")
+            await wait_for(pilot, lambda: titles(app) == ["Bread for Friday"])
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: len(titles(app)) == 3)
+
+    async def test_filter_by_tag(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        seeded(home_path)
+        app = make_app(home_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: len(titles(app)) == 3)
+            await pilot.press("t")
+            await wait_for(pilot, lambda: app.screen.query("#tag"))
+            await pilot.press(*"food", "enter")
+            await wait_for(pilot, lambda: sorted(titles(app)) == ["Bread for Friday", "Dry beans"])
+
+
+class TestInviteAndPeers:
+    async def test_invite_shows_code_and_qr(self, home_path: Path, make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("i")
+            await wait_for(pilot, lambda: isinstance(app.screen, InviteScreen))
+            code = app.screen.query_one("#code", Input).value
+            assert "█" in str(app.screen.query_one("#qr", Static).render())
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        with Home.open(tmp_path / "newcomer") as newcomer:
+            board, added = newcomer.join(code)
+            assert added and board.name == "Kitchen at No. 9"
+
+    async def test_peers_screen_offline_explains(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("p")
+            await wait_for(pilot, lambda: isinstance(app.screen, PeersScreen))
+            await pilot.press(*"nonsense", "enter")
+            error = app.screen.query_one("#error", Static)
+            await wait_for(pilot, lambda: "host:port" in str(error.render()))
+
+
+class TestLive:
+    async def test_change_from_another_process_keeps_cursor(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        seeded(home_path)
+        app = make_app(home_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: len(titles(app)) == 3)
+            await pilot.press("down")
+            await wait_for(pilot, lambda: detail_title(app) == "Bread for Friday")
+            script = textwrap.dedent(
+                f"""
+                from p2p.home import Home
+                from p2p.model import Kind
+                with Home.open({str(home_path)!r}) as h:
+                    h.board().post(Kind.NEED, "Warm socks")
+                """
+            )
+            subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+            await wait_for(pilot, lambda: "Warm socks" in titles(app))
+            assert app.screen.query_one(ItemList).current_id == board_screen(app).board.resolve(
+                board_screen(app).board.items(search="Bread")[0].id
+            )
+            assert detail_title(app) == "Bread for Friday"
+
+    async def test_typing_survives_a_live_change(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        ids = seeded(home_path)
+        app = make_app(home_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: detail_title(app) == "Dry beans")
+            await pilot.press("r")
+            await wait_for(pilot, lambda: app.screen.query("#text"))
+            await pilot.press(*"half a ")
+            with Home.open(home_path) as other:
+                other.board().reply(ids["beans"], "from another window")
+            await wait_for(pilot, lambda: app.cursor >= 0 and app.seen == app.version())
+            await pilot.press(*"sack")
+            assert app.screen.query_one("#text", Input).value == "half a sack"
