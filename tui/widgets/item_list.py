@@ -10,10 +10,10 @@ from p2p.model import ItemSummary, Status
 from tui.fmt import ago
 
 
-def row(summary: ItemSummary, now_ms: int) -> Text:
-    """Title on the first line; who, when, tags and thread sizes on the second."""
+def row(summary: ItemSummary, now_ms: int, width: int = 0) -> Text:
+    """Title on the first line; who, when, tags and thread sizes on the second, each cropped."""
     done = summary.status is not Status.OPEN
-    text = Text(no_wrap=True, overflow="ellipsis")
+    text = Text()
     text.append(summary.title, style="dim strike" if done else "bold")
     if done:
         text.append(f"  ({summary.status.value})", style="dim")
@@ -26,16 +26,37 @@ def row(summary: ItemSummary, now_ms: int) -> Text:
     text.append("  " + " · ".join(bits), style="dim")
     if summary.tags:
         text.append("  " + " ".join(f"#{t}" for t in summary.tags), style="dim cyan")
+    if width > 4:
+        lines = text.split("\n")
+        for line in lines:
+            line.truncate(width, overflow="ellipsis")
+        text = Text("\n").join(lines)
     return text
 
 
 class ItemList(OptionList):
     """Item rows keyed by item id, so live updates keep the highlighted item."""
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.summaries: list[ItemSummary] = []
+        self.now_ms = 0
+
+    @property
+    def row_width(self) -> int:
+        return max(0, self.scrollable_content_region.width - 1)
+
+    def on_resize(self) -> None:
+        if self.summaries:
+            self.show(self.summaries, self.now_ms, self.current_id)
+
     def show(self, summaries: list[ItemSummary], now_ms: int, keep: str | None) -> None:
         """Replace the rows, keeping `keep` highlighted and the scroll where it was."""
         scroll_y = self.scroll_y
-        self.set_options([Option(row(s, now_ms), id=s.id) for s in summaries])
+        self.summaries = list(summaries)
+        self.now_ms = now_ms
+        width = self.row_width
+        self.set_options([Option(row(s, now_ms, width), id=s.id) for s in summaries])
         index = None
         if keep is not None:
             try:
@@ -50,7 +71,9 @@ class ItemList(OptionList):
             self.scroll_to_highlight()
 
     def append(self, summaries: list[ItemSummary], now_ms: int) -> None:
-        self.add_options([Option(row(s, now_ms), id=s.id) for s in summaries])
+        self.summaries += summaries
+        width = self.row_width
+        self.add_options([Option(row(s, now_ms, width), id=s.id) for s in summaries])
 
     @property
     def current_id(self) -> str | None:

@@ -1,0 +1,93 @@
+"""Snapshots of the main screens at 80x24 and 120x36, on a board with fixed times."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+import p2p.home
+import p2p.store
+from p2p.home import Home
+from p2p.model import Kind, ResponseKind
+from tests.tui.conftest import NOW, wait_for
+from tui.app import PotluckApp
+from tui.widgets.detail import ItemDetail
+
+MINUTE = 60_000
+SIZES = [(80, 24), (120, 36)]
+
+
+@pytest.fixture
+def fixed_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A board whose every timestamp is fixed, so "how long ago" and order never drift."""
+    ticks = itertools.count(NOW - 3 * 24 * 60 * MINUTE, 37 * MINUTE)
+    clock: Callable[[], int] = lambda: next(ticks)  # noqa: E731
+    monkeypatch.setattr(p2p.home, "now_ms", clock)
+    monkeypatch.setattr(p2p.store, "now_ms", clock)
+    path = tmp_path / "home"
+    with Home.open(path) as home:
+        home.set_profile(name="Ana")
+        board = home.new_board("Kitchen at No. 9")
+        done = board.post(Kind.NEED, "Blankets for the night watch", tags=["winter"])
+        board.set_status(done, p2p.model.Status.MET)
+        board.post(Kind.NEED, "Someone to fix the bike pump", tags=["tools"])
+        soup = board.post(
+            Kind.NEED,
+            "Big pots for Thursday soup",
+            body="We are cooking for sixty people. Two or three big pots would do it.",
+            tags=["kitchen", "food"],
+        )
+        board.reply(soup, "There are two in the basement, behind the bikes.")
+        board.respond(soup, ResponseKind.HELP, "I'll bring them at five")
+        board.post(Kind.OFFER, "Spare bread every Monday", tags=["food"])
+        board.post(Kind.PROPOSAL, "Quiet hours after 23:00")
+    monkeypatch.undo()
+    return path
+
+
+def make(path: Path) -> PotluckApp:
+    return PotluckApp(path, clock=lambda: NOW, run_node=False)
+
+
+def settle(title: str | None) -> Callable[[Pilot], object]:
+    async def run_before(pilot: Pilot) -> None:
+        if title is not None:
+            detail = pilot.app.screen.query_one(ItemDetail)
+            await wait_for(pilot, lambda: detail.item is not None and detail.item.title == title)
+        for widget in pilot.app.screen.query("Input, TextArea"):
+            widget.cursor_blink = False  # type: ignore[attr-defined]
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+class TestSnapshots:
+    def test_board(self, fixed_home: Path, size: tuple[int, int], snap_compare) -> None:  # type: ignore[no-untyped-def]
+        assert snap_compare(
+            make(fixed_home), terminal_size=size, run_before=settle("Big pots for Thursday soup")
+        )
+
+    def test_new_need_form(self, fixed_home: Path, size: tuple[int, int], snap_compare) -> None:  # type: ignore[no-untyped-def]
+        async def run_before(pilot: Pilot) -> None:
+            await settle("Big pots for Thursday soup")(pilot)
+            await pilot.press("n")
+            await wait_for(pilot, lambda: pilot.app.screen.query("#title"))
+            await settle(None)(pilot)
+
+        assert snap_compare(make(fixed_home), terminal_size=size, run_before=run_before)
+
+    def test_help(self, fixed_home: Path, size: tuple[int, int], snap_compare) -> None:  # type: ignore[no-untyped-def]
+        async def run_before(pilot: Pilot) -> None:
+            await settle("Big pots for Thursday soup")(pilot)
+            await pilot.press("question_mark")
+            await pilot.pause()
+
+        assert snap_compare(make(fixed_home), terminal_size=size, run_before=run_before)
+
+    def test_first_run(self, tmp_path: Path, size: tuple[int, int], snap_compare) -> None:  # type: ignore[no-untyped-def]
+        assert snap_compare(make(tmp_path / "fresh"), terminal_size=size, run_before=settle(None))
