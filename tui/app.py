@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from p2p.errors import PotluckError
@@ -28,7 +29,7 @@ class PotluckApp(App[None]):
 
     CSS_PATH = "potluck.tcss"
     TITLE = "Potluck"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "q", "quit", "Quit", id="app.quit", tooltip="Close Potluck (the board stays on disk)"
         ),

@@ -86,7 +86,7 @@ class NodeBridge:
         views = []
         for peer in raw or []:
 
-            def get(*names: str) -> str:
+            def get(*names: str, peer: Any = peer) -> str:
                 for name in names:
                     value = peer.get(name) if isinstance(peer, dict) else getattr(peer, name, None)
                     if value not in (None, ""):

@@ -107,8 +107,18 @@ class TestPosting:
             await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
             await post(pilot, app, "1", {"title": "Onions", "body": "ten kilos", "tags": "food"})
             await post(pilot, app, "2", {"title": "A drill", "tags": "tools"})
-            await post(pilot, app, "3", {"title": "Fix the roof", "tasks": "ladder, tarp", "shifts": "Sat 10:00 x2"})
-            await post(pilot, app, "4", {"title": "Soup night", "start": "2026-11-25 19:00", "place": "hall"})
+            await post(
+                pilot,
+                app,
+                "3",
+                {"title": "Fix the roof", "tasks": "ladder, tarp", "shifts": "Sat 10:00 x2"},
+            )
+            await post(
+                pilot,
+                app,
+                "4",
+                {"title": "Soup night", "start": "2026-11-25 19:00", "place": "hall"},
+            )
             await post(pilot, app, "5", {"title": "Quiet hours after 23:00"})
             await post(pilot, app, "6", {"title": "House agreements", "body": "Be kind."})
             board = board_screen(app).board
@@ -249,7 +259,9 @@ class TestFinding:
 
 
 class TestInviteAndPeers:
-    async def test_invite_shows_code_and_qr(self, home_path: Path, make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    async def test_invite_shows_code_and_qr(
+        self, home_path: Path, make_app, tmp_path: Path
+    ) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press("i")
@@ -273,7 +285,9 @@ class TestInviteAndPeers:
 
 
 class TestLive:
-    async def test_change_from_another_process_keeps_cursor(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def test_change_from_another_process_keeps_cursor(
+        self, home_path: Path, make_app
+    ) -> None:  # type: ignore[no-untyped-def]
         seeded(home_path)
         app = make_app(home_path)
         async with app.run_test(size=SIZE) as pilot:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tab, Tabs
@@ -47,7 +47,7 @@ def b(key: str, action: str, desc: str, bid: str, tip: str, show: bool = True) -
 class BoardScreen(Screen[None]):
     """One board. Reads come from the index; a document loads only when its item is shown."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         b("n", "new", "New", "new", "Post something new in this tab"),
         b("r", "reply", "Reply", "reply", "Reply to this item"),
         b("space", "respond", "Respond", "respond", "Say you can help, come, take a task…"),

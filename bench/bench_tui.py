@@ -1,0 +1,149 @@
+"""Bench the terminal board on 10,000 items: open time, per-key move+open latency, memory."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from textual import events
+
+from p2p.home import Home
+from p2p.model import Kind
+from tui.app import PotluckApp
+from tui.screens.board import BoardScreen
+from tui.widgets.detail import ItemDetail
+from tui.widgets.item_list import ItemList
+
+WORDS = [
+    "soup",
+    "bread",
+    "tools",
+    "bike",
+    "roof",
+    "paint",
+    "blanket",
+    "tea",
+    "rice",
+    "beans",
+    "kettle",
+    "ladder",
+    "drill",
+]
+KINDS = [Kind.NEED, Kind.OFFER, Kind.PROJECT, Kind.EVENT, Kind.PROPOSAL, Kind.NOTE]
+
+
+def build(path: Path, count: int) -> None:
+    """A board of `count` items, most of them needs (the biggest tab), made once and reused."""
+    marker = path / f"built-{count}"
+    if marker.exists():
+        return
+    rng = random.Random(7)
+    with Home.open(path) as home:
+        home.set_profile(name="Bench")
+        board = home.new_board("Bench board")
+        home.store.connection.execute("PRAGMA synchronous = OFF")  # building only
+        for n in range(count):
+            kind = Kind.NEED if n % 2 else rng.choice(KINDS)
+            board.post(
+                kind,
+                f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} #{n}",
+                body=" ".join(rng.choice(WORDS) for _ in range(40)),
+                tags=rng.sample(WORDS, 2),
+            )
+    marker.touch()
+
+
+def rss_mb() -> float:
+    """Resident memory now, from /proc (peak from getrusage where /proc is missing)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def measure(path: Path, keys: int) -> dict[str, float]:
+    started = time.perf_counter()
+    app = PotluckApp(path, run_node=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        while not (
+            isinstance(app.screen, BoardScreen) and app.screen.query_one(ItemList).option_count
+        ):
+            await pilot.pause(0.005)
+        opened = time.perf_counter() - started
+        items = app.screen.query_one(ItemList)
+        detail = app.screen.query_one(ItemDetail)
+        latencies = []
+        for _ in range(keys):
+            t0 = time.perf_counter()
+            before = items.highlighted
+            key = events.Key("down", None)
+            key.set_sender(app)
+            app._driver.send_message(key)  # type: ignore[union-attr]  # as a terminal would
+            while items.highlighted == before:
+                await asyncio.sleep(0.0005)
+            want = items.current_id
+            while detail.item is None or detail.item.id != want:
+                await asyncio.sleep(0.0005)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        await pilot.press("pagedown")
+        return {
+            "open_s": opened,
+            "key_median_ms": statistics.median(latencies),
+            "key_p95_ms": sorted(latencies)[int(len(latencies) * 0.95) - 1],
+            "key_max_ms": max(latencies),
+            "rss_mb": rss_mb(),
+            "loaded_rows": float(items.option_count),
+        }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--keys", type=int, default=200)
+    parser.add_argument("--home", type=Path, default=Path(tempfile.gettempdir()) / "potluck-bench")
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    build(args.home, args.items)
+    print(f"board of {args.items} items ready in {time.perf_counter() - t0:.1f} s ({args.home})")
+    result = asyncio.run(measure(args.home, args.keys))
+    rows = [
+        (
+            "open until the list is interactive",
+            f"{result['open_s']:.2f} s",
+            "< 1.5 s",
+            result["open_s"] < 1.5,
+        ),
+        (
+            "move + open an item, median",
+            f"{result['key_median_ms']:.1f} ms",
+            "< 50 ms",
+            result["key_median_ms"] < 50,
+        ),
+        (
+            "move + open an item, p95",
+            f"{result['key_p95_ms']:.1f} ms",
+            "< 50 ms",
+            result["key_p95_ms"] < 50,
+        ),
+        ("move + open an item, worst", f"{result['key_max_ms']:.1f} ms", "", True),
+        ("memory (RSS)", f"{result['rss_mb']:.0f} MB", "< 250 MB", result["rss_mb"] < 250),
+        ("rows loaded into the list", f"{result['loaded_rows']:.0f}", "paged", True),
+    ]
+    print(f"{'measure':<38}{'result':>12}  {'target':<10}")
+    for name, value, target, ok in rows:
+        print(f"{name:<38}{value:>12}  {target:<10}{'' if ok else '  MISSED'}")
+    return 0 if all(ok for *_, ok in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
