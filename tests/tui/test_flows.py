@@ -322,3 +322,34 @@ class TestLive:
             await wait_for(pilot, lambda: app.cursor >= 0 and app.seen == app.version())
             await pilot.press(*"sack")
             assert app.screen.query_one("#text", Input).value == "half a sack"
+
+
+class TestAnnouncements:
+    async def test_new_item_and_reply_from_another_device(
+        self, home_path: Path, make_app, tmp_path: Path
+    ) -> None:  # type: ignore[no-untyped-def]
+        """Bo's changes arrive (as the node would merge them): a new need and a reply to Ana."""
+        with Home.open(home_path) as ana:
+            board = ana.board()
+            mine = board.post(Kind.NEED, "Dry beans")
+            code = board.invite()
+            ana.export_board(board, tmp_path / "ana.potluck")
+        with Home.open(tmp_path / "bo") as bo:
+            bo.set_profile(name="Bo")
+            theirs, _ = bo.join(code)
+            bo.import_board(tmp_path / "ana.potluck")
+            theirs.reply(mine, "I have a sack")
+            theirs.post(Kind.NEED, "Warm socks")
+            bo.export_board(theirs, tmp_path / "bo.potluck")
+        app = make_app(home_path)
+        said: list[str] = []
+        app.notify = lambda message, **kw: said.append(str(message))  # type: ignore[method-assign]
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: detail_title(app) == "Dry beans")
+            with Home.open(home_path) as other_window:
+                other_window.import_board(tmp_path / "bo.potluck")
+            await wait_for(pilot, lambda: "Warm socks" in titles(app))
+            await wait_for(pilot, lambda: len(said) >= 2)
+            assert "New need: Warm socks" in said
+            assert "Bo replied to “Dry beans”" in said
+            assert app.screen.query_one(ItemList).current_id == mine

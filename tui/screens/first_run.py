@@ -29,7 +29,7 @@ class FirstRunScreen(Screen[None]):
                 yield Input(id="board-name", compact=True, placeholder="e.g. Kitchen at No. 9")
                 yield Button("Start this board", id="start", compact=True, variant="primary")
                 yield Static("\nOr paste an invite code someone gave you:")
-                yield Input(id="code", compact=True, placeholder="potluck:…")
+                yield Input(id="code", compact=True, placeholder="potluck-…")
                 yield Button("Join this board", id="join", compact=True)
             yield Static("", id="error", classes="error")
 
