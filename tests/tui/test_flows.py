@@ -353,3 +353,46 @@ class TestAnnouncements:
             assert "New need: Warm socks" in said
             assert "Bo replied to “Dry beans”" in said
             assert app.screen.query_one(ItemList).current_id == mine
+
+
+class TestPaletteAndHelp:
+    async def test_palette_runs_an_action(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await pilot.press("ctrl+p")
+            await pilot.press(*"invite someone")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, InviteScreen))
+
+    async def test_help_and_back(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: not isinstance(app.screen, BoardScreen))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+
+
+class TestDetail:
+    async def test_event_and_project_parts_are_shown(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        with Home.open(home_path) as home:
+            board = home.board()
+            board.post(Kind.EVENT, "Soup night", start=1_795_000_000_000, place="the hall")
+            roof = board.post(Kind.PROJECT, "Roof", tasks=["tarp"], shifts=[("Sat 10:00", 2)])
+            board.respond(roof, None)
+        app = make_app(home_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("4")
+            await wait_for(pilot, lambda: detail_title(app) == "Soup night")
+
+            def body() -> str:
+                shown = app.screen.query_one("#detail-body", Static).content
+                return "\n".join(part.plain for part in shown.renderables)
+
+            assert "the hall" in body()
+            await pilot.press("3")
+            await wait_for(pilot, lambda: detail_title(app) == "Roof")
+            await wait_for(pilot, lambda: "tarp — Ana" in body())
+            assert "Sat 10:00 (0/2)" in body()

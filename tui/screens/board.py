@@ -106,6 +106,7 @@ class BoardScreen(Screen[None]):
         self.refresh_names()
         self.reload(keep=None)
         self.query_one(ItemList).focus()
+        self.set_interval(1.0, self.update_status)
 
     @property
     def app_(self) -> Any:
