@@ -1,6 +1,12 @@
 """Bench the terminal board on 10,000 items: open time, per-key move+open latency, memory."""
 
+# ruff: noqa: E402  (imports are timed: the clock starts before them)
+
 from __future__ import annotations
+
+import time
+
+T_PROCESS = time.perf_counter()
 
 import argparse
 import asyncio
@@ -9,7 +15,6 @@ import resource
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from textual import events
@@ -20,6 +25,8 @@ from tui.app import PotluckApp
 from tui.screens.board import BoardScreen
 from tui.widgets.detail import ItemDetail
 from tui.widgets.item_list import ItemList
+
+IMPORT_SECONDS = time.perf_counter() - T_PROCESS
 
 WORDS = [
     "soup",
@@ -116,6 +123,7 @@ def main() -> int:
     build(args.home, args.items)
     print(f"board of {args.items} items ready in {time.perf_counter() - t0:.1f} s ({args.home})")
     result = asyncio.run(measure(args.home, args.keys))
+    result["open_s"] += IMPORT_SECONDS
     rows = [
         (
             "open until the list is interactive",
@@ -123,6 +131,7 @@ def main() -> int:
             "< 1.5 s",
             result["open_s"] < 1.5,
         ),
+        ("  of which importing the app", f"{IMPORT_SECONDS:.2f} s", "", True),
         (
             "move + open an item, median",
             f"{result['key_median_ms']:.1f} ms",

@@ -50,7 +50,7 @@ class PotluckApp(App[None]):
         self.clock = clock
         self.db_lock = threading.RLock()
         self.home = Home.open(self.home_path)
-        self.bridge = NodeBridge(self.home, peers)
+        self.bridge = NodeBridge(self.home_path, peers)
         self.run_node = run_node
         self.board: Board | None = None
         self.seen: tuple[int, int] = (0, 0)

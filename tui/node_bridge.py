@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -24,10 +25,11 @@ class PeerView:
 class NodeBridge:
     """Starts the node for a home if `p2p.node` exists, and reads its presence info."""
 
-    def __init__(self, home: Any, peers: list[str] | None = None) -> None:
-        self.home = home
+    def __init__(self, home_path: Path, peers: list[str] | None = None) -> None:
+        self.home_path = home_path
         self.initial_peers = list(peers or [])
         self.node: Any = None
+        self.node_home: Any = None
         self.problem = ""
 
     @property
@@ -42,7 +44,12 @@ class NodeBridge:
             self.problem = "syncing is not available in this version"
             return
         try:
-            node = module.Node(self.home)
+            # The node gets its own connection: its commits then show up in the app's
+            # PRAGMA data_version poll, and no SQLite connection is shared across threads.
+            from p2p.home import Home
+
+            self.node_home = Home.open(self.home_path)
+            node = module.Node(self.node_home)
             await node.start()
             self.node = node
             for address in self.initial_peers:
@@ -51,6 +58,12 @@ class NodeBridge:
             log.exception("node failed to start")
             self.problem = f"syncing could not start: {exc}"
             self.node = None
+            self.close_home()
+
+    def close_home(self) -> None:
+        home, self.node_home = self.node_home, None
+        if home is not None:
+            home.close()
 
     async def aclose(self) -> None:
         node, self.node = self.node, None
