@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from p2p.docs import BOARD_DOC_ID
 from p2p.errors import PotluckError
 from p2p.home import Board, Home
 from p2p.model import Kind
@@ -21,7 +22,8 @@ from tui.screens.board import BoardScreen
 from tui.screens.first_run import FirstRunScreen
 
 POLL_SECONDS = 0.2
-BOARD_DOC_ID = "board"
+
+ANNOUNCE_AT_MOST = 8
 
 
 class PotluckApp(App[None]):
@@ -130,7 +132,15 @@ class PotluckApp(App[None]):
         board = self.board
         if board is None:
             return
-        for doc_id in doc_ids - {BOARD_DOC_ID}:
+        doc_ids = doc_ids - {BOARD_DOC_ID}
+        arrived = doc_ids - self.known_ids
+        if len(doc_ids) > ANNOUNCE_AT_MOST:
+            # A big catch-up sync: one line, and no document loads for announcements.
+            self.known_ids |= doc_ids
+            if arrived:
+                self.call_from_thread(self.notify, f"{len(arrived)} new items arrived", timeout=4)
+            return
+        for doc_id in doc_ids:
             try:
                 with self.db_lock:
                     item = board.item(doc_id)

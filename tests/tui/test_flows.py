@@ -396,3 +396,26 @@ class TestDetail:
             await wait_for(pilot, lambda: detail_title(app) == "Roof")
             await wait_for(pilot, lambda: "tarp — Ana" in body())
             assert "Sat 10:00 (0/2)" in body()
+
+
+class TestBigCatchUp:
+    async def test_many_new_items_are_one_line(
+        self, home_path: Path, make_app, tmp_path: Path
+    ) -> None:  # type: ignore[no-untyped-def]
+        with Home.open(home_path) as ana:
+            code = ana.board().invite()
+        with Home.open(tmp_path / "bo") as bo:
+            bo.set_profile(name="Bo")
+            theirs, _ = bo.join(code)
+            for n in range(12):
+                theirs.post(Kind.OFFER, f"Jar {n}")
+            bo.export_board(theirs, tmp_path / "bo.potluck")
+        app = make_app(home_path)
+        said: list[str] = []
+        app.notify = lambda message, **kw: said.append(str(message))  # type: ignore[method-assign]
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            with Home.open(home_path) as other_window:
+                other_window.import_board(tmp_path / "bo.potluck")
+            await wait_for(pilot, lambda: said)
+            assert said == ["12 new items arrived"]
