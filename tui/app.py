@@ -51,6 +51,7 @@ class PotluckApp(App[None]):
         self.board_wanted = board
         self.clock = clock
         self.db_lock = threading.RLock()
+        self.closed = False  # set under db_lock when the home is closed; workers check it
         self.home = Home.open(self.home_path)
         self.bridge = NodeBridge(self.home_path, peers)
         self.run_node = run_node
@@ -98,7 +99,9 @@ class PotluckApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.bridge.aclose()
-        self.home.close()
+        with self.db_lock:  # a worker thread may be mid-read on this connection
+            self.closed = True
+            self.home.close()
 
     # ------------------------------------------------------------ following changes
 
@@ -111,6 +114,8 @@ class PotluckApp(App[None]):
         if self.board is None or not self.db_lock.acquire(blocking=False):
             return
         try:
+            if self.closed:
+                return
             version = self.version()
             if version == self.seen:
                 return
@@ -143,6 +148,8 @@ class PotluckApp(App[None]):
         for doc_id in doc_ids:
             try:
                 with self.db_lock:
+                    if self.closed:
+                        return
                     item = board.item(doc_id)
                     who = board.member_name(
                         item.replies[-1].author if item.replies else item.author

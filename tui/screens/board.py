@@ -183,6 +183,8 @@ class BoardScreen(Screen[None]):
         label.display = bool(bits)
 
     def update_status(self) -> None:
+        if not self.alive():
+            return
         bridge = self.app_.bridge
         peers = len(bridge.peers())
         if not bridge.running:
@@ -195,8 +197,12 @@ class BoardScreen(Screen[None]):
                 "all in sync" if sync else "syncing…"
             )
         me = self.names.get(self.board.me, "")
+        with self.app_.db_lock:
+            if self.app_.closed:
+                return
+            board_name = self.board.name
         self.query_one("#status", Static).update(
-            f" {self.board.name} · {net}" + (f" · you are {me}" if me else "")
+            f" {board_name} · {net}" + (f" · you are {me}" if me else "")
         )
 
     def show_current(self) -> None:
@@ -217,6 +223,8 @@ class BoardScreen(Screen[None]):
         """Load one document off the event loop; automerge can take tens of ms."""
         try:
             with self.app_.db_lock:
+                if self.app_.closed:
+                    return
                 item = self.board.item(item_id)
         except PotluckError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="warning")
@@ -224,6 +232,8 @@ class BoardScreen(Screen[None]):
         self.app.call_from_thread(self.detail_loaded, item)
 
     def detail_loaded(self, item: Item) -> None:
+        if not self.alive():
+            return
         if self.query_one(ItemList).current_id == item.id:
             self.query_one(ItemDetail).show(item, self.who, self.now(), "")
 
@@ -257,8 +267,14 @@ class BoardScreen(Screen[None]):
 
     # ------------------------------------------------------------ live changes
 
+    def alive(self) -> bool:
+        """False while the screen is being built or torn down (timers can still fire then)."""
+        return self.is_attached and bool(self.query(ItemList))
+
     def changed(self, doc_ids: set[str]) -> None:
         """Documents changed on disk: refresh what is visible, keep the cursor."""
+        if not self.alive():
+            return
         self.refresh_names()
         self.reload()
 
@@ -420,8 +436,10 @@ class BoardScreen(Screen[None]):
         self.notify("Showing open items only." if self.hide_done else "Showing finished items too.")
 
     def action_invite(self) -> None:
-        code = self.board.invite(self.app_.bridge.hints())
-        self.app.push_screen(InviteScreen(self.board.name, code))
+        with self.app_.db_lock:
+            code = self.board.invite(self.app_.bridge.hints())
+            name = self.board.name
+        self.app.push_screen(InviteScreen(name, code))
 
     def action_peers(self) -> None:
         self.app.push_screen(PeersScreen())
