@@ -53,6 +53,18 @@ class TestFirstRun:
         async with again.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: isinstance(again.screen, BoardScreen))
 
+    async def test_board_made_without_a_name_only_asks_the_name(
+        self, tmp_path: Path, make_app
+    ) -> None:  # type: ignore[no-untyped-def]
+        with Home.open(tmp_path / "cli") as home:
+            home.new_board("Made on the command line")
+        app = make_app(tmp_path / "cli")
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert isinstance(app.screen, FirstRunScreen)
+            await pilot.press(*"Rosa", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            assert board_screen(app).board.name == "Made on the command line"
+
     async def test_empty_name_is_explained(self, tmp_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(tmp_path / "fresh")
         async with app.run_test(size=(80, 24)) as pilot:

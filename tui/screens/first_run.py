@@ -49,6 +49,10 @@ class FirstRunScreen(Screen[None]):
             self.fail(exc)
             return
         self.query_one("#error", Static).update("")
+        home = self.app.home  # type: ignore[attr-defined]
+        if home.boards():  # joined with the command line already: nothing more to ask
+            self.app.open_board(home.board())  # type: ignore[attr-defined]
+            return
         self.query_one("#step-name").display = False
         self.query_one("#step-board").display = True
         self.query_one("#board-name", Input).focus()
