@@ -31,3 +31,15 @@ class DamagedDocument(PotluckError):
 
 class ExportError(PotluckError):
     """An export file cannot be read: wrong board, damaged or not an export."""
+
+
+class ProtocolError(PotluckError):
+    """A peer sent bytes that break PROTOCOL.md; only that connection is closed."""
+
+
+class HandshakeError(ProtocolError):
+    """The Noise handshake failed: wrong board key, not a Potluck peer, or a cut connection."""
+
+
+class NodeError(PotluckError):
+    """The network node cannot run (another node holds the home, no port to listen on, …)."""

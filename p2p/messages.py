@@ -1,0 +1,225 @@
+"""The application messages inside a connection: plain frozen types, each with a guard."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+
+from p2p.errors import ProtocolError
+
+PROTOCOL_VERSIONS = (1,)
+"""Versions this implementation speaks, in the order it prefers them (highest wins)."""
+DIGEST_SIZE = 16
+MAX_NAME = 200
+MAX_ADDRS = 16
+MAX_DOC_ID = 64
+_DOC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_DEVICE = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class Hello:
+    """First message each way: versions spoken, who I am, where I listen."""
+
+    versions: tuple[int, ...]
+    device: str
+    name: str
+    port: int
+    addrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Have:
+    """Every document the sender holds on this board, with the digest of its heads."""
+
+    docs: dict[str, bytes]
+
+
+@dataclass(frozen=True)
+class Doc:
+    """A whole saved document, for a peer that does not hold it."""
+
+    id: str
+    data: bytes
+    digest: bytes
+
+
+@dataclass(frozen=True)
+class Sync:
+    """One automerge sync message for one document."""
+
+    id: str
+    data: bytes
+    digest: bytes
+
+
+@dataclass(frozen=True)
+class Synced:
+    """The sender holds everything the receiver announced, and has sent what it lacked."""
+
+    docs: int
+
+
+@dataclass(frozen=True)
+class Ping:
+    """Keep-alive; answered with Pong."""
+
+
+@dataclass(frozen=True)
+class Pong:
+    """Answer to Ping."""
+
+
+@dataclass(frozen=True)
+class Bye:
+    """The sender is closing the connection, and why (a CloseReason value)."""
+
+    reason: str
+
+
+Message = Hello | Have | Doc | Sync | Synced | Ping | Pong | Bye
+
+
+def encode(message: Message) -> bytes:
+    """The msgpack map of a message, as it travels."""
+    body: dict[str, Any]
+    match message:
+        case Hello():
+            body = {
+                "type": "hello",
+                "versions": list(message.versions),
+                "device": message.device,
+                "name": message.name,
+                "port": message.port,
+                "addrs": list(message.addrs),
+            }
+        case Have():
+            body = {"type": "have", "docs": message.docs}
+        case Doc():
+            body = {"type": "doc", "id": message.id, "data": message.data, "digest": message.digest}
+        case Sync():
+            body = {
+                "type": "sync",
+                "id": message.id,
+                "data": message.data,
+                "digest": message.digest,
+            }
+        case Synced():
+            body = {"type": "synced", "docs": message.docs}
+        case Ping():
+            body = {"type": "ping"}
+        case Pong():
+            body = {"type": "pong"}
+        case Bye():
+            body = {"type": "bye", "reason": message.reason}
+    return msgpack.packb(body, use_bin_type=True)
+
+
+class UnknownType(ProtocolError):
+    """A well-formed message of a type this version does not know."""
+
+
+def decode(data: bytes) -> Message:
+    """Parse and check one message; anything off raises ProtocolError (never anything else)."""
+    try:
+        body = msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True)
+    except Exception as exc:  # msgpack raises several unrelated types on bad input
+        raise ProtocolError(f"not a msgpack message ({type(exc).__name__})") from None
+    if not isinstance(body, dict):
+        raise ProtocolError("a message must be a msgpack map")
+    kind = body.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError("a message needs a string 'type'")
+    parse = _PARSERS.get(kind)
+    if parse is None:
+        raise UnknownType(f"unknown message type {kind[:40]!r}")
+    return parse(body)
+
+
+def _field(body: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
+    value = body.get(name)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        raise ProtocolError(f"{body['type']}: field {name!r} missing or of the wrong type")
+    return value
+
+
+def _doc_id(body: dict[str, Any]) -> str:
+    doc_id = _field(body, "id", str)
+    if not _DOC_ID.fullmatch(doc_id):
+        raise ProtocolError(f"{body['type']}: bad document id")
+    return doc_id
+
+
+def _digest(body: dict[str, Any], value: Any = None) -> bytes:
+    digest = _field(body, "digest", bytes) if value is None else value
+    if not isinstance(digest, bytes) or len(digest) != DIGEST_SIZE:
+        raise ProtocolError(f"{body['type']}: a digest is {DIGEST_SIZE} bytes")
+    return digest
+
+
+def _hello(body: dict[str, Any]) -> Hello:
+    versions = _field(body, "versions", list)
+    if not versions or len(versions) > 16 or not all(
+        isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**16 for v in versions
+    ):
+        raise ProtocolError("hello: 'versions' must be 1 to 16 positive integers")
+    device = _field(body, "device", str)
+    if not _DEVICE.fullmatch(device):
+        raise ProtocolError("hello: 'device' must be 32 lower-case hex characters")
+    name = _field(body, "name", str)[:MAX_NAME]
+    port = _field(body, "port", int)
+    if not 0 <= port < 65536:
+        raise ProtocolError("hello: 'port' out of range")
+    addrs = _field(body, "addrs", list)
+    if len(addrs) > MAX_ADDRS or not all(isinstance(a, str) and len(a) <= 64 for a in addrs):
+        raise ProtocolError(f"hello: 'addrs' must be at most {MAX_ADDRS} short strings")
+    return Hello(tuple(versions), device, name, port, tuple(addrs))
+
+
+def _have(body: dict[str, Any]) -> Have:
+    docs = _field(body, "docs", dict)
+    for doc_id, digest in docs.items():
+        if not isinstance(doc_id, str) or not _DOC_ID.fullmatch(doc_id):
+            raise ProtocolError("have: bad document id")
+        _digest(body, digest)
+    return Have(docs)
+
+
+def _doc(body: dict[str, Any]) -> Doc:
+    return Doc(_doc_id(body), _field(body, "data", bytes), _digest(body))
+
+
+def _sync(body: dict[str, Any]) -> Sync:
+    return Sync(_doc_id(body), _field(body, "data", bytes), _digest(body))
+
+
+def _synced(body: dict[str, Any]) -> Synced:
+    docs = _field(body, "docs", int)
+    if docs < 0:
+        raise ProtocolError("synced: 'docs' must not be negative")
+    return Synced(docs)
+
+
+def _bye(body: dict[str, Any]) -> Bye:
+    return Bye(_field(body, "reason", str)[:64])
+
+
+_PARSERS = {
+    "hello": _hello,
+    "have": _have,
+    "doc": _doc,
+    "sync": _sync,
+    "synced": _synced,
+    "ping": lambda body: Ping(),
+    "pong": lambda body: Pong(),
+    "bye": _bye,
+}
+
+
+def choose_version(theirs: tuple[int, ...]) -> int | None:
+    """The highest version both sides speak, or None."""
+    common = set(theirs) & set(PROTOCOL_VERSIONS)
+    return max(common) if common else None

@@ -1,0 +1,252 @@
+"""The cleartext preamble and Noise_XXpsk0 over TCP: an authenticated, encrypted message pipe."""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from collections.abc import Callable
+
+from noise.connection import Keypair, NoiseConnection
+
+from p2p.errors import HandshakeError, ProtocolError
+from p2p.framing import (
+    FrameDecoder,
+    MessageAssembler,
+    encode_frame,
+    split_message,
+)
+from p2p.keys import DeviceIdentity, actor_id_for, board_psk, board_tag
+
+PROTOCOL_NAME = b"Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b"
+MAGIC = b"PLK1"
+PREAMBLE_SIZE = 12
+MAX_HANDSHAKE_FRAME = 1024
+"""Handshake messages here are 48, 96 and 64 bytes; anything much bigger is not a peer."""
+HANDSHAKE_TIMEOUT = 10.0
+READ_SIZE = 65536
+
+
+def preamble(board_key: bytes) -> bytes:
+    """The 12 cleartext bytes an initiator sends first: magic and the board's tag."""
+    return MAGIC + board_tag(board_key)
+
+
+class NoiseState:
+    """Sans-IO Noise_XXpsk0 for one side; test vectors fix the ephemeral key."""
+
+    def __init__(
+        self,
+        *,
+        initiator: bool,
+        static_private: bytes,
+        psk: bytes,
+        prologue: bytes,
+        ephemeral_private: bytes | None = None,
+    ) -> None:
+        conn = NoiseConnection.from_name(PROTOCOL_NAME)
+        if initiator:
+            conn.set_as_initiator()
+        else:
+            conn.set_as_responder()
+        conn.set_psks(psk=psk)
+        conn.set_prologue(prologue)
+        conn.set_keypair_from_private_bytes(Keypair.STATIC, static_private)
+        with warnings.catch_warnings():
+            # noiseprotocol warns whenever an ephemeral key is fixed; only test vectors do that.
+            warnings.simplefilter("ignore")
+            if ephemeral_private is not None:
+                conn.set_keypair_from_private_bytes(Keypair.EPHEMERAL, ephemeral_private)
+            conn.start_handshake()
+        self._conn = conn
+        self._handshake = conn.noise_protocol.handshake_state
+        self.remote_static: bytes | None = None
+
+    @property
+    def finished(self) -> bool:
+        return bool(self._conn.handshake_finished)
+
+    def write_handshake(self, payload: bytes = b"") -> bytes:
+        out = bytes(self._conn.write_message(payload))
+        self._capture_remote()
+        return out
+
+    def read_handshake(self, data: bytes) -> bytes:
+        try:
+            payload = bytes(self._conn.read_message(data))
+        except Exception as exc:  # noiseprotocol and cryptography raise various types
+            raise HandshakeError(
+                f"handshake message rejected ({type(exc).__name__}): wrong board key?"
+            ) from None
+        self._capture_remote()
+        return payload
+
+    def _capture_remote(self) -> None:
+        rs = getattr(self._handshake, "rs", None)
+        public = getattr(rs, "public_bytes", None)
+        if isinstance(public, bytes):
+            self.remote_static = public
+
+    @property
+    def handshake_hash(self) -> bytes:
+        return bytes(self._conn.get_handshake_hash())
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        return bytes(self._conn.encrypt(plaintext))
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        try:
+            return bytes(self._conn.decrypt(ciphertext))
+        except Exception as exc:
+            raise ProtocolError(f"a frame failed authentication ({type(exc).__name__})") from None
+
+
+class PeerClosed(Exception):
+    """The peer ended the connection cleanly, between two messages."""
+
+
+class SecureConnection:
+    """An established connection: whole messages in and out, encrypted and framed."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        noise: NoiseState,
+        board_key: bytes,
+        initiator: bool,
+        write_timeout: float,
+    ) -> None:
+        assert noise.remote_static is not None
+        self.reader = reader
+        self.writer = writer
+        self.board_key = board_key
+        self.initiator = initiator
+        self.remote_static = noise.remote_static
+        self.remote_device = actor_id_for(noise.remote_static).hex()
+        self.handshake_hash = noise.handshake_hash
+        self.write_timeout = write_timeout
+        self._noise = noise
+        self._frames = FrameDecoder()
+        self._assembler = MessageAssembler()
+        self._ready: list[bytes] = []
+
+    @property
+    def peer_address(self) -> tuple[str, int]:
+        peer = self.writer.get_extra_info("peername") or ("?", 0)
+        return str(peer[0]), int(peer[1])
+
+    async def send(self, message: bytes) -> None:
+        """Write one message (split into chunks); a peer that does not read times out."""
+        for plaintext in split_message(message):
+            self.writer.write(encode_frame(self._noise.encrypt(plaintext)))
+        try:
+            await asyncio.wait_for(self.writer.drain(), self.write_timeout)
+        except TimeoutError:
+            raise TimeoutError("the peer stopped reading") from None
+
+    async def receive(self) -> bytes:
+        """The next whole message; PeerClosed at a clean end, ProtocolError on bad bytes."""
+        while not self._ready:
+            data = await self.reader.read(READ_SIZE)
+            if not data:
+                if self._frames.pending or self._assembler.partial:
+                    raise ProtocolError("connection closed in the middle of a frame or message")
+                raise PeerClosed()
+            for frame in self._frames.feed(data):
+                message = self._assembler.add(self._noise.decrypt(frame))
+                if message is not None:
+                    self._ready.append(message)
+        return self._ready.pop(0)
+
+    async def aclose(self) -> None:
+        self.writer.close()
+        try:
+            await asyncio.wait_for(self.writer.wait_closed(), 1.0)
+        except (OSError, TimeoutError):
+            pass
+
+
+async def _read_handshake_frame(reader: asyncio.StreamReader) -> bytes:
+    try:
+        header = await reader.readexactly(2)
+        size = int.from_bytes(header, "big")
+        if size > MAX_HANDSHAKE_FRAME:
+            raise HandshakeError(f"handshake frame of {size} bytes is too large")
+        return await reader.readexactly(size)
+    except asyncio.IncompleteReadError:
+        raise HandshakeError("the peer closed the connection during the handshake") from None
+
+
+async def initiate(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    identity: DeviceIdentity,
+    board_key: bytes,
+    *,
+    timeout: float = HANDSHAKE_TIMEOUT,
+    write_timeout: float = 20.0,
+) -> SecureConnection:
+    """Run the initiator side: preamble, then the three handshake messages."""
+    pre = preamble(board_key)
+
+    async def run() -> SecureConnection:
+        noise = NoiseState(
+            initiator=True,
+            static_private=identity.private_key,
+            psk=board_psk(board_key),
+            prologue=pre,
+        )
+        writer.write(pre + encode_frame(noise.write_handshake()))
+        await writer.drain()
+        noise.read_handshake(await _read_handshake_frame(reader))
+        writer.write(encode_frame(noise.write_handshake()))
+        await writer.drain()
+        return SecureConnection(reader, writer, noise, board_key, True, write_timeout)
+
+    return await _bounded(run(), timeout)
+
+
+async def respond(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    identity: DeviceIdentity,
+    key_for_tag: Callable[[bytes], bytes | None],
+    *,
+    timeout: float = HANDSHAKE_TIMEOUT,
+    write_timeout: float = 20.0,
+) -> SecureConnection:
+    """Run the responder side; a preamble naming no board we hold ends it at once."""
+
+    async def run() -> SecureConnection:
+        try:
+            pre = await reader.readexactly(PREAMBLE_SIZE)
+        except asyncio.IncompleteReadError:
+            raise HandshakeError("the peer closed the connection before the preamble") from None
+        if pre[:4] != MAGIC:
+            raise HandshakeError("not a Potluck connection (bad preamble magic)")
+        board_key = key_for_tag(pre[4:])
+        if board_key is None:
+            raise HandshakeError("the peer asked for a board this device does not hold")
+        noise = NoiseState(
+            initiator=False,
+            static_private=identity.private_key,
+            psk=board_psk(board_key),
+            prologue=pre,
+        )
+        noise.read_handshake(await _read_handshake_frame(reader))
+        writer.write(encode_frame(noise.write_handshake()))
+        await writer.drain()
+        noise.read_handshake(await _read_handshake_frame(reader))
+        return SecureConnection(reader, writer, noise, board_key, False, write_timeout)
+
+    return await _bounded(run(), timeout)
+
+
+async def _bounded(coro: object, timeout: float) -> SecureConnection:
+    try:
+        return await asyncio.wait_for(coro, timeout)  # type: ignore[arg-type]
+    except TimeoutError:
+        raise HandshakeError(f"the handshake did not finish within {timeout:g} s") from None
+    except (ConnectionError, OSError) as exc:
+        raise HandshakeError(f"the connection failed during the handshake ({exc})") from None
+
