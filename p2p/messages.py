@@ -141,7 +141,7 @@ def decode(data: bytes) -> Message:
 
 def _field(body: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
     value = body.get(name)
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
         raise ProtocolError(f"{body['type']}: field {name!r} missing or of the wrong type")
     return value
 
@@ -162,8 +162,12 @@ def _digest(body: dict[str, Any], value: Any = None) -> bytes:
 
 def _hello(body: dict[str, Any]) -> Hello:
     versions = _field(body, "versions", list)
-    if not versions or len(versions) > 16 or not all(
-        isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**16 for v in versions
+    if (
+        not versions
+        or len(versions) > 16
+        or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**16 for v in versions
+        )
     ):
         raise ProtocolError("hello: 'versions' must be 1 to 16 positive integers")
     device = _field(body, "device", str)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import warnings
 from collections.abc import Callable
 
@@ -160,10 +161,8 @@ class SecureConnection:
 
     async def aclose(self) -> None:
         self.writer.close()
-        try:
+        with contextlib.suppress(OSError, TimeoutError):
             await asyncio.wait_for(self.writer.wait_closed(), 1.0)
-        except (OSError, TimeoutError):
-            pass
 
 
 async def _read_handshake_frame(reader: asyncio.StreamReader) -> bytes:
@@ -249,4 +248,3 @@ async def _bounded(coro: object, timeout: float) -> SecureConnection:
         raise HandshakeError(f"the handshake did not finish within {timeout:g} s") from None
     except (ConnectionError, OSError) as exc:
         raise HandshakeError(f"the connection failed during the handshake ({exc})") from None
-
