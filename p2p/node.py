@@ -1,0 +1,565 @@
+"""The network node of a home: listener, discovery, dialer and one sync session per peer+board."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ifaddr
+
+from p2p.db import Db
+from p2p.discovery import Advert, Discovery
+from p2p.errors import HandshakeError, NodeError, PotluckError
+from p2p.home import Home
+from p2p.keys import board_tag
+from p2p.messages import PROTOCOL_VERSIONS, Hello
+from p2p.secure import SecureConnection, initiate, respond
+from p2p.session import BoardState, CloseReason, Session, Timing
+from p2p.transport import NoiseChannel
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 7434
+LOCK_NAME = "node.lock"
+STATE_NAME = "node.json"
+CONNECT_TIMEOUT = 5.0
+BACKOFF_START = 0.25
+BACKOFF_MAX = 8.0
+FEED_INTERVAL = 0.05
+"""How often the node asks SQLite whether another process committed (PRAGMA data_version)."""
+STATE_INTERVAL = 0.5
+"""At most this often, node.json is rewritten for `potluck peers`."""
+
+
+class FoundBy:
+    MDNS = "mdns"
+    MANUAL = "manual"
+    REMEMBERED = "remembered"
+    INVITE = "invite"
+    INCOMING = "incoming"
+
+
+@dataclass(frozen=True)
+class PeerInfo:
+    """One connected peer on one board, as `potluck peers` and the app show it."""
+
+    device_id: str
+    name: str
+    board_id: str
+    address: str
+    found: str
+    since: float
+    last_sync: float | None
+    pending: int
+
+
+@dataclass
+class _Target:
+    """Somewhere to dial for one board; the dial loop keeps one connection to it."""
+
+    board_id: str
+    addresses: tuple[tuple[str, int], ...]
+    found_by: str
+    device_id: str | None = None
+    gone: bool = False
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+@dataclass
+class _Link:
+    session: Session
+    found_by: str
+    address: tuple[str, int]
+    rank: tuple[str, bytes]
+    announced: bool = False
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def local_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback, for invites and mDNS."""
+    found = []
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            if isinstance(ip.ip, str) and not ip.ip.startswith("127.") and ip.ip not in found:
+                found.append(ip.ip)
+    return found
+
+
+def read_node_state(home_path: Path) -> dict[str, Any] | None:
+    """What the running node of a home last wrote, or None when no node runs there."""
+    lock = home_path / LOCK_NAME
+    if not lock.exists():
+        return None
+    with open(lock, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                return json.loads((home_path / STATE_NAME).read_text())
+            except (OSError, ValueError):
+                return {"peers": []}
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return None
+
+
+class Node:
+    """Keeps every board of one home in sync with every peer it can reach."""
+
+    def __init__(
+        self,
+        home: Home,
+        *,
+        port: int | None = None,
+        host: str = "0.0.0.0",
+        peers: list[tuple[str, int]] | None = None,
+        mdns: bool = True,
+        timing: Timing | None = None,
+        feed_interval: float = FEED_INTERVAL,
+    ) -> None:
+        self.home = home
+        self.identity = home.identity
+        self.requested_port = DEFAULT_PORT if port is None else port
+        self.host = host
+        self.port = 0
+        self.mdns = mdns
+        self.timing = timing or Timing()
+        self.feed_interval = feed_interval
+        self.started = time.time()
+        self._manual = list(peers or [])
+        self._db = Db(home.store)
+        self._boards: dict[str, BoardState] = {}
+        self._tags: dict[bytes, str] = {}
+        self._links: dict[tuple[str, str], _Link] = {}
+        self._targets: dict[tuple[str, tuple[tuple[str, int], ...]], _Target] = {}
+        self._mdns_targets: dict[str, list[_Target]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._server: asyncio.Server | None = None
+        self._discovery: Discovery | None = None
+        self._lock_file: Any = None
+        self._feed_wake = asyncio.Event()
+        self._state_dirty = asyncio.Event()
+        self._closing = False
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> Node:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def start(self) -> None:
+        """Lock the home, listen, advertise, dial; raises NodeError if a node already runs."""
+        self._take_lock()
+        try:
+            await self._listen()
+            # The feed's starting point is read before the digests, so no change falls between.
+            cursor = await self._db.change_cursor()
+            version = await self._db.data_version()
+            await self._refresh_boards()
+            self._spawn(self._feed_loop(cursor, version))
+            self._spawn(self._state_loop())
+            if self.mdns:
+                self._discovery = Discovery(
+                    self.port,
+                    lambda: list(self._tags),
+                    self._on_advert,
+                    self._on_advert_lost,
+                    local_addresses,
+                )
+                await self._discovery.start()
+            for host, port in self._manual:
+                self._add_manual(host, port)
+        except BaseException:
+            await self.aclose()
+            raise
+        log.info(
+            "node %s listening on port %d for %d board(s)%s",
+            self.identity.device_id[:8],
+            self.port,
+            len(self._boards),
+            "" if self.mdns else " (mDNS off)",
+        )
+
+    async def aclose(self) -> None:
+        """Withdraw mDNS, close every connection (with bye), stop; idempotent."""
+        if self._closing:
+            return
+        self._closing = True
+        if self._discovery is not None:
+            with contextlib.suppress(Exception):
+                await self._discovery.aclose()
+        if self._server is not None:
+            self._server.close()
+        links = list(self._links.values())
+        await asyncio.gather(
+            *(link.session.close(CloseReason.SHUTDOWN) for link in links), return_exceptions=True
+        )
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+        self._db.close()
+        with contextlib.suppress(OSError):
+            (self.home.path / STATE_NAME).unlink()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def _take_lock(self) -> None:
+        f = open(self.home.path / LOCK_NAME, "a+")  # noqa: SIM115 - held for the node's life
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            raise NodeError(
+                f"another potluck is already syncing {self.home.path}; "
+                "stop it first, or use that one (only one node per home)"
+            ) from None
+        f.truncate(0)
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        self._lock_file = f
+
+    async def _listen(self) -> None:
+        try:
+            self._server = await asyncio.start_server(
+                self._on_incoming, self.host, self.requested_port
+            )
+        except OSError as exc:
+            if self.requested_port == 0:
+                raise NodeError(f"cannot listen for peers: {exc}") from None
+            log.info("port %d is taken (%s); using another", self.requested_port, exc.strerror)
+            self._server = await asyncio.start_server(self._on_incoming, self.host, 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # ------------------------------------------------------------ what the UI reads
+
+    def addresses(self) -> list[tuple[str, int]]:
+        """Where this node can be reached: hints for an invite code."""
+        if not self.port:
+            return []
+        return [(ip, self.port) for ip in local_addresses()]
+
+    def peer_infos(self) -> list[PeerInfo]:
+        out = []
+        for (board_id, device_id), link in sorted(self._links.items()):
+            session = link.session
+            if session.peer is None:
+                continue
+            out.append(
+                PeerInfo(
+                    device_id=device_id,
+                    name=session.peer.name,
+                    board_id=board_id,
+                    address=f"{link.address[0]}:{link.address[1]}",
+                    found=link.found_by,
+                    since=session.connected_since,
+                    last_sync=session.last_sync,
+                    pending=len(session.pending),
+                )
+            )
+        return out
+
+    def peers(self) -> list[dict[str, Any]]:
+        """Connected peers as plain dicts (what tui.node_bridge reads)."""
+        return [asdict(p) for p in self.peer_infos()]
+
+    def in_sync(self) -> bool:
+        return all(link.session.in_sync for link in self._links.values())
+
+    async def add_peer(self, host: str, port: int) -> None:
+        """Dial host:port for every board, and keep redialling it (a manual peer)."""
+        self._manual.append((host, port))
+        self._add_manual(host, port)
+
+    # ------------------------------------------------------------ boards and local changes
+
+    async def _refresh_boards(self) -> None:
+        """Pick up boards joined or created since (by this or another process)."""
+        boards = await self._db.call(self.home.boards)
+        for info in boards:
+            if info.board_id in self._boards:
+                continue
+            digests = await self._db.document_digests(info.board_id)
+            self._boards[info.board_id] = BoardState(info.board_id, info.key, digests)
+            self._tags[board_tag(info.key)] = info.board_id
+            for host, port in self._manual:
+                self._add_target(info.board_id, ((host, port),), FoundBy.MANUAL)
+            for hint in info.hints:
+                self._add_target(info.board_id, (hint,), FoundBy.INVITE)
+            for address in await self._db.remembered_peers(info.board_id):
+                self._add_target(info.board_id, (address,), FoundBy.REMEMBERED)
+            if self._discovery is not None:
+                await self._discovery.update()
+
+    async def _feed_loop(self, cursor: int, version: int) -> None:
+        """Follow the store's change feed: SQLite's data_version, then the changed documents."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._feed_wake.wait(), self.feed_interval)
+            woken = self._feed_wake.is_set()
+            self._feed_wake.clear()
+            now = await self._db.data_version()
+            if now == version and not woken:
+                continue
+            version = now
+            try:
+                await self._refresh_boards()
+                cursor, changed = await self._db.changes(cursor)
+                by_board: dict[str, set[str]] = {}
+                for board_id, doc_id in changed:
+                    by_board.setdefault(board_id, set()).add(doc_id)
+                for board_id, doc_ids in by_board.items():
+                    board = self._boards.get(board_id)
+                    if board is None:
+                        continue
+                    board.digests.update(await self._db.digests_of(board_id, doc_ids))
+                    self._notify(board_id, doc_ids)
+            except PotluckError as exc:
+                log.warning("could not read local changes: %s", exc)
+
+    def _notify(self, board_id: str, doc_ids: set[str]) -> None:
+        for (link_board, _), link in list(self._links.items()):
+            if link_board == board_id:
+                link.session.notify(doc_ids)
+
+    def _on_remote_change(self, board_id: str, doc_ids: set[str]) -> None:
+        """A session committed a peer's change: relay it to the others at once."""
+        self._notify(board_id, doc_ids)
+
+    # ------------------------------------------------------------ connections
+
+    def _key_for_tag(self, tag: bytes) -> bytes | None:
+        board_id = self._tags.get(tag)
+        return None if board_id is None else self._boards[board_id].key
+
+    async def _on_incoming(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        peer = writer.get_extra_info("peername") or ("?", 0)
+        try:
+            conn = await respond(reader, writer, self.identity, self._key_for_tag)
+        except HandshakeError as exc:
+            log.warning("refused a connection from %s: %s", peer[0], exc)
+            writer.close()
+            return
+        await self._run_connection(conn, FoundBy.INCOMING, (str(peer[0]), int(peer[1])))
+
+    async def _run_connection(
+        self, conn: SecureConnection, found_by: str, address: tuple[str, int]
+    ) -> CloseReason:
+        """Register a fresh connection (one per board and peer), run its session, clean up."""
+        if conn.remote_static == self.identity.public_key:
+            await conn.aclose()
+            return CloseReason.SELF
+        board_id = self._tags.get(board_tag(conn.board_key), "")
+        device = conn.remote_device
+        initiator = self.identity.device_id if conn.initiator else device
+        rank = (initiator, conn.handshake_hash)
+        key = (board_id, device)
+        existing = self._links.get(key)
+        if existing is not None:
+            if existing.rank <= rank:
+                log.debug("dropping a duplicate connection to %s", device[:8])
+                await conn.aclose()
+                return CloseReason.DUPLICATE
+            if found_by == FoundBy.INCOMING:
+                found_by = existing.found_by
+            await existing.session.close(CloseReason.DUPLICATE)
+        if self._closing or board_id not in self._boards:
+            await conn.aclose()
+            return CloseReason.SHUTDOWN
+        hello = Hello(
+            versions=PROTOCOL_VERSIONS,
+            device=self.identity.device_id,
+            name=self.home.display_name(board_id)[:200],
+            port=self.port,
+            addrs=tuple(ip for ip, _ in self.addresses())[:16],
+        )
+        session = Session(
+            NoiseChannel(conn),
+            self._boards[board_id],
+            self._db,
+            hello,
+            timing=self.timing,
+            on_change=self._on_remote_change,
+            on_update=self._on_session_update,
+        )
+        link = _Link(session, found_by, address, rank)
+        self._links[key] = link
+        try:
+            reason = await session.run()
+        finally:
+            if self._links.get(key) is link:
+                del self._links[key]
+            link.done.set()
+            self._state_dirty.set()
+        if session.peer is not None:
+            log.info(
+                "%s (%s) left board %s: %s",
+                session.peer.name or "someone",
+                device[:8],
+                board_id[:8],
+                reason.value,
+            )
+        return reason
+
+    def _on_session_update(self, session: Session) -> None:
+        self._state_dirty.set()
+        link = self._links.get((session.board.board_id, session.remote_device))
+        if link is not None and link.session is session and session.peer and not link.announced:
+            link.announced = True
+            address = link.address
+            log.info(
+                "%s (%s) joined board %s from %s:%d, found by %s",
+                session.peer.name or "someone",
+                session.remote_device[:8],
+                session.board.board_id[:8],
+                address[0],
+                session.peer.port,
+                link.found_by,
+            )
+            if session.peer.port:
+                self._spawn(
+                    self._db.remember_peer(
+                        session.board.board_id,
+                        session.remote_device,
+                        address[0],
+                        session.peer.port,
+                    )
+                )
+
+    # ------------------------------------------------------------ dialling
+
+    def _add_manual(self, host: str, port: int) -> None:
+        for board_id in self._boards:
+            self._add_target(board_id, ((host, port),), FoundBy.MANUAL)
+
+    def _add_target(
+        self, board_id: str, addresses: tuple[tuple[str, int], ...], found_by: str
+    ) -> _Target:
+        key = (board_id, addresses)
+        target = self._targets.get(key)
+        if target is not None and not target.gone:
+            return target
+        target = _Target(board_id, addresses, found_by)
+        self._targets[key] = target
+        if not self._closing:
+            target.task = self._spawn(self._dial_loop(target))
+        return target
+
+    async def _dial_loop(self, target: _Target) -> None:
+        """Keep one connection to a target: dial, run, redial with bounded backoff and jitter."""
+        backoff = BACKOFF_START
+        while not target.gone and not self._closing:
+            link = self._links.get((target.board_id, target.device_id or ""))
+            if link is not None:
+                await link.done.wait()
+                await asyncio.sleep(random.uniform(0.05, 0.3))
+                continue
+            board = self._boards.get(target.board_id)
+            if board is None:
+                return
+            conn = await self._dial(target, board.key)
+            if conn is None:
+                await asyncio.sleep(backoff * random.uniform(0.5, 1.5))
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            target.device_id = conn.remote_device
+            started = time.monotonic()
+            reason = await self._run_connection(conn, target.found_by, conn.peer_address)
+            if reason is CloseReason.SELF:
+                log.debug("%s is this node; not dialling it again", target.addresses)
+                return
+            if time.monotonic() - started > 5:
+                backoff = BACKOFF_START
+            await asyncio.sleep(backoff * random.uniform(0.5, 1.5))
+            backoff = min(backoff * 2, BACKOFF_MAX)
+
+    async def _dial(self, target: _Target, board_key: bytes) -> SecureConnection | None:
+        for host, port in target.addresses:
+            try:
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection(host, port), CONNECT_TIMEOUT
+                )
+            except (OSError, TimeoutError) as exc:
+                log.debug("could not reach %s:%d: %s", host, port, exc)
+                continue
+            try:
+                return await initiate(reader, writer, self.identity, board_key)
+            except HandshakeError as exc:
+                log.warning("handshake with %s:%d failed: %s", host, port, exc)
+                writer.close()
+        return None
+
+    # ------------------------------------------------------------ mDNS
+
+    def _on_advert(self, advert: Advert) -> None:
+        addresses = tuple((ip, advert.port) for ip in advert.addresses)
+        targets = [
+            self._add_target(self._tags[tag], addresses, FoundBy.MDNS)
+            for tag in advert.tags
+            if tag in self._tags
+        ]
+        stale = [t for t in self._mdns_targets.get(advert.name, []) if t not in targets]
+        self._mdns_targets[advert.name] = targets
+        self._forget(stale)
+
+    def _on_advert_lost(self, name: str) -> None:
+        self._forget(self._mdns_targets.pop(name, []))
+
+    def _forget(self, targets: list[_Target]) -> None:
+        """Stop dialling targets mDNS no longer advertises; a live connection carries on."""
+        for target in targets:
+            if target.found_by != FoundBy.MDNS:
+                continue
+            target.gone = True
+            self._targets.pop((target.board_id, target.addresses), None)
+            linked = self._links.get((target.board_id, target.device_id or ""))
+            if target.task is not None and linked is None:
+                target.task.cancel()
+
+    # ------------------------------------------------------------ node.json
+
+    async def _state_loop(self) -> None:
+        while True:
+            self._write_state()
+            await self._state_dirty.wait()
+            self._state_dirty.clear()
+            await asyncio.sleep(STATE_INTERVAL)
+
+    def _write_state(self) -> None:
+        state = {
+            "pid": os.getpid(),
+            "device": self.identity.device_id,
+            "port": self.port,
+            "started": self.started,
+            "addresses": self.addresses(),
+            "peers": self.peers(),
+        }
+        path = self.home.path / STATE_NAME
+        tmp = path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(state))
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("could not write %s: %s", path, exc)

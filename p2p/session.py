@@ -1,0 +1,384 @@
+"""One sync session: reconcile one board with one peer over a channel, then push every change."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from p2p.db import Db
+from p2p.errors import DamagedDocument, PotluckError, ProtocolError
+from p2p.messages import (
+    PROTOCOL_VERSIONS,
+    Bye,
+    Doc,
+    Have,
+    Hello,
+    Message,
+    Ping,
+    Pong,
+    Sync,
+    Synced,
+    UnknownType,
+    choose_version,
+)
+from p2p.transport import Channel, PeerClosed
+
+log = logging.getLogger(__name__)
+
+BATCH = 64
+"""Documents prepared per trip to the database thread."""
+MAX_CONTROL_QUEUE = 64
+"""Pongs and markers waiting to go out; a peer that makes more is flooding us."""
+
+
+class CloseReason(StrEnum):
+    """Why a connection ended; sent in `bye` when the channel still works."""
+
+    SHUTDOWN = "shutdown"
+    PEER_CLOSED = "peer-closed"
+    DUPLICATE = "duplicate"
+    SELF = "self"
+    HANDSHAKE_FAILED = "handshake-failed"
+    BAD_FRAME = "bad-frame"
+    BAD_MESSAGE = "bad-message"
+    UNKNOWN_TYPE = "unknown-type"
+    NO_COMMON_VERSION = "no-common-version"
+    PROTOCOL_VIOLATION = "protocol-violation"
+    DAMAGED_DOCUMENT = "damaged-document"
+    TIMEOUT = "timeout"
+    LOCAL_ERROR = "local-error"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Keep-alive and timeouts (seconds); tests shrink them."""
+
+    ping_every: float = 15.0
+    silence_limit: float = 45.0
+
+
+class BoardState:
+    """What the node knows of one board it holds: the digest of every local document."""
+
+    def __init__(self, board_id: str, key: bytes, digests: dict[str, bytes]) -> None:
+        self.board_id = board_id
+        self.key = key
+        self.digests = digests
+
+
+class Closed(Exception):
+    """Ends a session's tasks with a reason."""
+
+    def __init__(self, reason: CloseReason, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else str(reason))
+        self.reason = reason
+        self.detail = detail
+
+
+class Session:
+    """Runs the protocol for one board with one peer.
+
+    Invariants:
+    1. Every remote change is committed (by the store, on the database thread) before this
+       session sends anything that depends on it, and before other sessions are told of it.
+    2. `peer_digests[d]` is the peer's digest of d as last heard (or as sent, for a whole
+       document); `pending` is exactly the documents where it differs from ours.
+    3. Only the pump task writes to the channel, so a slow peer blocks only its own session;
+       the reader never waits on the writer, so two sessions can never wait on each other.
+    """
+
+    def __init__(
+        self,
+        channel: Channel,
+        board: BoardState,
+        db: Db,
+        hello: Hello,
+        *,
+        timing: Timing = Timing(),
+        on_change: Callable[[str, set[str]], None] = lambda board_id, ids: None,
+        on_update: Callable[[Session], None] = lambda session: None,
+    ) -> None:
+        self.channel = channel
+        self.board = board
+        self.db = db
+        self.local_hello = hello
+        self.timing = timing
+        self.on_change = on_change
+        self.on_update = on_update
+        self.peer: Hello | None = None
+        self.version: int | None = None
+        self.connected_since = time.time()
+        self.last_sync: float | None = None
+        self.peer_digests: dict[str, bytes] = {}
+        self.pending: set[str] = set()
+        self.close_reason: CloseReason | None = None
+        self.close_detail = ""
+        self.received_docs = 0
+        self.sent_docs = 0
+        self._have_received = False
+        self._active = False
+        self._states: dict[str, Any] = {}
+        self._told: dict[str, bytes] = {}
+        self._dirty: set[str] = set()
+        self._control: list[Message] = []
+        self._wake = asyncio.Event()
+        self._last_heard = time.monotonic()
+        self._closing: Closed | None = None
+        self._done = asyncio.Event()
+
+    # ------------------------------------------------------------ public
+
+    @property
+    def remote_device(self) -> str:
+        return self.channel.remote_device
+
+    @property
+    def in_sync(self) -> bool:
+        return self._have_received and not self.pending and not self._dirty
+
+    def notify(self, doc_ids: Iterable[str]) -> None:
+        """Local documents changed (any process, or another session): push them."""
+        for doc_id in doc_ids:
+            self._dirty.add(doc_id)
+            self._recheck(doc_id)
+        self._wake.set()
+
+    async def run(self) -> CloseReason:
+        """Greet, reconcile, then follow changes until the connection ends; returns why."""
+        try:
+            await self._greet()
+            self.on_update(self)
+            self._told = dict(self.board.digests)
+            await self._send(Have(dict(self._told)))
+            reader = asyncio.create_task(self._read_loop())
+            pump = asyncio.create_task(self._pump_loop())
+            watchdog = asyncio.create_task(self._watchdog())
+            tasks = {reader, pump, watchdog}
+            try:
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+                for task in done:
+                    task.result()
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+        except Closed as closed:
+            self._closing = closed
+        except PeerClosed:
+            self._closing = Closed(CloseReason.PEER_CLOSED)
+        except UnknownType as exc:
+            self._closing = Closed(CloseReason.UNKNOWN_TYPE, str(exc))
+        except ProtocolError as exc:
+            self._closing = Closed(CloseReason.BAD_MESSAGE, str(exc))
+        except (TimeoutError, ConnectionError, OSError) as exc:
+            self._closing = Closed(CloseReason.TIMEOUT, f"{type(exc).__name__} {exc}")
+        except asyncio.CancelledError:
+            self._closing = Closed(CloseReason.SHUTDOWN)
+            await self._finish()
+            raise
+        except PotluckError as exc:
+            self._closing = Closed(CloseReason.LOCAL_ERROR, str(exc))
+        except Exception as exc:
+            log.exception("sync session failed")
+            self._closing = Closed(CloseReason.LOCAL_ERROR, f"{type(exc).__name__}: {exc}")
+        await self._finish()
+        assert self.close_reason is not None
+        return self.close_reason
+
+    async def close(self, reason: CloseReason, detail: str = "") -> None:
+        """Ask the session to end (sends `bye`); returns when it has."""
+        if self._closing is None:
+            self._closing = Closed(reason, detail)
+        self._wake.set()
+        await self._done.wait()
+
+    # ------------------------------------------------------------ the phases
+
+    async def _greet(self) -> None:
+        await self._send(self.local_hello)
+        first = await asyncio.wait_for(self.channel.receive(), self.timing.silence_limit)
+        if not isinstance(first, Hello):
+            raise Closed(CloseReason.PROTOCOL_VIOLATION, "the first message was not hello")
+        if first.device != self.channel.remote_device:
+            raise Closed(CloseReason.PROTOCOL_VIOLATION, "hello names another device")
+        self.version = choose_version(first.versions)
+        if self.version is None:
+            raise Closed(
+                CloseReason.NO_COMMON_VERSION,
+                f"peer speaks {list(first.versions)}, we speak {list(PROTOCOL_VERSIONS)}",
+            )
+        self.peer = first
+
+    async def _read_loop(self) -> None:
+        while True:
+            message = await self.channel.receive()
+            self._last_heard = time.monotonic()
+            await self._handle(message)
+
+    async def _handle(self, message: Message) -> None:
+        match message:
+            case Have(docs=docs) if not self._have_received:
+                self._have_received = True
+                self.peer_digests = dict(docs)
+                mine = self.board.digests
+                self.pending = {d for d in mine.keys() | docs.keys() if mine.get(d) != docs.get(d)}
+                self._dirty |= {d for d in self.pending if d in mine}
+                self._active = True
+            case Have(docs=docs):
+                self.peer_digests.update(docs)
+                for doc_id in docs:
+                    self._recheck(doc_id)
+                self._active = True
+            case Doc(id=doc_id, data=data, digest=digest):
+                await self._commit(doc_id, digest, self.db.apply_saved_document, data)
+                self.received_docs += 1
+                if self.board.digests.get(doc_id) == digest:
+                    self._told[doc_id] = digest  # the sender assumes we now hold what it sent
+            case Sync(id=doc_id, data=data, digest=digest):
+                state = self._states.get(doc_id)
+                if state is None:
+                    state = self._states[doc_id] = await self.db.new_sync_state()
+                await self._commit(doc_id, digest, self.db.receive_sync_message, state, data)
+                self._dirty.add(doc_id)
+            case Synced():
+                if self.in_sync:
+                    self.last_sync = time.time()
+            case Ping():
+                self._queue_control(Pong())
+            case Pong():
+                pass
+            case Bye(reason=reason):
+                raise Closed(CloseReason.PEER_CLOSED, f"peer said {reason!r}")
+            case Hello():
+                raise Closed(CloseReason.PROTOCOL_VIOLATION, "a second hello")
+        self._wake.set()
+        self.on_update(self)
+
+    async def _commit(self, doc_id: str, digest: bytes, apply: Any, *args: Any) -> None:
+        """Hand peer bytes to the store (which commits them) and tell the node what changed."""
+        if not self._have_received:
+            raise Closed(CloseReason.PROTOCOL_VIOLATION, "a document before have")
+        try:
+            changed, new_digest = await apply(self.board.board_id, doc_id, *args)
+        except DamagedDocument as exc:
+            raise Closed(CloseReason.DAMAGED_DOCUMENT, str(exc)) from None
+        self.peer_digests[doc_id] = digest
+        self._active = True
+        if changed:
+            self.board.digests[doc_id] = new_digest
+            self.on_change(self.board.board_id, {doc_id})
+        self._recheck(doc_id)
+
+    def _recheck(self, doc_id: str) -> None:
+        if not self._have_received:
+            return
+        if self.board.digests.get(doc_id) != self.peer_digests.get(doc_id):
+            self.pending.add(doc_id)
+        else:
+            self.pending.discard(doc_id)
+
+    def _queue_control(self, message: Message) -> None:
+        if len(self._control) >= MAX_CONTROL_QUEUE:
+            raise Closed(CloseReason.PROTOCOL_VIOLATION, "too many pings")
+        self._control.append(message)
+
+    async def _pump_loop(self) -> None:
+        while True:
+            if self._closing is not None:
+                raise self._closing
+            for message in self._control:
+                await self._send(message)
+            self._control.clear()
+            if self._dirty and self._have_received:
+                batch = [self._dirty.pop() for _ in range(min(BATCH, len(self._dirty)))]
+                for message in await self._prepare(batch):
+                    await self._send(message)
+                continue
+            if self._active and self.in_sync:
+                self._active = False
+                self.last_sync = time.time()
+                await self._send(Synced(len(self.board.digests)))
+                log.info(
+                    "synced board %s with %s: %d documents here, %d received",
+                    self.board.board_id[:8],
+                    self._who(),
+                    len(self.board.digests),
+                    self.received_docs,
+                )
+                self.on_update(self)
+            self._wake.clear()
+            if self._closing is None and not self._control and not self._dirty:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.timing.ping_every)
+                except TimeoutError:
+                    self._control.append(Ping())
+
+    async def _prepare(self, doc_ids: list[str]) -> list[Message]:
+        """The messages that bring the peer up to date on these documents (one db trip)."""
+        mine = self.board.digests
+        plan: list[tuple[str, str, Any]] = []
+        for doc_id in doc_ids:
+            digest = mine.get(doc_id)
+            if digest is None:
+                continue
+            state = self._states.get(doc_id)
+            theirs = self.peer_digests.get(doc_id)
+            if state is None and theirs == digest:
+                continue
+            if state is None and theirs is None:
+                plan.append(("doc", doc_id, None))
+                self.peer_digests[doc_id] = digest
+                self.sent_docs += 1
+            else:
+                if state is None:
+                    state = self._states[doc_id] = await self.db.new_sync_state()
+                plan.append(("sync", doc_id, state))
+            self._recheck(doc_id)
+        out: list[Message] = []
+        for kind, doc_id, data in await self.db.prepare(self.board.board_id, plan):
+            digest = self._told[doc_id] = mine[doc_id]
+            out.append(Doc(doc_id, data, digest) if kind == "doc" else Sync(doc_id, data, digest))
+            self._active = True
+        # Automerge may have nothing to say after taking the peer's changes; the peer still
+        # learns our new digest, so that both sides can tell they are in sync.
+        untold = {d: mine[d] for d in doc_ids if d in mine and mine[d] != self._told.get(d)}
+        if untold:
+            self._told.update(untold)
+            out.append(Have(untold))
+        return out
+
+    async def _watchdog(self) -> None:
+        while True:
+            silent = time.monotonic() - self._last_heard
+            if silent > self.timing.silence_limit:
+                raise Closed(CloseReason.TIMEOUT, f"nothing heard for {silent:.0f} s")
+            await asyncio.sleep(min(1.0, self.timing.silence_limit / 4))
+
+    async def _send(self, message: Message) -> None:
+        await asyncio.wait_for(self.channel.send(message), self.timing.silence_limit)
+
+    async def _finish(self) -> None:
+        closed = self._closing or Closed(CloseReason.LOCAL_ERROR)
+        self.close_reason, self.close_detail = closed.reason, closed.detail
+        if closed.reason not in (CloseReason.PEER_CLOSED, CloseReason.TIMEOUT):
+            # The channel may already be broken; the reason is logged below either way.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.channel.send(Bye(closed.reason.value)), 1.0)
+        await self.channel.aclose()
+        level = logging.INFO if closed.reason in _ORDINARY else logging.WARNING
+        log.log(level, "closed %s: %s %s", self._who(), closed.reason.value, closed.detail)
+        self._done.set()
+        self.on_update(self)
+
+    def _who(self) -> str:
+        name = self.peer.name if self.peer else "?"
+        return f"{name} ({self.remote_device[:8]})"
+
+
+_ORDINARY = {CloseReason.SHUTDOWN, CloseReason.PEER_CLOSED, CloseReason.DUPLICATE}
