@@ -17,6 +17,15 @@ MAX_MESSAGE = 16 * 1024 * 1024
 MORE = 0x01
 """Flags bit 0: more chunks of this message follow."""
 
+
+class FrameError(ProtocolError):
+    """Bytes that are not frames of this protocol: bad flags, failed decryption, truncation."""
+
+
+class OversizedMessage(FrameError):
+    """A message would exceed MAX_MESSAGE; refused before it is all buffered."""
+
+
 _LEN = struct.Struct(">H")
 
 
@@ -33,15 +42,24 @@ class FrameDecoder:
     def __init__(self) -> None:
         self._buffer = bytearray()
 
+    def push(self, data: bytes) -> None:
+        self._buffer += data
+
+    def next_frame(self) -> bytes | None:
+        """The next complete frame body, if the bytes so far hold one."""
+        if len(self._buffer) < 2:
+            return None
+        (size,) = _LEN.unpack_from(self._buffer)
+        if len(self._buffer) < 2 + size:
+            return None
+        body = bytes(self._buffer[2 : 2 + size])
+        del self._buffer[: 2 + size]
+        return body
+
     def feed(self, data: bytes) -> Iterator[bytes]:
         """Add bytes and yield every frame body now complete."""
-        self._buffer += data
-        while len(self._buffer) >= 2:
-            (size,) = _LEN.unpack_from(self._buffer)
-            if len(self._buffer) < 2 + size:
-                return
-            body = bytes(self._buffer[2 : 2 + size])
-            del self._buffer[: 2 + size]
+        self.push(data)
+        while (body := self.next_frame()) is not None:
             yield body
 
     @property
@@ -70,13 +88,13 @@ class MessageAssembler:
     def add(self, plaintext: bytes) -> bytes | None:
         """Take one decrypted frame; return the whole message when its last chunk arrives."""
         if not plaintext:
-            raise ProtocolError("empty transport frame (no flags byte)")
+            raise FrameError("empty transport frame (no flags byte)")
         flags, chunk = plaintext[0], plaintext[1:]
         if flags & ~MORE:
-            raise ProtocolError(f"reserved flag bits set ({flags:#04x})")
+            raise FrameError(f"reserved flag bits set ({flags:#04x})")
         self._size += len(chunk)
         if self._size > self.max_message:
-            raise ProtocolError(f"message larger than {self.max_message} bytes")
+            raise OversizedMessage(f"message larger than {self.max_message} bytes")
         self._parts.append(chunk)
         if flags & MORE:
             return None

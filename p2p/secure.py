@@ -9,9 +9,10 @@ from collections.abc import Callable
 
 from noise.connection import Keypair, NoiseConnection
 
-from p2p.errors import HandshakeError, ProtocolError
+from p2p.errors import HandshakeError
 from p2p.framing import (
     FrameDecoder,
+    FrameError,
     MessageAssembler,
     encode_frame,
     split_message,
@@ -98,7 +99,7 @@ class NoiseState:
         try:
             return bytes(self._conn.decrypt(ciphertext))
         except Exception as exc:
-            raise ProtocolError(f"a frame failed authentication ({type(exc).__name__})") from None
+            raise FrameError(f"a frame failed authentication ({type(exc).__name__})") from None
 
 
 class PeerClosed(Exception):
@@ -129,7 +130,6 @@ class SecureConnection:
         self._noise = noise
         self._frames = FrameDecoder()
         self._assembler = MessageAssembler()
-        self._ready: list[bytes] = []
 
     @property
     def peer_address(self) -> tuple[str, int]:
@@ -146,18 +146,22 @@ class SecureConnection:
             raise TimeoutError("the peer stopped reading") from None
 
     async def receive(self) -> bytes:
-        """The next whole message; PeerClosed at a clean end, ProtocolError on bad bytes."""
-        while not self._ready:
+        """The next whole message; PeerClosed at a clean end, ProtocolError on bad bytes.
+
+        Frames are decrypted one message at a time, so the messages before a bad frame
+        are still handled in order.
+        """
+        while True:
+            while (frame := self._frames.next_frame()) is not None:
+                message = self._assembler.add(self._noise.decrypt(frame))
+                if message is not None:
+                    return message
             data = await self.reader.read(READ_SIZE)
             if not data:
                 if self._frames.pending or self._assembler.partial:
-                    raise ProtocolError("connection closed in the middle of a frame or message")
+                    raise FrameError("connection closed in the middle of a frame or message")
                 raise PeerClosed()
-            for frame in self._frames.feed(data):
-                message = self._assembler.add(self._noise.decrypt(frame))
-                if message is not None:
-                    self._ready.append(message)
-        return self._ready.pop(0)
+            self._frames.push(data)
 
     async def aclose(self) -> None:
         self.writer.close()

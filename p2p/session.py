@@ -13,6 +13,7 @@ from typing import Any
 
 from p2p.db import Db
 from p2p.errors import DamagedDocument, PotluckError, ProtocolError
+from p2p.framing import FrameError, OversizedMessage
 from p2p.messages import (
     PROTOCOL_VERSIONS,
     Bye,
@@ -46,6 +47,7 @@ class CloseReason(StrEnum):
     SELF = "self"
     HANDSHAKE_FAILED = "handshake-failed"
     BAD_FRAME = "bad-frame"
+    OVERSIZED = "oversized"
     BAD_MESSAGE = "bad-message"
     UNKNOWN_TYPE = "unknown-type"
     NO_COMMON_VERSION = "no-common-version"
@@ -172,6 +174,10 @@ class Session:
             self._closing = closed
         except PeerClosed:
             self._closing = Closed(CloseReason.PEER_CLOSED)
+        except OversizedMessage as exc:
+            self._closing = Closed(CloseReason.OVERSIZED, str(exc))
+        except FrameError as exc:
+            self._closing = Closed(CloseReason.BAD_FRAME, str(exc))
         except UnknownType as exc:
             self._closing = Closed(CloseReason.UNKNOWN_TYPE, str(exc))
         except ProtocolError as exc:
