@@ -10,6 +10,8 @@ import msgpack
 
 from p2p.errors import ProtocolError
 
+DEFAULT_PORT = 7434
+"""The TCP port a node listens on unless told otherwise (any free port if it is taken)."""
 PROTOCOL_VERSIONS = (1,)
 """Versions this implementation speaks, in the order it prefers them (highest wins)."""
 DIGEST_SIZE = 16

@@ -21,14 +21,13 @@ from p2p.discovery import Advert, Discovery
 from p2p.errors import HandshakeError, NodeError, PotluckError
 from p2p.home import Home
 from p2p.keys import board_tag
-from p2p.messages import PROTOCOL_VERSIONS, Hello
+from p2p.messages import DEFAULT_PORT, PROTOCOL_VERSIONS, Hello
 from p2p.secure import SecureConnection, initiate, respond
 from p2p.session import BoardState, CloseReason, Session, Timing
 from p2p.transport import NoiseChannel
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 7434
 LOCK_NAME = "node.lock"
 STATE_NAME = "node.json"
 CONNECT_TIMEOUT = 5.0

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import signal
+import subprocess
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -64,3 +69,65 @@ async def running_node(
 
 def connected(node: Node, count: int = 1) -> Callable[[], bool]:
     return lambda: len([p for p in node.peer_infos() if p.last_sync]) >= count
+
+
+class Serve:
+    """A real `potluck serve` process (optionally under a prefix such as `ip netns exec`)."""
+
+    def __init__(self, home: Path, *args: str, prefix: tuple[str, ...] = ()) -> None:
+        from tests.conftest import POTLUCK
+
+        env = {k: v for k, v in os.environ.items() if k != "POTLUCK_HOME"}
+        env["PYTHONUNBUFFERED"] = "1"
+        self.proc = subprocess.Popen(
+            [*prefix, POTLUCK, "--home", str(home), "serve", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line.rstrip("\n"))
+
+    def log(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_line(self, pattern: str, timeout: float = 15.0) -> re.Match[str]:
+        """The first log line matching `pattern`, waiting up to `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                match = re.search(pattern, line)
+                if match:
+                    return match
+            if self.proc.poll() is not None and not self._reader.is_alive():
+                break
+            time.sleep(0.02)
+        raise AssertionError(f"no line matching {pattern!r} in:\n{self.log()}")
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGTERM, then wait; kill only if it does not exit in time."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._reader.join(5)
+        return self.proc.returncode
+
+
+def wait_sync(condition: Callable[[], object], timeout: float, what: str) -> None:
+    """Blocking twin of wait_until, for tests that drive processes."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.05)

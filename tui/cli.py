@@ -17,6 +17,7 @@ import platformdirs
 from p2p.errors import InvalidInput, PotluckError
 from p2p.home import Board, Home
 from p2p.model import Item, ItemSummary, Kind, ResponseKind, Status
+from tui import serve
 
 EXIT_MISTAKE = 1
 
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="merge a board export file into the board it belongs to")
     p.add_argument("file", type=Path)
+    serve.add_parsers(sub)
     return parser
 
 
@@ -449,6 +451,8 @@ COMMANDS: dict[str, Callable[[Cli], None]] = {
     "edit": Cli.cmd_edit,
     "export": Cli.cmd_export,
     "import": Cli.cmd_import,
+    "serve": serve.cmd_serve,
+    "peers": serve.cmd_peers,
 }
 
 

@@ -1,0 +1,113 @@
+"""`potluck serve` (a headless node) and `potluck peers` (what the running node knows)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from p2p.errors import InvalidInput
+from p2p.messages import DEFAULT_PORT
+
+if TYPE_CHECKING:
+    from tui.cli import Cli
+
+
+def add_parsers(sub: Any) -> None:
+    """Add `serve` and `peers` to the command line's subparsers."""
+    p = sub.add_parser(
+        "serve", help="keep this home's boards in sync with peers, without the screen"
+    )
+    p.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
+    )
+    p.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="also connect to this address (repeatable), for networks that block mDNS",
+    )
+    p.add_argument("--no-mdns", action="store_true", help="do not advertise or browse with mDNS")
+    p = sub.add_parser("peers", help="list the peers the running node is connected to")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    host, _, port = text.strip().rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidInput(f"'{text}' is not HOST:PORT (for example 192.168.1.20:7434)")
+    return host.strip("[]"), int(port)
+
+
+def cmd_serve(cli: Cli) -> None:
+    args = cli.args
+    peers = [parse_address(p) for p in args.peer]
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in ("zeroconf", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    asyncio.run(_serve(cli, args, peers))
+
+
+async def _serve(cli: Cli, args: argparse.Namespace, peers: list[tuple[str, int]]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    from p2p.node import Node  # imported here: zeroconf is slow to import for other commands
+
+    node = Node(cli.home, port=args.port, peers=peers, mdns=not args.no_mdns)
+    await node.start()
+    try:
+        boards = ", ".join(b.name for b in cli.home.boards()) or "none yet"
+        print(
+            f"potluck is syncing {boards} on port {node.port}; Ctrl-C stops it.",
+            file=sys.stderr,
+            flush=True,
+        )
+        await stop.wait()
+    finally:
+        await node.aclose()
+    print("stopped.", file=sys.stderr)
+
+
+def _clock(ts: float | None) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "never"
+
+
+def cmd_peers(cli: Cli) -> None:
+    from p2p.node import read_node_state
+
+    state = read_node_state(cli.home_path)
+    if state is None:
+        cli.out(
+            {"running": False, "peers": []},
+            "No node is running for this home: start one with 'potluck serve' "
+            "(or open the board with 'potluck').",
+        )
+        return
+    peers = state.get("peers", [])
+    lines = [f"node on port {state.get('port')}: {len(peers)} peer(s) connected"]
+    for p in peers:
+        pending = p["pending"]
+        lines.append(
+            f"  {p['name'] or 'someone'} ({p['device_id'][:8]}) at {p['address']}, "
+            f"found by {p['found']}, here since {_clock(p['since'])}, "
+            f"last sync {_clock(p['last_sync'])}, "
+            + ("in sync" if not pending else f"{pending} document(s) to sync")
+        )
+    if not peers:
+        lines.append(
+            "  nobody yet: peers on the same network appear within seconds. If none ever do, "
+            "the Wi-Fi may isolate devices; try 'potluck serve --peer HOST:PORT'."
+        )
+    cli.out({"running": True, **state}, "\n".join(lines))
