@@ -130,7 +130,7 @@ class Session:
         self._dirty: set[str] = set()
         self._control: list[Message] = []
         self._wake = asyncio.Event()
-        self._last_heard = time.monotonic()
+        self._last_heard = self._last_sent = time.monotonic()
         self._closing: Closed | None = None
         self._done = asyncio.Event()
 
@@ -296,11 +296,12 @@ class Session:
 
     async def _pump_loop(self) -> None:
         while True:
+            # Cleared before looking for work, so an event during the awaits below is not lost.
+            self._wake.clear()
             if self._closing is not None:
                 raise self._closing
-            for message in self._control:
-                await self._send(message)
-            self._control.clear()
+            while self._control:
+                await self._send(self._control.pop(0))
             if self._dirty and self._have_received:
                 batch = [self._dirty.pop() for _ in range(min(BATCH, len(self._dirty)))]
                 for message in await self._prepare(batch):
@@ -318,12 +319,13 @@ class Session:
                     self.received_docs,
                 )
                 self.on_update(self)
-            self._wake.clear()
-            if self._closing is None and not self._control and not self._dirty:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self.timing.ping_every)
-                except TimeoutError:
-                    self._control.append(Ping())
+                continue
+            idle = time.monotonic() - self._last_sent
+            if idle >= self.timing.ping_every:
+                self._control.append(Ping())
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.timing.ping_every - idle)
 
     async def _prepare(self, doc_ids: list[str]) -> list[Message]:
         """The messages that bring the peer up to date on these documents (one db trip)."""
@@ -368,6 +370,7 @@ class Session:
 
     async def _send(self, message: Message) -> None:
         await asyncio.wait_for(self.channel.send(message), self.timing.silence_limit)
+        self._last_sent = time.monotonic()
 
     async def _finish(self) -> None:
         closed = self._closing or Closed(CloseReason.LOCAL_ERROR)

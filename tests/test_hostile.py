@@ -206,3 +206,26 @@ class TestWrongKey:
         assert snapshot(ana.path) == before
         ana.board(board_id).post(Kind.OFFER, "after")
         await wait_until(lambda: titles(bo, board_id) == ["after", "before"], what="sync")
+
+
+async def test_a_peer_that_stops_reading_is_dropped_and_stalls_nobody(
+    pair: tuple[Home, Home, str, Node, Node], caplog: pytest.LogCaptureFixture
+) -> None:
+    ana, bo, board_id, node_a, _ = pair
+    caplog.set_level(logging.INFO, logger="p2p")
+    conn = await hostile(node_a.port, ana.board(board_id).key)
+    await conn.send(encode(Have({})))  # "send me everything", then never read again
+    board = ana.board(board_id)
+    for i in range(8):
+        board.post(Kind.NOTE, f"long note {i}", body=f"{i} " * 50_000)
+    want = sorted(["before", *(f"long note {i}" for i in range(8))])
+    await wait_until(lambda: titles(bo, board_id) == want, 10, "Bo gets every post meanwhile")
+    await wait_until(
+        lambda: any(
+            "Mallory" in r.getMessage() and "timeout" in r.getMessage() for r in caplog.records
+        ),
+        15,
+        "the silent peer dropped",
+    )
+    assert [p.name for p in node_a.peer_infos()] == ["Bo"]
+    conn.writer.close()
