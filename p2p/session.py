@@ -241,6 +241,13 @@ class Session:
                 for doc_id in docs:
                     self._recheck(doc_id)
                 self._active = True
+            case Doc(id=doc_id, data=data, digest=digest) if (
+                self._have_received and self.board.digests.get(doc_id) == digest
+            ):
+                # Already identical (another peer sent it first): nothing to merge or write.
+                self.peer_digests[doc_id] = self._told[doc_id] = digest
+                self._recheck(doc_id)
+                self._active = True
             case Doc(id=doc_id, data=data, digest=digest):
                 await self._commit(doc_id, digest, self.db.apply_saved_document, data)
                 self.received_docs += 1
@@ -300,6 +307,8 @@ class Session:
             self._wake.clear()
             if self._closing is not None:
                 raise self._closing
+            if time.monotonic() - self._last_sent >= self.timing.ping_every:
+                self._control.append(Ping())  # even while busy, so the peer hears from us
             while self._control:
                 await self._send(self._control.pop(0))
             if self._dirty and self._have_received:
@@ -321,9 +330,6 @@ class Session:
                 self.on_update(self)
                 continue
             idle = time.monotonic() - self._last_sent
-            if idle >= self.timing.ping_every:
-                self._control.append(Ping())
-                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.timing.ping_every - idle)
 

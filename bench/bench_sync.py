@@ -1,0 +1,117 @@
+"""Bench sync on a namespaced LAN (loopback if not root): connect, propagation, catch-up."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from p2p.home import Home
+from p2p.model import Kind
+from tests.conftest import run_potluck
+from tests.netns import Lan, netns_unavailable
+from tests.p2p_helpers import Serve, make_homes, wait_sync
+
+PORT = 7434
+
+
+def count(path: Path, board_id: str) -> int:
+    """Items listed on a home, read the way a second process would (no write lock taken)."""
+    conn = sqlite3.connect(f"file:{path / 'potluck.db'}?mode=ro", uri=True)
+    try:
+        return int(
+            conn.execute("SELECT count(*) FROM items WHERE board_id=?", (board_id,)).fetchone()[0]
+        )
+    finally:
+        conn.close()
+
+
+def poll(condition: Callable[[], bool], timeout: float) -> float:
+    """Seconds until `condition` holds, polling every 2 ms."""
+    start = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError("condition not met")
+        time.sleep(0.002)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--posts", type=int, default=20)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="potluck-bench-"))
+    homes, board_id = make_homes(root, ["Ana", "Bo", "Cy", "Dee"])
+    paths = [h.path for h in homes]
+    for home in homes:
+        home.close()
+    reason = netns_unavailable()
+    with ExitStack() as stack:
+        if reason is None:
+            lan = stack.enter_context(Lan(4))
+            where = "3-namespace LAN, mDNS only"
+
+            def serve(i: int) -> Serve:
+                return Serve(paths[i], "--port", str(PORT), prefix=lan.prefix(i))
+        else:
+            where = f"loopback, manual peers ({reason})"
+            first = Serve(paths[0], "--port", "0", "--no-mdns")
+            port = first.wait_line(r"on port (\d+)").group(1)
+
+            def serve(i: int) -> Serve:
+                if i == 0:
+                    return first
+                return Serve(paths[i], "--port", "0", "--no-mdns", "--peer", f"127.0.0.1:{port}")
+
+        nodes: list[Serve] = []
+        stack.callback(lambda: [n.stop() for n in nodes])
+        nodes += [serve(0), serve(1)]
+        wait_sync(lambda: " joined board " in nodes[1].log(), 30, "first two connected")
+        start = time.perf_counter()
+        nodes.append(serve(2))
+        peers = 2 if reason is None else 1
+        wait_sync(lambda: nodes[2].log().count(" joined board ") >= peers, 30, "third connected")
+        connect = time.perf_counter() - start
+
+        delays = []
+        for i in range(args.posts):
+            run_potluck(paths[0], "post", "need", f"bench post {i}")
+            delays.append(poll(lambda i=i: count(paths[1], board_id) >= i + 1, 10))
+        median = statistics.median(delays)
+
+        with Home.open(paths[0]) as home:
+            board = home.board(board_id)
+            for i in range(args.items - args.posts):
+                board.post(Kind.OFFER, f"offer {i}", body="bread, soup and a ladder", tags=["x"])
+        wait_sync(lambda: count(paths[1], board_id) == args.items, 300, "Bo caught up")
+        start = time.perf_counter()
+        nodes.append(serve(3))
+        catch_up = poll(lambda: count(paths[3], board_id) == args.items, 300)
+
+    rows = [
+        ("where", where, ""),
+        ("new node connected to the others", f"{connect * 1000:.0f} ms", "< 2000 ms"),
+        (
+            f"post propagation, median of {args.posts} (p90)",
+            f"{median * 1000:.0f} ms ({sorted(delays)[int(len(delays) * 0.9) - 1] * 1000:.0f})",
+            "< 100 ms",
+        ),
+        (f"fresh node gets {args.items:,} items", f"{catch_up:.1f} s", "< 10 s"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'result':>14}  target")
+    for name, value, target in rows:
+        print(f"{name:<{width}}  {value:>14}  {target}")
+
+
+if __name__ == "__main__":
+    main()
