@@ -11,10 +11,7 @@ import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
-
-import ifaddr
 
 from p2p.db import Db
 from p2p.discovery import Advert, Discovery
@@ -22,14 +19,13 @@ from p2p.errors import HandshakeError, NodeError, PotluckError
 from p2p.home import Home
 from p2p.keys import board_tag
 from p2p.messages import DEFAULT_PORT, PROTOCOL_VERSIONS, Hello
+from p2p.presence import LOCK_NAME, STATE_NAME, local_addresses
 from p2p.secure import SecureConnection, initiate, respond
 from p2p.session import BoardState, CloseReason, Session, Timing
 from p2p.transport import NoiseChannel
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = "node.lock"
-STATE_NAME = "node.json"
 CONNECT_TIMEOUT = 5.0
 BACKOFF_START = 0.25
 BACKOFF_MAX = 8.0
@@ -81,33 +77,6 @@ class _Link:
     rank: tuple[str, bytes]
     announced: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-def local_addresses() -> list[str]:
-    """This machine's IPv4 addresses other than loopback, for invites and mDNS."""
-    found = []
-    for adapter in ifaddr.get_adapters():
-        for ip in adapter.ips:
-            if isinstance(ip.ip, str) and not ip.ip.startswith("127.") and ip.ip not in found:
-                found.append(ip.ip)
-    return found
-
-
-def read_node_state(home_path: Path) -> dict[str, Any] | None:
-    """What the running node of a home last wrote, or None when no node runs there."""
-    lock = home_path / LOCK_NAME
-    if not lock.exists():
-        return None
-    with open(lock, "a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            try:
-                return json.loads((home_path / STATE_NAME).read_text())
-            except (OSError, ValueError):
-                return {"peers": []}
-        fcntl.flock(f, fcntl.LOCK_UN)
-        return None
 
 
 class Node:

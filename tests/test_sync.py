@@ -7,7 +7,8 @@ from pathlib import Path
 
 from p2p.home import Home
 from p2p.model import Kind, ResponseKind, Status
-from p2p.node import Node, read_node_state
+from p2p.node import Node
+from p2p.presence import invite_hints, read_node_state
 from tests.p2p_helpers import FAST, connected, make_homes, running_node, titles, wait_until
 
 
@@ -52,6 +53,7 @@ class TestTwoNodes:
                 assert node_b.peers()[0]["found"] == "manual"
                 state = read_node_state(bo.path)
                 assert state is not None and state["port"] == node_b.port
+                assert all(port == node_b.port for _, port in invite_hints(bo.path))
             # Bo is offline: both keep writing.
             a.set_status(need, Status.MET)
             b.post(Kind.NOTE, "House agreements")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from p2p.errors import InvalidInput
 from p2p.messages import DEFAULT_PORT
+from p2p.presence import read_node_state
 
 if TYPE_CHECKING:
     from tui.cli import Cli
@@ -85,8 +86,6 @@ def _clock(ts: float | None) -> str:
 
 
 def cmd_peers(cli: Cli) -> None:
-    from p2p.node import read_node_state
-
     state = read_node_state(cli.home_path)
     if state is None:
         cli.out(
