@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from p2p.keys import board_tag
 from p2p.model import Kind
 from tests.conftest import run_json, run_potluck
 from tests.netns import Lan, netns_unavailable
@@ -41,11 +46,34 @@ def serve_all(lan: Lan, homes: list[Path], *args: str) -> list[Serve]:
     return [Serve(home, *args, prefix=lan.prefix(i)) for i, home in enumerate(homes)]
 
 
+def check_what_mdns_reveals(lan: Lan, info: tuple[bytes, list[str]]) -> None:
+    """A listener on the LAN sees an opaque record: no names, no device ids, no key."""
+    key, device_ids = info
+    out = subprocess.run(
+        [*lan.prefix(0), sys.executable, str(Path(__file__).with_name("mdns_listener.py")), "2"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    records = json.loads(out.stdout)
+    others = [r for r in records if r["addresses"] != [lan.address(0)]]
+    assert len(others) == 2, out.stdout + out.stderr
+    for record in records:
+        assert set(record["txt"]) == {"v", "d", "t"}
+        assert record["txt"]["t"] == board_tag(key).hex()
+        assert re.fullmatch(r"[0-9a-f]{16}\._potluck\._tcp\.local\.", record["name"])
+        text = json.dumps(record)
+        for secret in ["Kitchen", "Ana", "Bo", "Cy", key.hex(), *device_ids]:
+            assert secret not in text, f"{secret} advertised: {text}"
+
+
 def test_three_hosts_find_each_other_by_mdns_and_heal_a_partition(
     lan3: Lan, tmp_path: Path
 ) -> None:
-    homes, _ = make_homes(tmp_path, ["Ana", "Bo", "Cy"])
+    homes, board_id = make_homes(tmp_path, ["Ana", "Bo", "Cy"])
     paths = [h.path for h in homes]
+    key = homes[0].board(board_id).key
+    homes_info = (key, [h.device_id for h in homes])
     for home in homes:
         home.close()
     started = time.monotonic()
@@ -54,6 +82,7 @@ def test_three_hosts_find_each_other_by_mdns_and_heal_a_partition(
         for node in nodes:
             wait_sync(lambda n=node: n.log().count(" joined board ") >= 2, 20, "two peers each")
         connect_time = time.monotonic() - started
+        check_what_mdns_reveals(lan3, homes_info)
         run_potluck(paths[0], "post", "need", "We need a ladder")
         wait_sync(
             lambda: listed(paths[1]) == listed(paths[2]) == ["We need a ladder"], 10, "the post"
