@@ -340,12 +340,12 @@ class Node:
             await conn.aclose()
             return CloseReason.SELF
         board_id = self._tags.get(board_tag(conn.board_key), "")
+        name = await self._db.call(self.home.display_name, board_id)
         device = conn.remote_device
         initiator = self.identity.device_id if conn.initiator else device
         rank = (initiator, conn.handshake_hash)
         key = (board_id, device)
-        existing = self._links.get(key)
-        if existing is not None:
+        while (existing := self._links.get(key)) is not None:
             if existing.rank <= rank:
                 log.debug("dropping a duplicate connection to %s", device[:8])
                 await conn.aclose()
@@ -353,13 +353,15 @@ class Node:
             if found_by == FoundBy.INCOMING:
                 found_by = existing.found_by
             await existing.session.close(CloseReason.DUPLICATE)
+            if self._links.get(key) is existing:
+                del self._links[key]
         if self._closing or board_id not in self._boards:
             await conn.aclose()
             return CloseReason.SHUTDOWN
         hello = Hello(
             versions=PROTOCOL_VERSIONS,
             device=self.identity.device_id,
-            name=self.home.display_name(board_id)[:200],
+            name=name[:200],
             port=self.port,
             addrs=tuple(ip for ip, _ in self.addresses())[:16],
         )

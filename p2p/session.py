@@ -133,6 +133,7 @@ class Session:
         self._last_heard = self._last_sent = time.monotonic()
         self._closing: Closed | None = None
         self._done = asyncio.Event()
+        self._close_requested = asyncio.Event()
 
     # ------------------------------------------------------------ public
 
@@ -164,6 +165,12 @@ class Session:
             tasks = {reader, pump, watchdog}
             try:
                 done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+                if pump in done and reader not in done and isinstance(pump.exception(), OSError):
+                    # A write failed because the peer went away: what the reader saw last
+                    # (a truncated message, say) is the better reason.
+                    await asyncio.wait({reader}, timeout=1.0)
+                    if reader.done():
+                        reader.result()
                 for task in done:
                     task.result()
             finally:
@@ -182,8 +189,10 @@ class Session:
             self._closing = Closed(CloseReason.UNKNOWN_TYPE, str(exc))
         except ProtocolError as exc:
             self._closing = Closed(CloseReason.BAD_MESSAGE, str(exc))
-        except (TimeoutError, ConnectionError, OSError) as exc:
-            self._closing = Closed(CloseReason.TIMEOUT, f"{type(exc).__name__} {exc}")
+        except TimeoutError as exc:
+            self._closing = Closed(CloseReason.TIMEOUT, str(exc) or "a write did not finish")
+        except OSError as exc:
+            self._closing = Closed(CloseReason.PEER_CLOSED, f"{type(exc).__name__} {exc}")
         except asyncio.CancelledError:
             self._closing = Closed(CloseReason.SHUTDOWN)
             await self._finish()
@@ -201,6 +210,7 @@ class Session:
         """Ask the session to end (sends `bye`); returns when it has."""
         if self._closing is None:
             self._closing = Closed(reason, detail)
+        self._close_requested.set()
         self._wake.set()
         await self._done.wait()
 
@@ -208,7 +218,20 @@ class Session:
 
     async def _greet(self) -> None:
         await self._send(self.local_hello)
-        first = await asyncio.wait_for(self.channel.receive(), self.timing.silence_limit)
+        receive = asyncio.ensure_future(self.channel.receive())
+        stop = asyncio.ensure_future(self._close_requested.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {receive, stop},
+                timeout=self.timing.silence_limit,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            stop.cancel()
+        if receive not in done:
+            receive.cancel()
+            raise self._closing or Closed(CloseReason.TIMEOUT, "no hello")
+        first = receive.result()
         if not isinstance(first, Hello):
             raise Closed(CloseReason.PROTOCOL_VIOLATION, "the first message was not hello")
         if first.device != self.channel.remote_device:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -107,7 +108,7 @@ async def closed_mid_sync(conn: SecureConnection) -> None:
     conn.writer.close()
 
 
-ATTACKS: dict[str, tuple[Attack, str]] = {
+ATTACKS: dict[str, tuple[Attack, str]] = {  # reasons: "a|b" when timing decides
     "garbage": (garbage, "bad-frame"),
     "truncated frame": (truncated, "bad-frame"),
     "oversized length prefix": (oversized_length, "bad-frame"),
@@ -115,7 +116,9 @@ ATTACKS: dict[str, tuple[Attack, str]] = {
     "unknown type": (unknown_type, "unknown-type"),
     "invalid automerge document": (bad_document, "damaged-document"),
     "invalid automerge sync message": (bad_sync, "damaged-document"),
-    "closed in the middle of a sync": (closed_mid_sync, "bad-frame"),
+    # If the node writes into the closed socket first, the kernel's reset can discard the
+    # partial frame before it is read; either way that one connection ends with a reason.
+    "closed in the middle of a sync": (closed_mid_sync, "bad-frame|peer-closed"),
 }
 
 
@@ -145,7 +148,7 @@ async def test_bad_input_closes_only_that_connection(
     await closes(conn)
     await wait_until(
         lambda: any(
-            "Mallory" in r.getMessage() and reason in r.getMessage() for r in caplog.records
+            re.search(rf"closed Mallory .*: ({reason}) ", r.getMessage()) for r in caplog.records
         ),
         what=f"a logged close with reason {reason}",
     )
