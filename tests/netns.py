@@ -40,6 +40,7 @@ class Lan:
         self.hosts = [f"plk{tag}-h{i}" for i in range(hosts)]
 
     def __enter__(self) -> Lan:
+        self.teardown()  # leftovers of a crashed run with the same pid
         try:
             self._build()
         except BaseException:
