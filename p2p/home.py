@@ -199,13 +199,13 @@ class Home:
         documents = content.get("docs") if isinstance(content, dict) else None
         if not isinstance(documents, dict) or content.get("board") != info.board_id:
             raise ExportError(f"{path} is damaged; nothing was imported")
-        changed = 0
-        for doc_id, saved in documents.items():
-            if not isinstance(doc_id, str) or not isinstance(saved, bytes):
-                continue
-            if self.store.apply_saved_document(info.board_id, doc_id, saved):
-                changed += 1
-        return Board(self, self.store.board_info(info.board_id)), changed
+        wanted = [
+            (d, s) for d, s in documents.items() if isinstance(d, str) and isinstance(s, bytes)
+        ]
+        changed, damaged = self.store.apply_saved_documents(info.board_id, wanted)
+        if damaged is not None:
+            raise damaged
+        return Board(self, self.store.board_info(info.board_id)), len(changed)
 
 
 @dataclass

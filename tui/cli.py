@@ -17,6 +17,7 @@ import platformdirs
 from p2p.errors import InvalidInput, PotluckError
 from p2p.home import Board, Home
 from p2p.model import Item, ItemSummary, Kind, ResponseKind, Status
+from p2p.presence import invite_hints
 from tui import serve
 
 EXIT_MISTAKE = 1
@@ -323,7 +324,8 @@ class Cli:
         self.out({"board": board.board_id, "name": board.name, "invite": code}, code)
 
     def invite_hints(self) -> list[tuple[str, int]]:
-        return []
+        """Where a newcomer can reach this home: its running node, else this machine."""
+        return invite_hints(self.home.path)
 
     def cmd_boards(self) -> None:
         boards = self.home.boards()
