@@ -41,10 +41,11 @@ class PotluckApp(App[None]):
         self,
         home_path: Path,
         board: str | None = None,
-        peers: list[str] | None = None,
+        peers: list[tuple[str, int]] | None = None,
         *,
         clock: Clock = wall_clock,
         run_node: bool = True,
+        bridge: NodeBridge | None = None,
     ) -> None:
         super().__init__()
         self.home_path = Path(home_path)
@@ -53,7 +54,7 @@ class PotluckApp(App[None]):
         self.db_lock = threading.RLock()
         self.closed = False  # set under db_lock when the home is closed; workers check it
         self.home = Home.open(self.home_path)
-        self.bridge = NodeBridge(self.home_path, peers)
+        self.bridge = bridge or NodeBridge(self.home_path, peers)
         self.run_node = run_node
         self.board: Board | None = None
         self.seen: tuple[int, int] = (0, 0)
@@ -220,6 +221,8 @@ class PotluckApp(App[None]):
             yield SystemCommand(title, help_text, callback)
 
 
-def run_app(home_path: Path, board: str | None = None, peers: list[str] | None = None) -> None:
+def run_app(
+    home_path: Path, board: str | None = None, peers: list[tuple[str, int]] | None = None
+) -> None:
     """Open the board in the terminal (what `potluck` with no command does)."""
     PotluckApp(Path(home_path), board, peers).run()

@@ -17,6 +17,7 @@ import platformdirs
 from p2p.errors import InvalidInput, PotluckError
 from p2p.home import Board, Home
 from p2p.model import Item, ItemSummary, Kind, ResponseKind, Status
+from p2p.presence import invite_hints
 from tui import serve
 
 EXIT_MISTAKE = 1
@@ -52,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--board",
         metavar="NAME_OR_ID",
         help="which board, when the home has several (default: the one used last)",
+    )
+    parser.add_argument(
+        "--peer",
+        dest="app_peers",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="when opening the board (or with serve): also connect to this laptop's address "
+        "(repeatable), for networks that block discovery",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -323,7 +333,7 @@ class Cli:
         self.out({"board": board.board_id, "name": board.name, "invite": code}, code)
 
     def invite_hints(self) -> list[tuple[str, int]]:
-        return []
+        return invite_hints(self.home_path)
 
     def cmd_boards(self) -> None:
         boards = self.home.boards()
@@ -460,11 +470,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        peers = [serve.parse_address(p) for p in args.app_peers]
         if args.command is None:
             from tui.app import run_app
 
-            run_app(args.home or default_home(), args.board)
+            run_app(args.home or default_home(), args.board, peers)
             return 0
+        if peers and args.command != "serve":
+            parser.error("--peer is for opening the board or for serve, not for this command")
         cli = Cli(args)
         try:
             COMMANDS[args.command](cli)

@@ -186,15 +186,15 @@ class BoardScreen(Screen[None]):
         if not self.alive():
             return
         bridge = self.app_.bridge
-        peers = len(bridge.peers())
+        board_id = self.board.board_id
+        peers = len(bridge.peers(board_id))
         if not bridge.running:
-            net = "on this laptop only"
+            net = "on this laptop only (p: why)" if bridge.problem else "starting sync…"
         elif peers == 0:
-            net = "no one else here yet"
+            net = "no one else here yet (p: peers)"
         else:
-            sync = bridge.in_sync()
             net = f"{peers} {'person' if peers == 1 else 'people'} here · " + (
-                "all in sync" if sync else "syncing…"
+                "all in sync" if bridge.in_sync(board_id) else "syncing…"
             )
         me = self.names.get(self.board.me, "")
         with self.app_.db_lock:
@@ -442,7 +442,7 @@ class BoardScreen(Screen[None]):
         self.app.push_screen(InviteScreen(name, code))
 
     def action_peers(self) -> None:
-        self.app.push_screen(PeersScreen())
+        self.app.push_screen(PeersScreen(self.board.board_id))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())

@@ -46,20 +46,26 @@ class InviteScreen(CloseableScreen):
 class PeersScreen(CloseableScreen):
     """Who is here now, and a way to add a laptop by address."""
 
+    def __init__(self, board_id: str) -> None:
+        super().__init__()
+        self.board_id = board_id
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="peers"):
-            yield Label("People's laptops nearby", classes="dialog-title")
+            yield Label("People's laptops here", classes="dialog-title")
             yield DataTable(id="peer-table", cursor_type="row")
             yield Static("", id="peer-note")
-            yield Static("If nothing shows up, add a laptop by its address:")
+            yield Static("If a laptop does not show up, add it by its address:")
             with Horizontal(classes="buttons"):
-                yield Input(id="address", compact=True, placeholder="192.168.1.20:7777")
+                yield Input(id="address", compact=True, placeholder="192.168.1.20:7434")
                 yield Button("Add", id="add", compact=True)
             yield Static("", id="error", classes="error")
+            yield Static("", id="me", classes="hint")
+            yield Static("Esc to go back", classes="hint")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Name", "Found by", "Since", "Last sync", "Pending")
+        table.add_columns("Name", "Found by", "Here", "Last sync", "Pending")
         self.refresh_peers()
         self.set_interval(1.0, self.refresh_peers)
         if not table.row_count:
@@ -68,36 +74,51 @@ class PeersScreen(CloseableScreen):
     def refresh_peers(self) -> None:
         bridge = self.app.bridge  # type: ignore[attr-defined]
         table = self.query_one(DataTable)
-        table.clear()
-        peers = bridge.peers()
-        for p in peers:
-            table.add_row(p.name, p.found, p.since, p.last_sync, p.pending)
+        peers = bridge.peers(self.board_id)
+        rows = [(p.name, p.found, p.since, p.last_sync, p.pending) for p in peers]
+        if [table.get_row_at(n) for n in range(table.row_count)] != [list(r) for r in rows]:
+            cursor = table.cursor_row
+            table.clear()
+            for r in rows:
+                table.add_row(*r)
+            if rows:
+                table.move_cursor(row=min(cursor, len(rows) - 1))
         note = self.query_one("#peer-note", Static)
         if not bridge.running:
             note.update(
-                f"This laptop is working on its own ({bridge.problem or 'syncing is off'}). "
+                f"This laptop is working on its own ({bridge.problem or 'sync is starting'}). "
                 "Everything you post is kept and will sync later."
             )
         elif not peers:
             note.update(
-                "No one found yet. If others are on the same Wi-Fi and still nothing shows, "
-                "the router may keep laptops apart (client isolation): try a cable, "
-                "a phone hotspot, or add an address below."
+                "No one found yet. Laptops on the same network usually show up within "
+                "seconds. If others are on the same Wi-Fi and still nothing shows, the router "
+                "may keep laptops apart (client isolation): try a cable, a phone hotspot, or "
+                "add an address below."
             )
+        elif bridge.elsewhere:
+            note.update("Another potluck on this laptop is syncing; this is what it sees.")
         else:
             note.update("")
+        hints = bridge.hints() if bridge.running else []
+        self.query_one("#me", Static).update(
+            "This laptop can be reached at " + ", ".join(f"{h}:{p}" for h, p in hints[:4])
+            if hints
+            else ""
+        )
 
     @on(Input.Submitted, "#address")
     @on(Button.Pressed, "#add")
     async def add_peer(self) -> None:
-        address = self.query_one("#address", Input).value
+        box = self.query_one("#address", Input)
         error = self.query_one("#error", Static)
         try:
-            sentence = await self.app.bridge.add_peer(address)  # type: ignore[attr-defined]
+            sentence = await self.app.bridge.add_peer(box.value)  # type: ignore[attr-defined]
         except ValueError as exc:
             error.update(str(exc))
             return
         error.update("")
+        box.value = ""
         self.notify(sentence)
 
 
