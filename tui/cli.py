@@ -142,13 +142,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("status", choices=[s.value for s in Status])
 
-    p = sub.add_parser("edit", help="edit the title, body or tags of an item you posted")
+    p = sub.add_parser(
+        "edit", help="edit the title, body or tags of an item you posted (and an event's time)"
+    )
     p.add_argument("id")
     p.add_argument("--title")
     p.add_argument("--body")
     p.add_argument("--tag", action="append", default=[], help="add a tag")
     p.add_argument("--untag", action="append", default=[], help="remove a tag")
-    p.add_argument("--place")
+    p.add_argument("--start", help="event start, e.g. '2026-12-01 19:00'")
+    p.add_argument("--end", help="event end, e.g. '2026-12-01 22:00'")
+    p.add_argument("--no-end", action="store_true", help="remove the event's end time")
+    p.add_argument("--place", help="where the event happens")
 
     p = sub.add_parser(
         "export", help="write the whole board to an encrypted file (e.g. for a USB stick)"
@@ -422,10 +427,29 @@ class Cli:
 
     def cmd_edit(self) -> None:
         a = self.args
-        if a.title is None and a.body is None and not a.tag and not a.untag and a.place is None:
-            raise InvalidInput("nothing to change: give --title, --body, --tag, --untag or --place")
+        event = (a.start, a.end, a.place)
+        if (
+            a.title is None
+            and a.body is None
+            and not (a.tag or a.untag or a.no_end)
+            and (event == (None, None, None))
+        ):
+            raise InvalidInput(
+                "nothing to change: give --title, --body, --tag, --untag, "
+                "or for an event --start, --end, --no-end, --place"
+            )
+        if a.end is not None and a.no_end:
+            raise InvalidInput("give --end or --no-end, not both")
         self.board().edit(
-            a.id, title=a.title, body=a.body, add_tags=a.tag, remove_tags=a.untag, place=a.place
+            a.id,
+            title=a.title,
+            body=a.body,
+            add_tags=a.tag,
+            remove_tags=a.untag,
+            start=_parse_when(a.start, "--start"),
+            end=_parse_when(a.end, "--end"),
+            place=a.place,
+            clear_end=a.no_end,
         )
         print("Saved.")
 

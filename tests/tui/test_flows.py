@@ -6,12 +6,18 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
+import pytest
 from textual.widgets import Input, Select, Static, TextArea
 
-from p2p.home import Home
-from p2p.model import Kind, Status
+import tui.screens.board
+from p2p.home import Board, Home
+from p2p.invite import decode_invite
+from p2p.model import ItemSummary, Kind, Status
 from tests.tui.conftest import wait_for
+from tui.fmt import parse_when
+from tui.node_bridge import NodeBridge
 from tui.screens.board import BoardScreen
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.info import InviteScreen, PeersScreen
@@ -247,6 +253,87 @@ class TestActing:
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: detail_title(app) == "Dry beans, lentils")
 
+    async def test_edit_own_event_time_and_place(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        with Home.open(home_path) as home:
+            home.board().post(
+                Kind.EVENT, "Soup night", start=parse_when("2026-11-25 19:00"), place="yard"
+            )
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("4")
+            await wait_for(pilot, lambda: detail_title(app) == "Soup night")
+            await pilot.press("e")
+            await wait_for(pilot, lambda: app.screen.query("#start"))
+            assert app.screen.query_one("#start", Input).value == "2026-11-25 19:00"
+            app.screen.query_one("#start", Input).value = "2026-11-26 18:30"
+            app.screen.query_one("#end", Input).value = "2026-11-26 17:00"
+            await pilot.press("ctrl+s")
+            error = app.screen.query_one("#error", Static)
+            await wait_for(pilot, lambda: "end before it starts" in str(error.render()))
+            app.screen.query_one("#end", Input).value = "2026-11-26 22:00"
+            app.screen.query_one("#place", Input).value = "the hall"
+            await pilot.press("ctrl+s")
+            item = lambda: app.screen.query_one(ItemDetail).item  # noqa: E731
+            await wait_for(pilot, lambda: item() is not None and item().place == "the hall")
+            assert (item().start, item().end) == (
+                parse_when("2026-11-26 18:30"),
+                parse_when("2026-11-26 22:00"),
+            )
+            await pilot.press("e")
+            await wait_for(pilot, lambda: app.screen.query("#end"))
+            app.screen.query_one("#end", Input).value = ""
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: item() is not None and item().end is None)
+
+
+class TestSmallTerminal:
+    """At 80x24 every field of the longest form, and its buttons, can be reached and used."""
+
+    async def test_event_form_every_field_and_post_reachable_by_tab(
+        self, home_path: Path, make_app
+    ) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("4", "n")
+            await wait_for(pilot, lambda: app.screen.query("#title"))
+            dialog = app.screen.query_one(".dialog")
+            typed = {"title": "Soup", "start": "2026-11-25 19:00", "place": "yard"}
+            seen = []
+            for _ in range(12):
+                await pilot.pause()
+                focused = app.focused
+                assert focused is not None
+                seen.append(focused.id)
+                assert dialog.region.contains_region(focused.region), focused.id
+                if focused.id in typed:
+                    await pilot.press(*typed[focused.id])
+                if focused.id == "ok":
+                    break
+                await pilot.press("tab")
+            assert seen == ["title", "body", "tags", "start", "end", "place", "ok"]
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: detail_title(app) == "Soup")
+
+    async def test_invite_code_and_qr_fit_side_by_side(
+        self, home_path: Path, make_app, monkeypatch: pytest.MonkeyPatch
+    ) -> None:  # type: ignore[no-untyped-def]
+        hints = [("192.168.1.20", 7434), ("10.0.0.5", 7434)]  # a laptop on two networks
+        monkeypatch.setattr(NodeBridge, "hints", lambda self: hints)
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("i")
+            await wait_for(pilot, lambda: isinstance(app.screen, InviteScreen))
+            await pilot.pause()
+            assert decode_invite(app.screen.code).hints == tuple(hints)
+            box = app.screen.query_one("#invite")
+            screen = app.screen.region
+            assert screen.contains_region(box.region)
+            for part in ("#qr", "#code", ".dialog-title"):
+                assert box.region.contains_region(app.screen.query_one(part).region), part
+            shown = str(app.screen.query_one("#code", Static).render())
+            assert "".join(shown.split()) == app.screen.code
+
 
 class TestFinding:
     async def test_search(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
@@ -278,7 +365,7 @@ class TestInviteAndPeers:
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press("i")
             await wait_for(pilot, lambda: isinstance(app.screen, InviteScreen))
-            code = app.screen.query_one("#code", Input).value
+            code = app.screen.code
             assert "█" in str(app.screen.query_one("#qr", Static).render())
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
@@ -334,6 +421,41 @@ class TestLive:
             await wait_for(pilot, lambda: app.cursor >= 0 and app.seen == app.version())
             await pilot.press(*"sack")
             assert app.screen.query_one("#text", Input).value == "half a sack"
+
+    async def test_deep_in_a_long_list_a_live_change_reads_one_page(
+        self, home_path: Path, make_app, monkeypatch: pytest.MonkeyPatch
+    ) -> None:  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(tui.screens.board, "PAGE", 10)
+        monkeypatch.setattr(tui.screens.board, "LIVE_ROWS", 20)
+        with Home.open(home_path) as home:
+            board = home.board()
+            for n in range(45):
+                board.post(Kind.NEED, f"Jar {n}")
+        limits: list[int | None] = []
+        real_items = Board.items
+
+        def counting(self: Board, **kwargs: Any) -> list[ItemSummary]:
+            limits.append(kwargs.get("limit"))
+            return real_items(self, **kwargs)
+
+        monkeypatch.setattr(Board, "items", counting)
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            items = app.screen.query_one(ItemList)
+            await wait_for(pilot, lambda: items.option_count >= 10)
+            for _ in range(30):
+                await pilot.press("down")
+            await wait_for(pilot, lambda: items.option_count == 45)
+            chosen, index = items.current_id, items.highlighted
+            assert index == 30
+            limits.clear()
+            with Home.open(home_path) as other_window:
+                other_window.board().post(Kind.NEED, "Warm socks")
+            await wait_for(pilot, lambda: "Warm socks" in titles(app))
+            assert limits and max(x or 10**9 for x in limits) <= 10
+            assert (items.current_id, items.highlighted) == (chosen, index + 1)
+            assert items.option_count == 46
+            assert len(set(titles(app))) == 46
 
 
 class TestAnnouncements:

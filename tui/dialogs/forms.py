@@ -14,7 +14,10 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from p2p.errors import PotluckError
 from p2p.model import Item, Kind, ResponseKind
-from tui.fmt import parse_when
+from tui.fmt import as_input, parse_when
+
+EXAMPLE = "2026-11-25 19:00"
+"""How a time is written in a form (the placeholder and the error messages say so)."""
 
 KIND_WORDS = {
     Kind.NEED: "a need",
@@ -112,9 +115,7 @@ class NewItemDialog(FormDialog):
             "Tags (optional)", Input(id="tags", compact=True, placeholder="food tools")
         )
         if self.kind is Kind.EVENT:
-            yield from field(
-                "Starts", Input(id="start", compact=True, placeholder="2026-11-25 19:00")
-            )
+            yield from field("Starts", Input(id="start", compact=True, placeholder=EXAMPLE))
             yield from field("Ends (optional)", Input(id="end", compact=True))
             yield from field(
                 "Where", Input(id="place", compact=True, placeholder="the big kitchen")
@@ -159,7 +160,7 @@ def post_fields(values: dict[str, Any]) -> dict[str, Any]:
         kwargs["end"] = parse_when(values.get("end", ""))
         kwargs["place"] = values.get("place", "").strip()
         if kwargs["start"] is None:
-            raise ValueError("an event needs a start time, like 2026-11-25 19:00")
+            raise ValueError(f"an event needs a start time, like {EXAMPLE}")
     if "tasks" in values:
         kwargs["tasks"] = [t.strip() for t in values["tasks"].split(",") if t.strip()]
         kwargs["shifts"] = parse_shifts(values.get("shifts", ""))
@@ -248,7 +249,39 @@ class EditDialog(FormDialog):
         yield from field("More words", TextArea(self.item.body, id="body", compact=True))
         yield from field("Tags", Input(" ".join(self.item.tags), id="tags", compact=True))
         if self.item.kind is Kind.EVENT:
+            yield from field(
+                "Starts",
+                Input(as_input(self.item.start), id="start", compact=True, placeholder=EXAMPLE),
+            )
+            yield from field(
+                "Ends (optional)", Input(as_input(self.item.end), id="end", compact=True)
+            )
             yield from field("Where", Input(self.item.place, id="place", compact=True))
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Input).focus()
+
+
+def edit_fields(item: Item, values: dict[str, Any]) -> dict[str, Any]:
+    """Edit form values → keyword arguments of Board.edit: only what changed."""
+    tags = [t.lstrip("#").lower() for t in values.get("tags", "").replace(",", " ").split()]
+    kwargs: dict[str, Any] = {
+        "title": values["title"] if values["title"] != item.title else None,
+        "body": values["body"] if values["body"] != item.body else None,
+        "add_tags": [t for t in tags if t not in item.tags],
+        "remove_tags": [t for t in item.tags if t not in tags],
+    }
+    if item.kind is Kind.EVENT:
+        start = parse_when(values.get("start", ""))
+        end = parse_when(values.get("end", ""))
+        if start is None:
+            raise ValueError(f"an event needs a start time, like {EXAMPLE}")
+        place = values.get("place", "").strip()
+        kwargs["start"] = start if start != item.start else None
+        kwargs["end"] = end if end != item.end else None
+        kwargs["clear_end"] = end is None and item.end is not None
+        kwargs["place"] = place if place != item.place else None
+    return kwargs
 
 
 class TagDialog(FormDialog):

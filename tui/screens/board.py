@@ -20,6 +20,7 @@ from tui.dialogs.forms import (
     ReplyDialog,
     RespondDialog,
     TagDialog,
+    edit_fields,
     parse_choice,
     post_fields,
     response_choices,
@@ -29,6 +30,8 @@ from tui.widgets.detail import ItemDetail
 from tui.widgets.item_list import ItemList
 
 PAGE = 200
+LIVE_ROWS = 2 * PAGE
+"""Past this many rows loaded, a live change re-reads only the first page and keeps the rest."""
 TABS: list[tuple[Kind, str]] = [
     (Kind.NEED, "Needs"),
     (Kind.OFFER, "Offers"),
@@ -155,20 +158,24 @@ class BoardScreen(Screen[None]):
         self.loaded = len(rows)
         self.exhausted = len(rows) < want
         items.show(rows, self.now(), keep)
-        for kind, label in TABS:
-            n = counts.get((kind, Status.OPEN), 0)
-            self.query_one(f"#tab-{kind.value}", Tab).label = f"{label} {n}" if n else label
+        self.update_counts(counts)
         self.update_filters()
         self.update_status()
         self.show_current()
+
+    def update_counts(self, counts: dict[tuple[Kind, Status], int]) -> None:
+        for kind, label in TABS:
+            n = counts.get((kind, Status.OPEN), 0)
+            self.query_one(f"#tab-{kind.value}", Tab).label = f"{label} {n}" if n else label
 
     def load_more(self) -> None:
         if self.exhausted:
             return
         rows = self.query_items(self.loaded)
-        self.loaded += len(rows)
         self.exhausted = len(rows) < PAGE
-        self.query_one(ItemList).append(rows, self.now())
+        items = self.query_one(ItemList)
+        items.append(rows, self.now())
+        self.loaded = items.option_count
 
     def update_filters(self) -> None:
         bits = []
@@ -276,7 +283,25 @@ class BoardScreen(Screen[None]):
         if not self.alive():
             return
         self.refresh_names()
-        self.reload()
+        if self.loaded <= LIVE_ROWS:
+            self.reload()
+        else:
+            self.reload_top()
+
+    def reload_top(self) -> None:
+        """Someone scrolled deep: re-read the first page only (changed items come first)
+        and keep the rows below as they are, so a live change never re-reads thousands."""
+        items = self.query_one(ItemList)
+        with self.app_.db_lock:
+            if self.app_.closed:
+                return
+            top = self.query_items(0)
+            counts = self.app_.home.store.count_items(self.board.board_id)
+        items.merge_top(top, self.now())
+        self.loaded = items.option_count
+        self.update_counts(counts)
+        self.update_status()
+        self.show_current()
 
     # ------------------------------------------------------------ acting
 
@@ -356,18 +381,8 @@ class BoardScreen(Screen[None]):
             return
 
         def submit(values: dict[str, Any]) -> str:
-            tags = values["tags"].replace(",", " ").split()
-            clean = [t.lstrip("#").lower() for t in tags]
-            self.locked(
-                lambda: self.board.edit(
-                    item.id,
-                    title=values["title"],
-                    body=values["body"],
-                    add_tags=[t for t in clean if t not in item.tags],
-                    remove_tags=[t for t in item.tags if t not in clean],
-                    place=values.get("place"),
-                )
-            )
+            fields = edit_fields(item, values)
+            self.locked(lambda: self.board.edit(item.id, **fields))
             return "Saved."
 
         self.app.push_screen(EditDialog(item, submit), self.acted)

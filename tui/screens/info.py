@@ -7,7 +7,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
@@ -24,7 +24,12 @@ class CloseableScreen(ModalScreen[None]):
 
 
 class InviteScreen(CloseableScreen):
-    """The board's invite code, and the same code as a QR to scan."""
+    """The board's invite code, and the same code as a QR to scan, side by side so both fit
+    on an 80x24 terminal."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "copy", "Copy the code", id="invite.copy", tooltip="Copy the invite code"),
+    ]
 
     def __init__(self, board_name: str, code: str) -> None:
         super().__init__()
@@ -32,15 +37,25 @@ class InviteScreen(CloseableScreen):
         self.code = code
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog wide", id="invite"):
-            yield Label(f"Invite someone to {self.board_name}", classes="dialog-title")
-            yield Static(
-                "Give them this code (copy it, or let them scan the square). "
-                "Anyone with the code can read and post here, so share it in person."
-            )
-            yield Input(self.code, id="code", compact=True)
-            yield Static(qr_text(self.code), id="qr")
-            yield Static("Esc to go back", classes="hint")
+        with VerticalScroll(id="invite"), Horizontal(id="invite-row"):
+            with Vertical(id="invite-text"):
+                yield Label(f"Invite someone to {self.board_name}", classes="dialog-title")
+                yield Static(
+                    "On their laptop: open potluck and paste this code, or run "
+                    "potluck join CODE. A phone can scan the square."
+                )
+                yield Static(self.code, id="code")
+                yield Static(
+                    "Anyone with the code can read and post here: share it in person.",
+                    classes="hint",
+                )
+                yield Static("c copy the code · Esc back", classes="hint")
+            # Scanners read either case; upper case makes a smaller square (QR alphanumeric).
+            yield Static(qr_text(self.code.upper()), id="qr")
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.code)
+        self.notify("Invite code copied (where the terminal allows it).")
 
 
 class PeersScreen(CloseableScreen):
