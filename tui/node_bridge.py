@@ -25,7 +25,7 @@ FOUND_WORDS = {
     "manual": "address given",
     "remembered": "known before",
     "invite": "invite code",
-    "incoming": "they called",
+    "incoming": "they connected",
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.widgets import Input, Select, Static, TextArea
 
 import tui.screens.board
@@ -16,6 +17,7 @@ from p2p.home import Board, Home
 from p2p.invite import decode_invite
 from p2p.model import ItemSummary, Kind, Status
 from tests.tui.conftest import wait_for
+from tui.dialogs.forms import NewItemDialog
 from tui.fmt import parse_when
 from tui.node_bridge import NodeBridge
 from tui.screens.board import BoardScreen
@@ -23,6 +25,7 @@ from tui.screens.first_run import FirstRunScreen
 from tui.screens.info import InviteScreen, PeersScreen
 from tui.widgets.detail import ItemDetail
 from tui.widgets.item_list import ItemList
+from tui.widgets.qr import qr_text
 
 SIZE = (100, 32)
 
@@ -118,6 +121,14 @@ async def post(pilot, app, key: str, fields: dict[str, str]) -> None:  # type: i
     await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
 
 
+def burst(app, *keys: str) -> None:  # type: ignore[no-untyped-def]
+    """Send keys as a terminal does when they arrive together, without waiting between."""
+    for key in keys:
+        event = events.Key("space" if key == " " else key, key)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
 class TestPosting:
     async def test_each_kind(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
@@ -147,6 +158,25 @@ class TestPosting:
             full = board.item(project.id)
             assert [t.title for t in full.tasks] == ["ladder", "tarp"]
             assert full.shifts[0].slots == 2
+
+    async def test_keys_typed_in_one_burst_land_where_meant(
+        self, home_path: Path, make_app
+    ) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            burst(app, "2", "n", *"Tea set")  # a fast typist, or keys sent by a script
+            await wait_for(pilot, lambda: isinstance(app.screen, NewItemDialog))
+            assert app.screen.kind is Kind.OFFER
+            title = app.screen.query_one("#title", Input)
+            await wait_for(pilot, lambda: title.value == "Tea set")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await pilot.press("slash")
+            burst(app, *"nr e")  # in the search box, letters are letters
+            box = app.screen.query_one("#search", Input)
+            await wait_for(pilot, lambda: box.value == "nr e")
+            assert isinstance(app.screen, BoardScreen)
 
     async def test_invalid_form_stays_open_with_message(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
@@ -304,7 +334,7 @@ class TestSmallTerminal:
                 focused = app.focused
                 assert focused is not None
                 seen.append(focused.id)
-                assert dialog.region.contains_region(focused.region), focused.id
+                assert dialog.content_region.contains_region(focused.region), focused.id
                 if focused.id in typed:
                     await pilot.press(*typed[focused.id])
                 if focused.id == "ok":
@@ -330,7 +360,10 @@ class TestSmallTerminal:
             screen = app.screen.region
             assert screen.contains_region(box.region)
             for part in ("#qr", "#code", ".dialog-title"):
-                assert box.region.contains_region(app.screen.query_one(part).region), part
+                assert box.content_region.contains_region(app.screen.query_one(part).region), part
+            qr = app.screen.query_one("#qr", Static)
+            drawn = qr_text(app.screen.code.upper()).splitlines()
+            assert qr.region.size == (len(drawn[0]), len(drawn))  # not cropped
             shown = str(app.screen.query_one("#code", Static).render())
             assert "".join(shown.split()) == app.screen.code
 

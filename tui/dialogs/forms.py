@@ -42,9 +42,11 @@ class FormDialog(ModalScreen[str | None]):
     def __init__(self, submit: Callable[[dict[str, Any]], str]) -> None:
         super().__init__()
         self.submit = submit
+        self.early = ""
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog"):
+        # Not focusable itself: the first field gets the focus (and what is typed) at once.
+        with VerticalScroll(classes="dialog", can_focus=False):
             yield Label(self.title_text, classes="dialog-title")
             yield from self.fields()
             yield Static("", classes="error", id="error")
@@ -54,6 +56,29 @@ class FormDialog(ModalScreen[str | None]):
 
     def fields(self) -> ComposeResult:
         yield from ()
+
+    def type_ahead(self, text: str) -> None:
+        """Letters typed right after the key that opened this form, before it was drawn:
+        they go into its first field rather than being lost."""
+        self.early += text
+        if self.is_mounted:
+            self.flush_early()
+
+    def flush_early(self) -> None:
+        if not self.early:
+            return
+        focused = self.focused
+        target = focused if isinstance(focused, Input | TextArea) else self.query(Input).first()
+        target.focus()
+        if isinstance(target, Input):
+            target.insert_text_at_cursor(self.early)
+        else:
+            target.insert(self.early)
+        self.early = ""
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()  # every form starts with a one-line field
+        self.flush_early()
 
     def values(self) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -130,9 +155,6 @@ class NewItemDialog(FormDialog):
                 Input(id="shifts", compact=True, placeholder="Tue 18:00 x3; Thu 18:00 x2"),
             )
 
-    def on_mount(self) -> None:
-        self.query_one("#title", Input).focus()
-
 
 def parse_shifts(text: str) -> list[tuple[str, int]]:
     """'Tue 18:00 x3; Thu 18:00' → [('Tue 18:00', 3), ('Thu 18:00', 1)]."""
@@ -176,9 +198,6 @@ class ReplyDialog(FormDialog):
 
     def fields(self) -> ComposeResult:
         yield Input(id="text", compact=True, placeholder="write your reply, then Enter")
-
-    def on_mount(self) -> None:
-        self.query_one("#text", Input).focus()
 
 
 def response_choices(item: Item, me: str, name: Callable[[str], str]) -> list[tuple[str, str]]:
@@ -227,9 +246,6 @@ class RespondDialog(FormDialog):
         )
         yield from field("A note (optional)", Input(id="note", compact=True))
 
-    def on_mount(self) -> None:
-        self.query_one("#note", Input).focus()
-
 
 def parse_choice(value: str) -> tuple[ResponseKind, int | None]:
     kind, _, which = value.partition(":")
@@ -257,9 +273,6 @@ class EditDialog(FormDialog):
                 "Ends (optional)", Input(as_input(self.item.end), id="end", compact=True)
             )
             yield from field("Where", Input(self.item.place, id="place", compact=True))
-
-    def on_mount(self) -> None:
-        self.query_one("#title", Input).focus()
 
 
 def edit_fields(item: Item, values: dict[str, Any]) -> dict[str, Any]:
@@ -301,6 +314,3 @@ class TagDialog(FormDialog):
         )
         if self.tags:
             yield Static("Tags here: " + " ".join(f"#{t}" for t in self.tags[:30]), classes="hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#tag", Input).focus()

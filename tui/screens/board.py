@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -16,6 +17,7 @@ from p2p.home import Board
 from p2p.model import ALLOWED_RESPONSES, Item, ItemSummary, Kind, Status
 from tui.dialogs.forms import (
     EditDialog,
+    FormDialog,
     NewItemDialog,
     ReplyDialog,
     RespondDialog,
@@ -43,8 +45,20 @@ TABS: list[tuple[Kind, str]] = [
 DONE_WORD = {Kind.NEED: Status.MET, Kind.OFFER: Status.MET}
 
 
+
+
 def b(key: str, action: str, desc: str, bid: str, tip: str, show: bool = True) -> Binding:
-    return Binding(key, action, desc, show=show, id=f"board.{bid}", tooltip=tip)
+    return Binding(
+        key,
+        action,
+        desc,
+        show=show,
+        id=f"board.{bid}",
+        tooltip=tip,
+        # Run in the order typed, before the key reaches a widget: "2n" posts an offer, and
+        # letters typed right after "r" land in the reply form (see check_action, on_key).
+        priority=True,
+    )
 
 
 class BoardScreen(Screen[None]):
@@ -88,6 +102,7 @@ class BoardScreen(Screen[None]):
         self.loaded = 0
         self.exhausted = False
         self.names: dict[str, str] = {}
+        self.opening: FormDialog | None = None
 
     # ------------------------------------------------------------ layout
 
@@ -257,20 +272,25 @@ class BoardScreen(Screen[None]):
 
     @on(Tabs.TabActivated)
     def tab_changed(self, event: Tabs.TabActivated) -> None:
+        """A tab clicked with the mouse (keys switch in action_goto)."""
         if event.tab is None or event.tab.id is None:
             return
-        kind = Kind(event.tab.id.removeprefix("tab-"))
+        self.switch_kind(Kind(event.tab.id.removeprefix("tab-")))
+
+    def switch_kind(self, kind: Kind) -> None:
+        """Show `kind` now, so a key pressed right after (n) already acts on it."""
         if kind is not self.kind:
             self.kind = kind
             self.loaded = 0
             self.reload(keep=None)
+        self.query_one(Tabs).active = f"tab-{kind.value}"
 
     def action_tab(self, step: int) -> None:
         index = [k for k, _ in TABS].index(self.kind)
         self.action_goto((index + step) % len(TABS))
 
     def action_goto(self, index: int) -> None:
-        self.query_one(Tabs).active = f"tab-{TABS[index][0].value}"
+        self.switch_kind(TABS[index][0])
 
     # ------------------------------------------------------------ live changes
 
@@ -305,6 +325,28 @@ class BoardScreen(Screen[None]):
 
     # ------------------------------------------------------------ acting
 
+    def open_form(self, form: FormDialog, done: Callable[[str | None], None]) -> None:
+        """Show a form; until it is drawn, letters typed after the key that opened it are
+        handed to it (see on_key)."""
+        self.opening = form
+
+        def closed(result: str | None) -> None:
+            self.opening = None
+            done(result)
+
+        self.app.push_screen(form, closed)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys are letters while the search box has the focus (Esc still clears it)."""
+        return action == "clear" or not isinstance(self.focused, Input)
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed in one burst with the one that opened a form arrive here before the
+        form is on screen: they belong to the form."""
+        if self.opening is not None and event.is_printable:
+            self.opening.type_ahead(event.character or "")
+            event.stop()
+
     def current_item(self) -> Item | None:
         detail = self.query_one(ItemDetail)
         current = self.query_one(ItemList).current_id
@@ -331,7 +373,7 @@ class BoardScreen(Screen[None]):
             fields = post_fields(values)
             return self.locked(lambda: self.board.post(kind, values["title"], **fields))
 
-        self.app.push_screen(NewItemDialog(kind, submit), self.posted)
+        self.open_form(NewItemDialog(kind, submit), self.posted)
 
     def posted(self, item_id: str | None) -> None:
         if item_id:
@@ -347,7 +389,7 @@ class BoardScreen(Screen[None]):
             self.locked(lambda: self.board.reply(item.id, values["text"]))
             return "Reply sent."
 
-        self.app.push_screen(ReplyDialog(item.title, submit), self.acted)
+        self.open_form(ReplyDialog(item.title, submit), self.acted)
 
     def acted(self, sentence: str | None) -> None:
         if sentence:
@@ -370,7 +412,7 @@ class BoardScreen(Screen[None]):
             )
             return str(sentence).capitalize() + "."
 
-        self.app.push_screen(RespondDialog(item, choices, submit), self.acted)
+        self.open_form(RespondDialog(item, choices, submit), self.acted)
 
     def action_edit(self) -> None:
         item = self.current_item()
@@ -385,7 +427,7 @@ class BoardScreen(Screen[None]):
             self.locked(lambda: self.board.edit(item.id, **fields))
             return "Saved."
 
-        self.app.push_screen(EditDialog(item, submit), self.acted)
+        self.open_form(EditDialog(item, submit), self.acted)
 
     def action_mark(self) -> None:
         item = self.current_item()
@@ -432,7 +474,7 @@ class BoardScreen(Screen[None]):
                 self.loaded = 0
                 self.reload(keep=None)
 
-        self.app.push_screen(TagDialog(self.tag, tags, submit), chosen)
+        self.open_form(TagDialog(self.tag, tags, submit), chosen)
 
     def action_clear(self) -> None:
         if self.search or self.tag:

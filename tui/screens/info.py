@@ -39,7 +39,7 @@ class InviteScreen(CloseableScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="invite"), Horizontal(id="invite-row"):
             with Vertical(id="invite-text"):
-                yield Label(f"Invite someone to {self.board_name}", classes="dialog-title")
+                yield Static(f"Invite someone to {self.board_name}", classes="dialog-title")
                 yield Static(
                     "On their laptop: open potluck and paste this code, or run "
                     "potluck join CODE. A phone can scan the square."
