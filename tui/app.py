@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -57,6 +57,7 @@ class PotluckApp(App[None]):
         self.bridge = bridge or NodeBridge(self.home_path, peers)
         self.run_node = run_node
         self.board: Board | None = None
+        self.board_screen: BoardScreen | None = None
         self.seen: tuple[int, int] = (0, 0)
         self.cursor = 0
         self.known_ids: set[str] = set()
@@ -85,7 +86,7 @@ class PotluckApp(App[None]):
             self.known_ids = set(self.home.store.item_ids(board.board_id))
         self.board = board
         self.sub_title = board.name
-        screen = BoardScreen(board)
+        screen = self.board_screen = BoardScreen(board)
         if isinstance(self.screen, FirstRunScreen):
             self.switch_screen(screen)
         else:
@@ -103,6 +104,18 @@ class PotluckApp(App[None]):
         with self.db_lock:  # a worker thread may be mid-read on this connection
             self.closed = True
             self.home.close()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys arrive here first, in the order typed. While a form opened by a key is not yet
+        on screen, the keys after it belong to that form, not to the list under it."""
+        if isinstance(event, events.Key):
+            board = self.board_screen
+            form = board.opening if board is not None else None
+            if form is not None and not form.ready:
+                form.type_ahead(event.key, event.character)
+                event.stop()
+                return
+        await super().on_event(event)
 
     # ------------------------------------------------------------ following changes
 

@@ -17,7 +17,7 @@ from p2p.home import Board, Home
 from p2p.invite import decode_invite
 from p2p.model import ItemSummary, Kind, Status
 from tests.tui.conftest import wait_for
-from tui.dialogs.forms import NewItemDialog
+from tui.dialogs.forms import NewItemDialog, ReplyDialog
 from tui.fmt import parse_when
 from tui.node_bridge import NodeBridge
 from tui.screens.board import BoardScreen
@@ -124,7 +124,8 @@ async def post(pilot, app, key: str, fields: dict[str, str]) -> None:  # type: i
 def burst(app, *keys: str) -> None:  # type: ignore[no-untyped-def]
     """Send keys as a terminal does when they arrive together, without waiting between."""
     for key in keys:
-        event = events.Key("space" if key == " " else key, key)
+        character = key if len(key) == 1 else {"tab": "\t", "enter": "\r"}.get(key)
+        event = events.Key("space" if key == " " else key, character)
         event.set_sender(app)
         app._driver.send_message(event)
 
@@ -170,6 +171,12 @@ class TestPosting:
             assert app.screen.kind is Kind.OFFER
             title = app.screen.query_one("#title", Input)
             await wait_for(pilot, lambda: title.value == "Tea set")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: titles(app) == ["Tea set"])
+            burst(app, "r", *"Mine")
+            await wait_for(pilot, lambda: app.screen.query("#text"))
+            reply = app.screen.query_one("#text", Input)
+            await wait_for(pilot, lambda: reply.value == "Mine")
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
             await pilot.press("slash")
@@ -177,6 +184,20 @@ class TestPosting:
             box = app.screen.query_one("#search", Input)
             await wait_for(pilot, lambda: box.value == "nr e")
             assert isinstance(app.screen, BoardScreen)
+
+    async def test_keys_before_a_form_is_ready_are_played_into_it(
+        self, home_path: Path, make_app
+    ) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(home_path)
+        sent: list[str] = []
+        form = ReplyDialog("Soup", lambda values: sent.append(values["text"]) or "Sent.")
+        for key in ("h", "i", "space", "tab", "shift+tab", "!", "enter"):
+            form.type_ahead(key, {"space": " "}.get(key, key if len(key) == 1 else None))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await app.push_screen(form)
+            await wait_for(pilot, lambda: sent == ["hi !"])
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
 
     async def test_invalid_form_stays_open_with_message(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)

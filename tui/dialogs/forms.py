@@ -42,7 +42,9 @@ class FormDialog(ModalScreen[str | None]):
     def __init__(self, submit: Callable[[dict[str, Any]], str]) -> None:
         super().__init__()
         self.submit = submit
-        self.early = ""
+        self.early: list[tuple[str, str | None]] = []
+        self.ready = False
+        self.closed = False
 
     def compose(self) -> ComposeResult:
         # Not focusable itself: the first field gets the focus (and what is typed) at once.
@@ -57,28 +59,40 @@ class FormDialog(ModalScreen[str | None]):
     def fields(self) -> ComposeResult:
         yield from ()
 
-    def type_ahead(self, text: str) -> None:
-        """Letters typed right after the key that opened this form, before it was drawn:
-        they go into its first field rather than being lost."""
-        self.early += text
-        if self.is_mounted:
-            self.flush_early()
-
-    def flush_early(self) -> None:
-        if not self.early:
-            return
-        focused = self.focused
-        target = focused if isinstance(focused, Input | TextArea) else self.query(Input).first()
-        target.focus()
-        if isinstance(target, Input):
-            target.insert_text_at_cursor(self.early)
-        else:
-            target.insert(self.early)
-        self.early = ""
+    def type_ahead(self, key: str, character: str | None) -> None:
+        """A key typed after the one that opened this form but before the form was ready
+        (keys sent in one burst): kept, and played into the form once it is."""
+        self.early.append((key, character))
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()  # every form starts with a one-line field
-        self.flush_early()
+        self.ready = True
+        early, self.early = self.early, []
+        for key, character in early:
+            if not self.play(key, character):
+                return
+
+    def play(self, key: str, character: str | None) -> bool:
+        """One early key, as the form would have taken it; False once the form is closed."""
+        focused = self.focused
+        if key == "escape":
+            self.action_cancel()
+            return False
+        if key in ("ctrl+s", "enter") and not (key == "enter" and isinstance(focused, TextArea)):
+            self.action_submit()
+            return not self.closed
+        if key == "tab":
+            self.focus_next()
+        elif key == "shift+tab":
+            self.focus_previous()
+        elif key == "enter" and isinstance(focused, TextArea):
+            focused.insert("\n")
+        elif character and character.isprintable():
+            if isinstance(focused, Input):
+                focused.insert_text_at_cursor(character)
+            elif isinstance(focused, TextArea):
+                focused.insert(character)
+        return True
 
     def values(self) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -93,8 +107,12 @@ class FormDialog(ModalScreen[str | None]):
                 result[widget.id] = widget.value  # type: ignore[attr-defined]
         return result
 
+    def close(self, result: str | None) -> None:
+        self.closed = True
+        self.dismiss(result)
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.close(None)
 
     def action_submit(self) -> None:
         error = self.query_one("#error", Static)
@@ -103,7 +121,7 @@ class FormDialog(ModalScreen[str | None]):
         except (PotluckError, ValueError) as exc:
             error.update(str(exc))
             return
-        self.dismiss(sentence)
+        self.close(sentence)
 
     @on(Button.Pressed, "#ok")
     def pressed_ok(self) -> None:
@@ -111,7 +129,7 @@ class FormDialog(ModalScreen[str | None]):
 
     @on(Button.Pressed, "#cancel")
     def pressed_cancel(self) -> None:
-        self.dismiss(None)
+        self.close(None)
 
     @on(Input.Submitted)
     def submitted(self) -> None:

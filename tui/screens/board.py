@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -43,8 +43,6 @@ TABS: list[tuple[Kind, str]] = [
     (Kind.NOTE, "Notes"),
 ]
 DONE_WORD = {Kind.NEED: Status.MET, Kind.OFFER: Status.MET}
-
-
 
 
 def b(key: str, action: str, desc: str, bid: str, tip: str, show: bool = True) -> Binding:
@@ -326,8 +324,8 @@ class BoardScreen(Screen[None]):
     # ------------------------------------------------------------ acting
 
     def open_form(self, form: FormDialog, done: Callable[[str | None], None]) -> None:
-        """Show a form; until it is drawn, letters typed after the key that opened it are
-        handed to it (see on_key)."""
+        """Show a form; until it is ready, keys typed after the one that opened it are handed
+        to it (PotluckApp.on_event)."""
         self.opening = form
 
         def closed(result: str | None) -> None:
@@ -339,13 +337,6 @@ class BoardScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys are letters while the search box has the focus (Esc still clears it)."""
         return action == "clear" or not isinstance(self.focused, Input)
-
-    def on_key(self, event: events.Key) -> None:
-        """Keys typed in one burst with the one that opened a form arrive here before the
-        form is on screen: they belong to the form."""
-        if self.opening is not None and event.is_printable:
-            self.opening.type_ahead(event.character or "")
-            event.stop()
 
     def current_item(self) -> Item | None:
         detail = self.query_one(ItemDetail)

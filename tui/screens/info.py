@@ -145,7 +145,7 @@ HELP = """\
 [b]Doing[/b]
   n          post something new     r          reply
   space/⏎    respond (help, come, take a task, a position…)
-  e          edit your own post     m          mark met / closed (or reopen)
+  e          edit your own post     m          met or closed / reopen
   /          search the board       t          show one tag
   h          hide / show finished   i          invite someone
   p          people nearby          ctrl+p     every action
