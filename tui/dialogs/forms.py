@@ -55,6 +55,7 @@ class FormDialog(ModalScreen[str | None]):
             with Horizontal(classes="buttons"):
                 yield Button(self.ok_label, variant="primary", id="ok", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+                yield Static(f"ctrl+s {self.ok_label.lower()} · Esc cancel", classes="hint")
 
     def fields(self) -> ComposeResult:
         yield from ()
@@ -66,6 +67,8 @@ class FormDialog(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()  # every form starts with a one-line field
+        box = self.query_one(".dialog", VerticalScroll)
+        self.call_after_refresh(box.scroll_home, animate=False)  # show the form's title too
         self.ready = True
         early, self.early = self.early, []
         for key, character in early:
@@ -155,7 +158,7 @@ class NewItemDialog(FormDialog):
         yield from field("Title", Input(id="title", compact=True, placeholder="a short line"))
         yield from field("More words (optional)", TextArea(id="body", compact=True))
         yield from field(
-            "Tags (optional)", Input(id="tags", compact=True, placeholder="food tools")
+            "Tags (optional)", Input(id="tags", compact=True, placeholder="e.g. food tools")
         )
         if self.kind is Kind.EVENT:
             yield from field("Starts", Input(id="start", compact=True, placeholder=EXAMPLE))
