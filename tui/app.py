@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import ClassVar
 
@@ -234,8 +236,26 @@ class PotluckApp(App[None]):
             yield SystemCommand(title, help_text, callback)
 
 
+LOG_NAME = "potluck.log"
+LOG_BYTES = 1_000_000
+
+
 def run_app(
     home_path: Path, board: str | None = None, peers: list[tuple[str, int]] | None = None
 ) -> None:
-    """Open the board in the terminal (what `potluck` with no command does)."""
-    PotluckApp(Path(home_path), board, peers).run()
+    """Open the board in the terminal (what `potluck` with no command does). What the node
+    says (who joined, refused connections) goes to potluck.log in the home, not the screen."""
+    home_path = Path(home_path).expanduser()
+    home_path.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(home_path / LOG_NAME, maxBytes=LOG_BYTES, backupCount=1)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    for noisy in ("zeroconf", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        PotluckApp(home_path, board, peers).run()
+    finally:
+        root.removeHandler(handler)
+        handler.close()

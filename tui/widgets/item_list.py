@@ -74,8 +74,14 @@ class ItemList(OptionList):
         was, reusing its drawn option; the highlighted item stays where it was on screen."""
         in_top = {s.id for s in top}
         width = self.row_width
+        shown = {s.id: s for s in self.summaries}
         tail = [s for s in self.summaries if s.id not in in_top]
-        options = [Option(row(s, now_ms, width), id=s.id) for s in top]
+        options = [
+            self._id_to_option[s.id]
+            if shown.get(s.id) == s
+            else Option(row(s, now_ms, width), id=s.id)
+            for s in top
+        ]
         options += [self._id_to_option[s.id] for s in tail]
         self._replace(top + tail, options, self.current_id)
 
