@@ -112,18 +112,18 @@ class NodeBridge:
         """Start the node; a failure leaves the app working offline with a plain reason."""
         # zeroconf is slow to import: keep it off the event loop that draws the screen.
         module = await asyncio.to_thread(__import__, "p2p.node", fromlist=["Node"])
-        # The node gets its own connection: its commits then show up in the app's
-        # PRAGMA data_version poll, and no SQLite connection is shared across threads.
-        self.node_home = Home.open(self.home_path)
-        node = module.Node(
-            self.node_home,
-            port=self.port,
-            host=self.host,
-            peers=self.initial_peers,
-            mdns=self.mdns,
-            timing=self.timing,
-        )
         try:
+            # The node gets its own connection: its commits then show up in the app's
+            # PRAGMA data_version poll, and no SQLite connection is shared across threads.
+            self.node_home = Home.open(self.home_path)
+            node = module.Node(
+                self.node_home,
+                port=self.port,
+                host=self.host,
+                peers=self.initial_peers,
+                mdns=self.mdns,
+                timing=self.timing,
+            )
             await node.start()
         except NodeError as exc:
             self.close_home()

@@ -98,3 +98,20 @@ async def test_beside_a_running_serve_the_app_reads_its_peers(home_path: Path) -
             await wait_for(pilot, lambda: "potluck serve --peer" in str(error.render()))
     finally:
         assert serve.stop() == 0
+
+
+async def test_when_syncing_cannot_start_the_app_says_why_and_works(home_path: Path) -> None:
+    # An address this machine does not have: binding fails at once, nothing is sent.
+    bridge = NodeBridge(home_path, port=0, host="198.51.100.7", mdns=False)
+    app = PotluckApp(home_path, bridge=bridge)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: bridge.problem != "", 20)
+        assert "cannot listen" in bridge.problem and not bridge.running
+        status = app.screen.query_one("#status", Static)
+        await wait_for(pilot, lambda: "on this laptop only" in str(status.render()))
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PeersScreen))
+        note = str(app.screen.query_one("#peer-note", Static).render())
+        assert "working on its own" in note and "cannot listen" in note
+        await pilot.press("escape", "n", *"Kept anyway", "enter")
+        await wait_for(pilot, lambda: app.home.board().items()[0].title == "Kept anyway")
