@@ -72,7 +72,7 @@ class PeersScreen(CloseableScreen):
             yield Static("", id="peer-note")
             yield Static("If a laptop does not show up, add it by its address:")
             with Horizontal(classes="buttons"):
-                yield Input(id="address", compact=True, placeholder="192.168.1.20:7434")
+                yield Input(id="address", compact=True, placeholder="e.g. 192.168.1.20:7434")
                 yield Button("Add", id="add", compact=True)
             yield Static("", id="error", classes="error")
             yield Static("", id="me", classes="hint")
