@@ -115,7 +115,7 @@ class BoardScreen(Screen[None]):
                 yield ItemList(id="items")
             yield ItemDetail(id="detail")
         yield Static("", id="status")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
