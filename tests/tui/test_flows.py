@@ -94,6 +94,8 @@ class TestFirstRun:
             await pilot.press("enter")
             await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
             assert board_screen(app).board.name == "Camp"
+            body = app.screen.query_one("#detail-body", Static)
+            assert "arrive as soon as one of their laptops is reachable" in str(body.render())
 
     async def test_bad_code_is_one_sentence(self, tmp_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(tmp_path / "fresh")

@@ -101,6 +101,7 @@ class BoardScreen(Screen[None]):
         self.exhausted = False
         self.names: dict[str, str] = {}
         self.opening: FormDialog | None = None
+        self.board_items = 0
 
     # ------------------------------------------------------------ layout
 
@@ -177,6 +178,7 @@ class BoardScreen(Screen[None]):
         self.show_current()
 
     def update_counts(self, counts: dict[tuple[Kind, Status], int]) -> None:
+        self.board_items = sum(counts.values())
         for kind, label in TABS:
             n = counts.get((kind, Status.OPEN), 0)
             self.query_one(f"#tab-{kind.value}", Tab).label = f"{label} {n}" if n else label
@@ -229,11 +231,16 @@ class BoardScreen(Screen[None]):
         item_id = self.query_one(ItemList).current_id
         detail = self.query_one(ItemDetail)
         if item_id is None:
-            empty = (
-                "Nothing matches."
-                if self.search or self.tag
-                else "Nothing here yet. Press n to post the first one."
-            )
+            if self.search or self.tag:
+                empty = "Nothing matches."
+            elif self.board_items == 0:
+                empty = (
+                    "This board is empty on this laptop so far. Posts by others arrive as soon "
+                    "as one of their laptops is reachable (p shows who is here).\n\n"
+                    "Press n to post the first one."
+                )
+            else:
+                empty = "Nothing here yet. Press n to post the first one."
             detail.show(None, self.who, self.now(), empty)
             return
         self.load_detail(item_id)
