@@ -342,8 +342,10 @@ class Board:
         start: int | None = None,
         end: int | None = None,
         place: str | None = None,
+        clear_end: bool = False,
     ) -> str:
-        """Edit an item's own text; only its author does that (everyone can reply and respond)."""
+        """Edit an item's own text (and an event's time and place); only its author does that
+        (everyone can reply and respond). `clear_end` removes an event's end time."""
         item = self.item(id_or_prefix)
         if item.author != self.me:
             raise InvalidInput(
@@ -351,6 +353,14 @@ class Board:
                 "you can reply to it instead"
             )
         new_title = _check_title(title) if title is not None else None
+        if item.kind is not Kind.EVENT and (
+            start is not None or end is not None or place is not None or clear_end
+        ):
+            raise InvalidInput("only events have a start, an end and a place")
+        final_start = item.start if start is None else start
+        final_end = None if clear_end else (item.end if end is None else end)
+        if final_start is not None and final_end is not None and final_end < final_start:
+            raise InvalidInput("an event cannot end before it starts")
         self._update(
             item.id,
             lambda doc: docs.edit_item(
@@ -362,8 +372,9 @@ class Board:
                 add_tags=_check_tags(add_tags or []),
                 remove_tags=remove_tags or [],
                 start=start,
-                end=end,
+                end=None if clear_end else end,
                 place=place,
+                clear_end=clear_end,
             ),
         )
         return item.id

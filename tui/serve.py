@@ -64,7 +64,7 @@ def parse_address(text: str) -> tuple[str, int]:
 
 def cmd_serve(cli: Cli) -> None:
     args = cli.args
-    peers = [parse_address(p) for p in args.peer]
+    peers = [parse_address(p) for p in [*args.app_peers, *args.peer]]
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(message)s",
