@@ -410,13 +410,20 @@ class Node:
             )
             if session.peer.port:
                 self._spawn(
-                    self._db.remember_peer(
+                    self._remember_peer(
                         session.board.board_id,
                         session.remote_device,
                         address[0],
                         session.peer.port,
                     )
                 )
+
+    async def _remember_peer(self, board_id: str, device_id: str, host: str, port: int) -> None:
+        """Remember where a peer listens; a refused write (a full disk) only costs the hint."""
+        try:
+            await self._db.remember_peer(board_id, device_id, host, port)
+        except PotluckError as exc:
+            log.warning("could not remember %s:%d: %s", host, port, exc)
 
     # ------------------------------------------------------------ dialling
 
