@@ -33,6 +33,10 @@ def main() -> None:
         ),
         ("convergence after the last restart", f"{result.converge_seconds:.1f} s"),
         ("whole run", f"{result.seconds:.0f} s"),
+        (
+            "connection close reasons logged",
+            ", ".join(f"{r} {n}" for r, n in result.close_reasons.most_common()),
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  result")

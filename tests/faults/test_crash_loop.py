@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import signal
 import socket
 import sqlite3
@@ -33,6 +34,9 @@ reconciliation with both peers, or while it pushes and takes the posts that keep
 POST_PAUSE = 0.5
 """Pause between two posts of one home's loop, so three loops leave the machine some CPU."""
 MAX_POSTS = 2000
+NEVER = {"local-error", "damaged-document", "protocol-violation", "bad-message", "unknown-type"}
+"""Close reasons that a crashed peer must never cause: they would mean a node broke."""
+CLOSE = re.compile(r" closed .* \(\w+\): ([a-z-]+)")
 
 
 def free_ports(count: int) -> list[int]:
@@ -131,6 +135,7 @@ class CrashLoopResult:
     seconds: float
     converge_seconds: float
     restart_seconds: list[float]
+    close_reasons: Counter[str]
 
 
 def crash_loop(root: Path, restarts: int, seed: int = SEED) -> CrashLoopResult:
@@ -146,6 +151,7 @@ def crash_loop(root: Path, restarts: int, seed: int = SEED) -> CrashLoopResult:
     victim: Serve | None = None
     startup_kills = 0
     restart_seconds: list[float] = []
+    victim_lines: list[str] = []
     started = time.monotonic()
     try:
         for node in steady:
@@ -165,6 +171,7 @@ def crash_loop(root: Path, restarts: int, seed: int = SEED) -> CrashLoopResult:
                 time.sleep(rng.uniform(0.0, KILL_WINDOW))
             kill(victim)
             assert "Traceback" not in victim.log(), f"run {run}:\n{victim.log()}"
+            victim_lines += victim.lines
             listed = run_potluck(victim_home, "ls", "--json", check=False)
             assert listed.returncode == 0, f"after kill {run}: {listed.stderr}"
             json.loads(listed.stdout)
@@ -208,6 +215,9 @@ def crash_loop(root: Path, restarts: int, seed: int = SEED) -> CrashLoopResult:
     for node in nodes:
         assert "Traceback" not in node.log(), node.log()
     assert codes == [0] * len(nodes), "\n".join(n.log() for n in nodes)
+    lines = victim_lines + [line for node in nodes for line in node.lines]
+    reasons = Counter(m.group(1) for line in lines if (m := CLOSE.search(line)))
+    assert not NEVER & set(reasons), [line for line in lines if any(r in line for r in NEVER)]
     return CrashLoopResult(
         restarts=restarts,
         startup_kills=startup_kills,
@@ -215,6 +225,7 @@ def crash_loop(root: Path, restarts: int, seed: int = SEED) -> CrashLoopResult:
         seconds=time.monotonic() - started,
         converge_seconds=converge_seconds,
         restart_seconds=restart_seconds,
+        close_reasons=reasons,
     )
 
 
