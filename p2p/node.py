@@ -116,6 +116,7 @@ class Node:
         self._feed_wake = asyncio.Event()
         self._state_dirty = asyncio.Event()
         self._closing = False
+        self._state_unwritable = False
 
     # ------------------------------------------------------------ lifecycle
 
@@ -539,4 +540,8 @@ class Node:
             tmp.write_text(json.dumps(state))
             os.replace(tmp, path)
         except OSError as exc:
-            log.warning("could not write %s: %s", path, exc)
+            if not self._state_unwritable:  # once, not every half second while the disk is full
+                log.warning("could not write %s: %s", path, exc)
+            self._state_unwritable = True
+        else:
+            self._state_unwritable = False

@@ -8,6 +8,7 @@ and finishes the sync by itself, without a restart, once a filler file is remove
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 import shutil
@@ -22,6 +23,8 @@ from p2p.db import Db
 from p2p.errors import HomeError
 from p2p.home import Home
 from p2p.model import Kind
+from p2p.node import Node
+from p2p.presence import STATE_NAME
 from tests.conftest import run_json, run_potluck
 from tests.p2p_helpers import Serve, wait_sync
 
@@ -154,3 +157,24 @@ def test_a_peer_address_not_remembered_on_a_full_disk_is_a_clear_error(small_dis
                 asyncio.run(db.remember_peer(board.board_id, "ab" * 16, "127.0.0.1", 7434))
         finally:
             db.close()
+
+
+def test_a_state_file_that_cannot_be_written_is_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """node.json is rewritten at every peer change: on a full disk that must not be one warning
+    every half second for as long as the disk stays full."""
+    with Home.open(tmp_path / "cy") as home:
+        node = Node(home, port=0, mdns=False)
+        blocker = home.path / Path(STATE_NAME).with_suffix(".tmp")
+        blocker.mkdir()  # writing the state file now fails as a full disk would make it fail
+        caplog.set_level(logging.WARNING, logger="p2p")
+        for _ in range(5):
+            node._write_state()
+        assert len([r for r in caplog.records if STATE_NAME in r.getMessage()]) == 1
+        blocker.rmdir()
+        node._write_state()
+        assert (home.path / STATE_NAME).exists()
+        blocker.mkdir()
+        node._write_state()
+        assert len([r for r in caplog.records if STATE_NAME in r.getMessage()]) == 2
