@@ -111,19 +111,21 @@ class Db:
     # ------------------------------------------------------------ remembered peers
 
     async def remember_peer(self, board_id: str, device_id: str, host: str, port: int) -> None:
+        """Record where a peer listens, in one write; HomeError if refused (a full disk)."""
+
         def run() -> None:
-            conn = self.store.connection
-            conn.execute(PEERS_SCHEMA)
-            conn.execute(
-                "INSERT OR REPLACE INTO remembered_peers VALUES (?, ?, ?, ?, ?)",
-                (board_id, device_id, host, port, int(time.time() * 1000)),
-            )
-            conn.execute(
-                "DELETE FROM remembered_peers WHERE board_id=? AND device_id NOT IN ("
-                " SELECT device_id FROM remembered_peers WHERE board_id=?"
-                " ORDER BY last_seen DESC LIMIT ?)",
-                (board_id, board_id, MAX_REMEMBERED),
-            )
+            with self.store._write() as conn:
+                conn.execute(PEERS_SCHEMA)
+                conn.execute(
+                    "INSERT OR REPLACE INTO remembered_peers VALUES (?, ?, ?, ?, ?)",
+                    (board_id, device_id, host, port, int(time.time() * 1000)),
+                )
+                conn.execute(
+                    "DELETE FROM remembered_peers WHERE board_id=? AND device_id NOT IN ("
+                    " SELECT device_id FROM remembered_peers WHERE board_id=?"
+                    " ORDER BY last_seen DESC LIMIT ?)",
+                    (board_id, board_id, MAX_REMEMBERED),
+                )
 
         await self.call(run)
 

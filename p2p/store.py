@@ -493,10 +493,14 @@ class Store:
                 conn.execute("UPDATE boards SET name=? WHERE board_id=?", (name, board_id))
             return
         item = docs.read_item(doc, doc_id)
+        # Never later than now (a clock a year ahead), never earlier than before (new activity
+        # stamped by a clock a day behind does not push the item down).
+        sort_time = min(item.updated, now_ms())
         row = conn.execute(
-            "SELECT num FROM items WHERE board_id=? AND id=?", (board_id, item.id)
+            "SELECT num, sort_time FROM items WHERE board_id=? AND id=?", (board_id, item.id)
         ).fetchone()
         if row is not None:
+            sort_time = max(sort_time, int(row[1]))
             conn.execute("DELETE FROM items WHERE num=?", (row[0],))
             conn.execute("DELETE FROM items_fts WHERE rowid=?", (row[0],))
         conn.execute(
@@ -516,7 +520,7 @@ class Store:
                 item.updated,
                 len(item.replies),
                 len(item.responses),
-                min(item.updated, now_ms()),
+                sort_time,
             ),
         )
         conn.execute("DELETE FROM item_tags WHERE board_id=? AND id=?", (board_id, item.id))
@@ -550,7 +554,8 @@ class Store:
 
         Activity is ordered by `sort_time`: the item's own clock, but never later than when
         this device indexed it, so a peer whose clock runs a year ahead cannot pin an item on
-        top forever."""
+        top forever; and never earlier than it was, so activity from a peer whose clock runs
+        behind cannot sink an item."""
         where = ["i.board_id = ?"]
         args: list[object] = [board_id]
         if kind is not None:
