@@ -114,10 +114,19 @@ def test_disk_fills_during_a_sync_and_a_post_then_space_returns(
         assert set(earlier) < got, "Cy lost its own posts when the disk filled"
         assert len(got) < BIG_ITEMS, "the disk did not fill during the sync"
 
-        refused = run_potluck(
-            cy, "post", "need", "while the disk is full", "--body", "x" * 120_000, check=False
-        )
+        # A sync batch that did not fit was rolled back, and the room it took in the
+        # write-ahead log takes a few posts before the disk refuses one.
+        accepted: list[str] = []
+        for n in range(60):
+            body = random.randbytes(60_000).hex()  # does not compress: 120 kB on disk
+            refused = run_potluck(
+                cy, "post", "need", f"while the disk is full {n}", "--body", body, check=False
+            )
+            if refused.returncode != 0:
+                break
+            accepted.append(refused.stdout.strip())
         assert refused.returncode == 1, refused
+        got |= set(accepted)
         line = one_clear_line(refused.stderr)
         assert "disk" in line and "full" in line and "nothing was saved" in line, line
 
@@ -127,7 +136,7 @@ def test_disk_fills_during_a_sync_and_a_post_then_space_returns(
             readable = {board.item(item_id).id for item_id in got}
         assert readable == got
         assert got <= {i["id"] for i in run_json(cy, "ls")}
-        assert "while the disk is full" not in {i["title"] for i in run_json(cy, "ls")}
+        assert f"while the disk is full {n}" not in {i["title"] for i in run_json(cy, "ls")}
 
         filler.unlink()
         pid = c.proc.pid
