@@ -14,6 +14,7 @@ from typing import Any
 from p2p.db import Db
 from p2p.errors import DamagedDocument, PotluckError, ProtocolError
 from p2p.framing import FrameError, OversizedMessage
+from p2p.limits import TooLarge
 from p2p.messages import (
     PROTOCOL_VERSIONS,
     Bye,
@@ -53,6 +54,7 @@ class CloseReason(StrEnum):
     NO_COMMON_VERSION = "no-common-version"
     PROTOCOL_VIOLATION = "protocol-violation"
     DAMAGED_DOCUMENT = "damaged-document"
+    TOO_LARGE = "too-large"
     TIMEOUT = "timeout"
     LOCAL_ERROR = "local-error"
 
@@ -302,6 +304,8 @@ class Session:
             raise Closed(CloseReason.PROTOCOL_VIOLATION, "a document before have")
         try:
             changed, new_digest = await apply(self.board.board_id, doc_id, *args)
+        except TooLarge as exc:
+            raise Closed(CloseReason.TOO_LARGE, str(exc)) from None
         except DamagedDocument as exc:
             raise Closed(CloseReason.DAMAGED_DOCUMENT, str(exc)) from None
         self.peer_digests[doc_id] = digest

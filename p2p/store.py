@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from p2p import docs
+from p2p import docs, limits
 from p2p.docs import BOARD_DOC_ID, Doc, SyncState
-from p2p.errors import BoardNotFound, HomeError, ItemNotFound
+from p2p.errors import BoardNotFound, HomeError, InvalidInput, ItemNotFound
 from p2p.model import BoardInfo, Item, ItemSummary, Kind, Member, Status
 
 T = TypeVar("T")
@@ -23,6 +23,8 @@ COMPACT_AFTER = 64
 """A document with more change rows than this is compacted in the same transaction."""
 CACHE_SIZE = 256
 """Documents kept loaded per process; the rest are read from SQLite when needed."""
+CACHE_OPS = 2_000_000
+"""Operations kept loaded per process (a few of the largest documents peers may send)."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -92,7 +94,8 @@ class Store:
     def __init__(self, path: Path, actor: bytes) -> None:
         self.path = path
         self.actor = actor
-        self._cache: OrderedDict[tuple[str, str], tuple[int, Doc]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], tuple[int, Doc, int]] = OrderedDict()
+        self._cached_ops = 0
         try:
             self.connection = sqlite3.connect(
                 path, timeout=30, isolation_level=None, check_same_thread=False
@@ -241,16 +244,30 @@ class Store:
             (board_id, doc_id),
         ).fetchall()
         data = bytes(snapshot) + b"".join(bytes(c[0]) for c in changes)
-        doc = docs.load_document(data, self.actor, f"document {doc_id} in {self.path}")
-        self._remember(board_id, doc_id, version, doc)
+        what = f"document {doc_id} in {self.path}"
+        doc = docs.load_document(data, self.actor, what)
+        self._remember(board_id, doc_id, version, doc, limits.stored_ops(data))
         return doc
 
-    def _remember(self, board_id: str, doc_id: str, version: int, doc: Doc) -> None:
-        """Keep recently used documents in memory, at most CACHE_SIZE of them."""
-        self._cache[(board_id, doc_id)] = (version, doc)
-        self._cache.move_to_end((board_id, doc_id))
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+    def _ops(self, board_id: str, doc_id: str) -> int:
+        """Operations of a document just loaded by `_load` (0 if there is none)."""
+        cached = self._cache.get((board_id, doc_id))
+        return 0 if cached is None else cached[2]
+
+    def _remember(self, board_id: str, doc_id: str, version: int, doc: Doc, ops: int) -> None:
+        """Keep recently used documents in memory: at most CACHE_SIZE, CACHE_OPS in all."""
+        self._forget(board_id, doc_id)
+        self._cache[(board_id, doc_id)] = (version, doc, ops)
+        self._cached_ops += ops
+        while len(self._cache) > 1 and (
+            len(self._cache) > CACHE_SIZE or self._cached_ops > CACHE_OPS
+        ):
+            self._cached_ops -= self._cache.popitem(last=False)[1][2]
+
+    def _forget(self, board_id: str, doc_id: str) -> None:
+        dropped = self._cache.pop((board_id, doc_id), None)
+        if dropped is not None:
+            self._cached_ops -= dropped[2]
 
     def read_document(self, board_id: str, doc_id: str) -> Doc | None:
         """A document for reading; do not mutate it (use `update`)."""
@@ -272,17 +289,27 @@ class Store:
                 else:
                     before = docs.heads(doc)
                 result = mutate(doc)
-                self._persist(board_id, doc_id, doc, before)
+                self._persist(board_id, doc_id, doc, before, self._ops(board_id, doc_id))
+        except limits.TooLarge:
+            self._forget(*key)
+            raise InvalidInput(
+                "this item has grown too large to share "
+                f"(more than {limits.MAX_DOCUMENT_OPS} edits); start a new one"
+            ) from None
         except BaseException:
-            self._cache.pop(key, None)
+            self._forget(*key)
             raise
         return result
 
-    def _persist(self, board_id: str, doc_id: str, doc: Doc, before: list[bytes]) -> bool:
-        """Write the document's changes since `before` and reindex it, inside the open write."""
+    def _persist(self, board_id: str, doc_id: str, doc: Doc, before: list[bytes], ops: int) -> bool:
+        """Write the document's changes since `before` and reindex it, inside the open write.
+
+        `ops` counts the document's operations before; TooLarge (nothing written) past
+        limits.MAX_DOCUMENT_OPS."""
         new_changes = docs.changes_since(doc, before)
         if not new_changes:
             return False
+        ops = limits.check_growth(ops, b"".join(data for _, data in new_changes))
         conn = self.connection
         seq = self._next_seq()
         row = conn.execute(
@@ -312,7 +339,7 @@ class Store:
         if count > COMPACT_AFTER:
             self._compact_locked(board_id, doc_id, doc)
         self._reindex(board_id, doc_id, doc)
-        self._remember(board_id, doc_id, version, doc)
+        self._remember(board_id, doc_id, version, doc, ops)
         return True
 
     def _next_seq(self) -> int:
@@ -356,18 +383,20 @@ class Store:
         """Merge a whole saved document from a peer or an export; True if anything changed."""
         what = f"document {doc_id}"
         key = (board_id, doc_id)
+        limits.document_size(data)
         try:
             with self._write():
                 doc = self._load(board_id, doc_id)
+                ops = self._ops(board_id, doc_id)
                 if doc is None:
                     doc = docs.load_document(data, self.actor, what)
                     before: list[bytes] = []
                 else:
                     before = docs.heads(doc)
                     docs.merge_saved(doc, data, what)
-                return self._persist(board_id, doc_id, doc, before)
+                return self._persist(board_id, doc_id, doc, before, ops)
         except BaseException:
-            self._cache.pop(key, None)
+            self._forget(*key)
             raise
 
     def generate_sync_message(self, board_id: str, doc_id: str, state: SyncState) -> bytes | None:
@@ -381,18 +410,20 @@ class Store:
     ) -> bool:
         """Apply a peer's sync message and commit what it brought; True if anything changed."""
         key = (board_id, doc_id)
+        limits.sync_message_size(data)
         try:
             with self._write():
                 doc = self._load(board_id, doc_id)
+                ops = self._ops(board_id, doc_id)
                 if doc is None:
                     doc = docs.new_document(self.actor)
                     before: list[bytes] = []
                 else:
                     before = docs.heads(doc)
                 docs.receive_sync_message(doc, state, data, f"document {doc_id}")
-                return self._persist(board_id, doc_id, doc, before)
+                return self._persist(board_id, doc_id, doc, before, ops)
         except BaseException:
-            self._cache.pop(key, None)
+            self._forget(*key)
             raise
 
     def data_version(self) -> int:
@@ -549,7 +580,7 @@ class Store:
 
     def check_document(self, board_id: str, doc_id: str) -> None:
         """Load a document from disk, bypassing the cache; raises DamagedDocument."""
-        self._cache.pop((board_id, doc_id), None)
+        self._forget(board_id, doc_id)
         self._load(board_id, doc_id)
 
     def item_ids(self, board_id: str) -> list[str]:
