@@ -22,6 +22,8 @@ CREATE TABLE IF NOT EXISTS remembered_peers (
     PRIMARY KEY (board_id, device_id)
 )
 """
+PREPARE_BYTES = 4 * 1024 * 1024
+"""Bytes of outgoing documents and sync messages prepared in one trip to the database thread."""
 MAX_REMEMBERED = 32
 """Remembered peers kept per board (most recently seen first)."""
 
@@ -78,19 +80,26 @@ class Db:
 
     async def prepare(
         self, board_id: str, plan: list[tuple[str, str, Any]]
-    ) -> list[tuple[str, str, bytes]]:
-        """For ("doc", id, _) the saved document; for ("sync", id, state) a sync message if any."""
+    ) -> tuple[list[tuple[str, str, bytes]], int]:
+        """For ("doc", id, _) the saved document; for ("sync", id, state) a sync message if any.
 
-        def run() -> list[tuple[str, str, bytes]]:
+        Stops once PREPARE_BYTES are prepared, so that a batch of large documents is never
+        held in memory at once; returns the messages and how many plan entries were done."""
+
+        def run() -> tuple[list[tuple[str, str, bytes]], int]:
             out = []
-            for kind, doc_id, state in plan:
+            size = 0
+            for done, (kind, doc_id, state) in enumerate(plan):
+                if size >= PREPARE_BYTES:
+                    return out, done
                 if kind == "doc":
-                    out.append((kind, doc_id, self.store.saved_document(board_id, doc_id)))
+                    data = self.store.saved_document(board_id, doc_id)
                 else:
                     data = self.store.generate_sync_message(board_id, doc_id, state)
-                    if data is not None:
-                        out.append((kind, doc_id, data))
-            return out
+                if data is not None:
+                    out.append((kind, doc_id, data))
+                    size += len(data)
+            return out, len(plan)
 
         return await self.call(run)
 

@@ -221,11 +221,11 @@ def document_size(data: bytes) -> Size:
     return budget
 
 
-def stored_ops(data: bytes) -> int:
-    """Operations of a document this device already holds (no limit: it was accepted before)."""
+def stored_size(data: bytes) -> Size:
+    """What a document this device already holds expands to (no limit: it was accepted)."""
     budget = Size(max_ops=1 << 62, max_bytes=1 << 62)
     _chunks(data, budget)
-    return budget.ops
+    return Size(budget.ops, budget.bytes)
 
 
 def sync_message_size(data: bytes) -> Size:
@@ -244,9 +244,12 @@ def sync_message_size(data: bytes) -> Size:
     return budget
 
 
-def check_growth(before: int, new_changes: bytes) -> int:
-    """A document's operations after taking `new_changes`; TooLarge past the limit."""
-    total = before + stored_ops(new_changes)
-    if total > MAX_DOCUMENT_OPS:
+def check_growth(before: Size, new_changes: bytes) -> Size:
+    """A document's size after taking `new_changes`; TooLarge past the limits."""
+    total = stored_size(new_changes)
+    total.add(before)
+    if total.ops > MAX_DOCUMENT_OPS:
         raise TooLarge(f"the document would hold more than {MAX_DOCUMENT_OPS} operations")
+    if total.bytes > MAX_DOCUMENT_BYTES:
+        raise TooLarge(f"the document would expand to more than {MAX_DOCUMENT_BYTES} bytes")
     return total

@@ -179,8 +179,14 @@ class Session:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+                # The exception on its way out refers to this frame: without these references
+                # it makes no cycle with the tasks, so the message being handled (up to 16 MiB)
+                # is freed now rather than at the next full garbage collection.
+                del reader, pump, watchdog, task
+                tasks.clear()
+                done = set()
         except Closed as closed:
-            self._closing = closed
+            self._closing = Closed(closed.reason, closed.detail)  # without its traceback
         except PeerClosed:
             self._closing = Closed(CloseReason.PEER_CLOSED)
         except OversizedMessage as exc:
@@ -382,7 +388,15 @@ class Session:
                 plan.append(("sync", doc_id, state))
             self._recheck(doc_id)
         out: list[Message] = []
-        for kind, doc_id, data in await self.db.prepare(self.board.board_id, plan):
+        prepared, done = await self.db.prepare(self.board.board_id, plan) if plan else ([], 0)
+        for kind, doc_id, _ in plan[done:]:  # left for the next batch
+            self._dirty.add(doc_id)
+            if kind == "doc":
+                del self.peer_digests[doc_id]
+                self.sent_docs -= 1
+            self._recheck(doc_id)
+        doc_ids = [doc_id for doc_id in doc_ids if doc_id not in self._dirty]
+        for kind, doc_id, data in prepared:
             digest = self._told[doc_id] = mine[doc_id]
             out.append(Doc(doc_id, data, digest) if kind == "doc" else Sync(doc_id, data, digest))
             self._active = True

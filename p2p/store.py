@@ -24,7 +24,9 @@ COMPACT_AFTER = 64
 CACHE_SIZE = 256
 """Documents kept loaded per process; the rest are read from SQLite when needed."""
 CACHE_OPS = 2_000_000
-"""Operations kept loaded per process (a few of the largest documents peers may send)."""
+"""Operations kept loaded per process (a few of the largest documents peers may send) …"""
+CACHE_BYTES = 32 * 1024 * 1024
+"""… and bytes of their values."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -94,8 +96,8 @@ class Store:
     def __init__(self, path: Path, actor: bytes) -> None:
         self.path = path
         self.actor = actor
-        self._cache: OrderedDict[tuple[str, str], tuple[int, Doc, int]] = OrderedDict()
-        self._cached_ops = 0
+        self._cache: OrderedDict[tuple[str, str], tuple[int, Doc, limits.Size]] = OrderedDict()
+        self._cached = limits.Size()
         try:
             self.connection = sqlite3.connect(
                 path, timeout=30, isolation_level=None, check_same_thread=False
@@ -246,28 +248,37 @@ class Store:
         data = bytes(snapshot) + b"".join(bytes(c[0]) for c in changes)
         what = f"document {doc_id} in {self.path}"
         doc = docs.load_document(data, self.actor, what)
-        self._remember(board_id, doc_id, version, doc, limits.stored_ops(data))
+        self._remember(board_id, doc_id, version, doc, limits.stored_size(data))
         return doc
 
-    def _ops(self, board_id: str, doc_id: str) -> int:
-        """Operations of a document just loaded by `_load` (0 if there is none)."""
+    def _size(self, board_id: str, doc_id: str) -> limits.Size:
+        """The size of a document just loaded by `_load` (zero if there is none)."""
         cached = self._cache.get((board_id, doc_id))
-        return 0 if cached is None else cached[2]
+        return limits.Size() if cached is None else cached[2]
 
-    def _remember(self, board_id: str, doc_id: str, version: int, doc: Doc, ops: int) -> None:
-        """Keep recently used documents in memory: at most CACHE_SIZE, CACHE_OPS in all."""
+    def _remember(
+        self, board_id: str, doc_id: str, version: int, doc: Doc, size: limits.Size
+    ) -> None:
+        """Keep recently used documents in memory: at most CACHE_SIZE, CACHE_OPS, CACHE_BYTES."""
         self._forget(board_id, doc_id)
-        self._cache[(board_id, doc_id)] = (version, doc, ops)
-        self._cached_ops += ops
+        self._cache[(board_id, doc_id)] = (version, doc, size)
+        self._cached.ops += size.ops
+        self._cached.bytes += size.bytes
         while len(self._cache) > 1 and (
-            len(self._cache) > CACHE_SIZE or self._cached_ops > CACHE_OPS
+            len(self._cache) > CACHE_SIZE
+            or self._cached.ops > CACHE_OPS
+            or self._cached.bytes > CACHE_BYTES
         ):
-            self._cached_ops -= self._cache.popitem(last=False)[1][2]
+            self._drop(self._cache.popitem(last=False)[1][2])
 
     def _forget(self, board_id: str, doc_id: str) -> None:
         dropped = self._cache.pop((board_id, doc_id), None)
         if dropped is not None:
-            self._cached_ops -= dropped[2]
+            self._drop(dropped[2])
+
+    def _drop(self, size: limits.Size) -> None:
+        self._cached.ops -= size.ops
+        self._cached.bytes -= size.bytes
 
     def read_document(self, board_id: str, doc_id: str) -> Doc | None:
         """A document for reading; do not mutate it (use `update`)."""
@@ -289,27 +300,28 @@ class Store:
                 else:
                     before = docs.heads(doc)
                 result = mutate(doc)
-                self._persist(board_id, doc_id, doc, before, self._ops(board_id, doc_id))
+                self._persist(board_id, doc_id, doc, before, self._size(board_id, doc_id))
         except limits.TooLarge:
             self._forget(*key)
             raise InvalidInput(
                 "this item has grown too large to share "
-                f"(more than {limits.MAX_DOCUMENT_OPS} edits); start a new one"
+                "(an item holds at most about half a million edits); start a new one"
             ) from None
         except BaseException:
             self._forget(*key)
             raise
         return result
 
-    def _persist(self, board_id: str, doc_id: str, doc: Doc, before: list[bytes], ops: int) -> bool:
+    def _persist(
+        self, board_id: str, doc_id: str, doc: Doc, before: list[bytes], size: limits.Size
+    ) -> bool:
         """Write the document's changes since `before` and reindex it, inside the open write.
 
-        `ops` counts the document's operations before; TooLarge (nothing written) past
-        limits.MAX_DOCUMENT_OPS."""
+        `size` is the document's size before; TooLarge (nothing written) past the limits."""
         new_changes = docs.changes_since(doc, before)
         if not new_changes:
             return False
-        ops = limits.check_growth(ops, b"".join(data for _, data in new_changes))
+        size = limits.check_growth(size, b"".join(data for _, data in new_changes))
         conn = self.connection
         seq = self._next_seq()
         row = conn.execute(
@@ -339,7 +351,7 @@ class Store:
         if count > COMPACT_AFTER:
             self._compact_locked(board_id, doc_id, doc)
         self._reindex(board_id, doc_id, doc)
-        self._remember(board_id, doc_id, version, doc, ops)
+        self._remember(board_id, doc_id, version, doc, size)
         return True
 
     def _next_seq(self) -> int:
@@ -387,14 +399,14 @@ class Store:
         try:
             with self._write():
                 doc = self._load(board_id, doc_id)
-                ops = self._ops(board_id, doc_id)
+                size = self._size(board_id, doc_id)
                 if doc is None:
                     doc = docs.load_document(data, self.actor, what)
                     before: list[bytes] = []
                 else:
                     before = docs.heads(doc)
                     docs.merge_saved(doc, data, what)
-                return self._persist(board_id, doc_id, doc, before, ops)
+                return self._persist(board_id, doc_id, doc, before, size)
         except BaseException:
             self._forget(*key)
             raise
@@ -414,14 +426,14 @@ class Store:
         try:
             with self._write():
                 doc = self._load(board_id, doc_id)
-                ops = self._ops(board_id, doc_id)
+                size = self._size(board_id, doc_id)
                 if doc is None:
                     doc = docs.new_document(self.actor)
                     before: list[bytes] = []
                 else:
                     before = docs.heads(doc)
                 docs.receive_sync_message(doc, state, data, f"document {doc_id}")
-                return self._persist(board_id, doc_id, doc, before, ops)
+                return self._persist(board_id, doc_id, doc, before, size)
         except BaseException:
             self._forget(*key)
             raise

@@ -1,0 +1,238 @@
+"""A member's device gone bad floods a real `potluck serve`: memory stays bounded, an honest
+peer keeps syncing through it, and the app open on the victim's home keeps answering keys.
+
+A hostile member can still post junk (hundreds of "need" items a second, replies nobody
+wants): it holds the key, so that is a social problem the board's people deal with. What it
+cannot do is exhaust the victim's memory, stall its honest peers or freeze its screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from p2p import limits
+from p2p.docs import heads_digest
+from p2p.errors import DamagedDocument
+from p2p.model import Kind
+from tests.conftest import run_json, run_potluck
+from tests.faults.hostile_member import bytes_doc, junk_item, nested_doc, text_doc
+from tests.p2p_helpers import Serve, make_homes, wait_sync
+from tests.tui.conftest import NOW
+from tui.app import PotluckApp
+from tui.screens.board import BoardScreen
+from tui.widgets.detail import ItemDetail
+from tui.widgets.item_list import ItemList
+
+ATTACK_SECONDS = 20
+VICTIM_RSS_MB = 400
+"""The victim's resident memory must stay under this (it idles at about 45 MB; one 16 MiB message costs about 50 MB while it is checked)."""
+APP_GROWTH_MB = 150
+"""The app on the victim's home may grow by at most this while the flood arrives."""
+KEY_SECONDS = 2.0
+"""A key press (move, open) must be handled within this, on a loaded 2-core machine."""
+HONEST_SECONDS = 5
+"""An honest post must reach the victim within this during the attack (about 1 s here)."""
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError(f"no {field} for {pid}")
+
+
+class Sampler:
+    """Polls a process's resident memory in a thread until stopped; keeps the peak."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            try:
+                self.peak = max(self.peak, rss_mb(self.pid))
+            except (OSError, AssertionError):
+                return
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join(5)
+        return self.peak
+
+
+class TestLimits:
+    """The checks the node runs on a peer's automerge bytes before automerge sees them."""
+
+    def test_a_document_within_the_limits_is_measured(self) -> None:
+        data = text_doc(100_000).save()
+        size = limits.document_size(data)
+        assert 100_000 <= size.ops < 110_000
+
+    def test_a_compressed_bomb_is_refused_without_loading_it(self) -> None:
+        data = text_doc(2_000_000).save()
+        assert len(data) < 10_000  # a few KB on the wire …
+        started = time.monotonic()
+        with pytest.raises(limits.TooLarge, match="operations"):
+            limits.document_size(data)  # … two million operations once loaded
+        assert time.monotonic() - started < 0.5
+
+    def test_too_many_bytes_are_refused(self) -> None:
+        with pytest.raises(limits.TooLarge, match="bytes"):
+            limits.document_size(bytes_doc(5).save())
+
+    def test_deep_nesting_is_just_operations(self) -> None:
+        assert limits.document_size(nested_doc(5000).save()).ops < 6000
+
+    def test_not_automerge_is_damaged(self) -> None:
+        for data in [b"", b"\x85\x6f\x4a\x83\x00\x00\x00\x00\x00\xff", os.urandom(100)]:
+            with pytest.raises(DamagedDocument):
+                limits.document_size(data or b"x")
+
+    def test_an_item_is_read_with_its_fields_cut_to_size(self, tmp_path: Path) -> None:
+        (home,), board_id = make_homes(tmp_path, ["Ana"])
+        doc = junk_item("t" * 10_000, "b" * 300_000)
+        home.store.apply_saved_document(board_id, "ab" * 16, doc.save())
+        [summary] = home.board(board_id).items()
+        assert summary.title == "t" * limits.MAX_TITLE_SHOWN
+        assert len(home.board(board_id).item("ab" * 16).body) == limits.MAX_BODY_SHOWN
+        assert heads_digest([]) != heads_digest([b"x" * 32])
+        home.close()
+
+
+@pytest.fixture
+def victim_and_honest(tmp_path: Path) -> Iterator[tuple[Path, Path, bytes, Serve, Serve]]:
+    (vic, hana), board_id = make_homes(tmp_path, ["Vic", "Hana"])
+    key = vic.board(board_id).key
+    vic.board(board_id).post(Kind.NEED, "A real need")
+    vic.board(board_id).post(Kind.NEED, "Another real need")
+    paths = (vic.path, hana.path)
+    vic.close()
+    hana.close()
+    victim = Serve(paths[0], "--port", "0", "--no-mdns")
+    port = int(victim.wait_line(r"listening on port (\d+)").group(1))
+    honest = Serve(paths[1], "--port", "0", "--no-mdns", "--peer", f"127.0.0.1:{port}")
+    try:
+        victim.wait_line(r"synced board .* with Hana", 20)
+        yield paths[0], paths[1], key, victim, honest
+    finally:
+        codes = [honest.stop(), victim.stop()]
+        assert codes == [0, 0], victim.log()[-3000:]
+
+
+def offers(home: Path) -> list[str]:
+    return sorted(i["title"] for i in run_json(home, "ls", "--kind", "offer"))
+
+
+def stored(home: Path, title: str) -> bool:
+    """Whether the home's index lists an item with this title (read with a fresh connection)."""
+    conn = sqlite3.connect(home / "potluck.db", timeout=30)
+    try:
+        return conn.execute("SELECT 1 FROM items WHERE title=?", (title,)).fetchone() is not None
+    finally:
+        conn.close()
+
+
+async def test_a_flooding_member_cannot_exhaust_memory_stall_peers_or_freeze_the_app(
+    victim_and_honest: tuple[Path, Path, bytes, Serve, Serve],
+) -> None:
+    vic, hana, key, victim, _ = victim_and_honest
+    port = int(victim.wait_line(r"listening on port (\d+)").group(1))
+    idle_rss = rss_mb(victim.proc.pid)
+    sampler = Sampler(victim.proc.pid)
+    me = os.getpid()
+    app = PotluckApp(vic, clock=lambda: NOW, run_node=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, BoardScreen)
+        app_before = rss_mb(me)
+        script = Path(__file__).with_name("hostile_member.py")
+        attacker = subprocess.Popen(
+            [sys.executable, str(script), str(port), key.hex(), str(ATTACK_SECONDS)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            await asyncio.wait_for(asyncio.to_thread(attacker.stdout.readline), 60)
+            started = time.monotonic()
+            await asyncio.to_thread(
+                wait_sync, lambda: victim.log().count("closed Mallory") >= 1, 30, "the flood"
+            )
+            # An honest post, made on Hana's laptop while the flood arrives.
+            await asyncio.to_thread(run_potluck, hana, "post", "offer", "Soup at six")
+            posted = time.monotonic()
+
+            def arrival() -> float:
+                wait_sync(lambda: stored(vic, "Soup at six"), HONEST_SECONDS, "the honest post")
+                return time.monotonic()
+
+            honest = asyncio.create_task(asyncio.to_thread(arrival))
+            # Meanwhile, a person at the victim's laptop moves through the list and opens items.
+            slowest = 0.0
+            presses = 0
+            items = screen.query_one(ItemList)
+            detail = screen.query_one(ItemDetail)
+            while time.monotonic() - started < ATTACK_SECONDS - 3 and presses < 40:
+                key_name = "down" if presses % 4 != 3 else "home"
+                t0 = time.monotonic()
+                await pilot.press(key_name)
+                deadline = t0 + KEY_SECONDS * 3
+                while not (
+                    items.current_id is not None
+                    and detail.item is not None
+                    and detail.item.id == items.current_id
+                ):
+                    assert time.monotonic() < deadline, f"'{key_name}' not handled"
+                    await pilot.pause(0.01)
+                slowest = max(slowest, time.monotonic() - t0)
+                presses += 1
+                await pilot.pause(0.2)
+            honest_seconds = await honest - posted
+            app_growth = rss_mb(me) - app_before
+        finally:
+            out, err = await asyncio.to_thread(attacker.communicate, timeout=60)
+    peak = sampler.stop()
+    report = json.loads(out.strip().splitlines()[-1])
+    print(
+        f"\nvictim RSS idle {idle_rss:.0f} MB, peak {peak:.0f} MB; app grew {app_growth:.0f} MB;"
+        f" slowest key {slowest:.2f} s over {presses}; honest post in {honest_seconds:.1f} s;"
+        f" attacker {report}"
+    )
+    assert report["sent"].get("flood", 0) >= 2000, (report, err[-2000:])
+    assert "closed Mallory" in victim.log() and ": too-large " in victim.log(), report
+    assert peak < VICTIM_RSS_MB, peak
+    assert app_growth < APP_GROWTH_MB, app_growth
+    assert slowest < KEY_SECONDS, slowest
+    assert presses >= 10
+    assert victim.proc.poll() is None
+    assert offers(vic) == ["Soup at six"]
+    # The junk was taken (a member may post); nothing in the index is larger than the limits.
+    conn = sqlite3.connect(vic / "potluck.db")
+    try:
+        junk, longest, tags = conn.execute(
+            "SELECT count(*), max(length(title)), max(length(tags)) FROM items"
+        ).fetchone()
+    finally:
+        conn.close()
+    assert junk > 1000
+    assert longest <= limits.MAX_TITLE_SHOWN
+    assert tags < limits.MAX_TAGS_SHOWN * (limits.MAX_TITLE_SHOWN + 4)
+    # Once the flood stops, the victim still syncs both ways.
+    run_potluck(vic, "post", "offer", "Bread after")
+    wait_sync(lambda: "Bread after" in offers(hana), 60, "a post after the flood")
