@@ -36,7 +36,8 @@ from tui.widgets.item_list import ItemList
 
 ATTACK_SECONDS = 20
 VICTIM_RSS_MB = 400
-"""The victim's resident memory must stay under this (it idles at about 45 MB; one 16 MiB message costs about 50 MB while it is checked)."""
+"""The victim's resident memory must stay under this. It idles at about 45 MB; a 16 MiB
+message costs about 50 MB while it is checked, and the allocator keeps some of it."""
 APP_GROWTH_MB = 150
 """The app on the victim's home may grow by at most this while the flood arrives."""
 KEY_SECONDS = 2.0
