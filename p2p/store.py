@@ -304,8 +304,8 @@ class Store:
         except limits.TooLarge:
             self._forget(*key)
             raise InvalidInput(
-                "this item has grown too large to share "
-                "(an item holds at most about half a million edits); start a new one"
+                "this item would grow too large to share (an item holds at most about "
+                "half a million characters and edits); nothing was saved, start a new one"
             ) from None
         except BaseException:
             self._forget(*key)

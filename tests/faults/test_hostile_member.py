@@ -20,10 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from automerge.core import ROOT, Message, SyncState
 
 from p2p import limits
 from p2p.docs import heads_digest
-from p2p.errors import DamagedDocument
+from p2p.errors import DamagedDocument, InvalidInput
 from p2p.model import Kind
 from tests.conftest import run_json, run_potluck
 from tests.faults.hostile_member import bytes_doc, junk_item, nested_doc, text_doc
@@ -104,6 +105,34 @@ class TestLimits:
         for data in [b"", b"\x85\x6f\x4a\x83\x00\x00\x00\x00\x00\xff", os.urandom(100)]:
             with pytest.raises(DamagedDocument):
                 limits.document_size(data or b"x")
+
+    def test_changes_cannot_grow_a_document_past_the_limit(self, tmp_path: Path) -> None:
+        """Each sync message is within the limits; the document they build is not."""
+        (home,), board_id = make_homes(tmp_path, ["Ana"])
+        doc = text_doc(400_000)
+        home.store.apply_saved_document(board_id, "ab" * 16, doc.save())
+        with doc.transaction() as tx:
+            tx.splice_text(tx.get(ROOT, "body")[1], 0, 0, "c" * 150_000)
+        before = home.store.document_digests(board_id)
+        mine, theirs = SyncState(), SyncState()
+        with pytest.raises(limits.TooLarge, match="operations"):
+            for _ in range(6):  # sync rounds, the store playing the receiving node
+                out = doc.generate_sync_message(mine)
+                assert out is not None, "the sync finished without reaching the limit"
+                assert limits.sync_message_size(out.encode()).ops < limits.MAX_DOCUMENT_OPS
+                home.store.receive_sync_message(board_id, "ab" * 16, theirs, out.encode())
+                back = home.store.generate_sync_message(board_id, "ab" * 16, theirs)
+                if back is not None:
+                    doc.receive_sync_message(mine, Message.decode(back))
+        assert home.store.document_digests(board_id) == before
+        home.close()
+
+    def test_a_person_cannot_make_an_item_past_the_limit(self, tmp_path: Path) -> None:
+        (home,), board_id = make_homes(tmp_path, ["Ana"])
+        with pytest.raises(InvalidInput, match="too large"):
+            home.board(board_id).post(Kind.NOTE, "Long", body="z" * 600_000)
+        assert home.board(board_id).items() == []
+        home.close()
 
     def test_an_item_is_read_with_its_fields_cut_to_size(self, tmp_path: Path) -> None:
         (home,), board_id = make_homes(tmp_path, ["Ana"])
