@@ -148,7 +148,9 @@ async def test_bad_input_closes_only_that_connection(
     await closes(conn)
     await wait_until(
         lambda: any(
-            re.search(rf"closed Mallory .*: ({reason}) ", r.getMessage()) for r in caplog.records
+            # "?" when the peer's reset discarded its hello before the node read it
+            re.search(rf"closed (Mallory|\?) .*: ({reason}) ", r.getMessage())
+            for r in caplog.records
         ),
         what=f"a logged close with reason {reason}",
     )
