@@ -41,7 +41,7 @@ VICTIM_RSS_MB = 400
 message costs about 50 MB while it is checked, and the allocator keeps some of it."""
 APP_GROWTH_MB = 150
 """The app on the victim's home may grow by at most this while the flood arrives."""
-KEY_SECONDS = 2.0
+KEY_SECONDS = 2.5
 """A key press (move, open) must be handled within this, on a loaded 2-core machine."""
 HONEST_SECONDS = 5
 """An honest post must reach the victim within this during the attack (about 1 s here)."""

@@ -41,8 +41,10 @@ POSTS = [
     ("Ladder for the roof Periwinkle", "Whoever has the long one Marzipan"),
     ("Bicycle pump wanted Tangerine", "The blue valve kind Quetzalcoatl"),
 ]
-MAX_FDS = 64
-"""Open file descriptors of the victim during the flood (it idles at about 20)."""
+MAX_FDS = 200
+"""Open file descriptors of the victim during the flood of 300 held connections. It idles at
+about 15; on top come at most 64 pending handshakes and the connections accepted in one go
+(asyncio accepts up to its listen backlog of 100 at once) before they are closed unread."""
 FIRST_FLIGHT = 12 + 2 + 48
 """Preamble, then the framed Noise message 1."""
 
