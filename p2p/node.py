@@ -19,7 +19,7 @@ from p2p.discovery import Advert, Discovery
 from p2p.errors import HandshakeError, NodeError, PotluckError
 from p2p.home import Home
 from p2p.keys import board_tag
-from p2p.messages import DEFAULT_PORT, PROTOCOL_VERSIONS, Hello
+from p2p.messages import DEFAULT_PORT, PROTOCOL_VERSIONS, Bye, Hello
 from p2p.presence import LOCK_NAME, STATE_NAME, local_addresses
 from p2p.secure import SecureConnection, initiate, respond
 from p2p.session import BoardState, CloseReason, Session, Timing
@@ -42,6 +42,10 @@ CONNECT_RATE = 10.0
 """Incoming connections per second one IP address may open (sustained) …"""
 CONNECT_BURST = 40.0
 """… and at once after a quiet spell; more are closed unread."""
+MAX_SESSIONS = 256
+"""Connections (board × peer) the node runs at once; more incoming ones are closed (`busy`)."""
+MAX_SESSIONS_PER_ADDRESS = 16
+"""The same, from one IP address (one device has one connection per board it shares)."""
 LARGE_AT_ONCE = 2
 """Connections that may assemble or handle a message over 1 MiB at the same time."""
 
@@ -379,6 +383,18 @@ class Node:
             return f"{MAX_HANDSHAKES_PER_ADDRESS} handshakes from this address already pending"
         return ""
 
+    def _crowded(self, ip: str) -> str:
+        """Why one more connection from `ip` would be too many, or "" if it is welcome."""
+        if len(self._links) >= MAX_SESSIONS:
+            return f"{MAX_SESSIONS} connections already"
+        if ipaddress.ip_address(ip.split("%")[0]).is_loopback:
+            return ""
+        if sum(link.address[0] == ip for link in self._links.values()) >= (
+            MAX_SESSIONS_PER_ADDRESS
+        ):
+            return f"{MAX_SESSIONS_PER_ADDRESS} connections from this address already"
+        return ""
+
     def _log_refusal(self, ip: str, why: str) -> None:
         """A warning per address at most every 10 s, so that a flood cannot flood the log."""
         now = time.monotonic()
@@ -417,6 +433,12 @@ class Node:
         if self._closing or board_id not in self._boards:
             await conn.aclose()
             return CloseReason.SHUTDOWN
+        if found_by == FoundBy.INCOMING and (crowded := self._crowded(address[0])):
+            self._log_refusal(address[0], crowded)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(NoiseChannel(conn).send(Bye(CloseReason.BUSY.value)), 1)
+            await conn.aclose()
+            return CloseReason.BUSY
         hello = Hello(
             versions=PROTOCOL_VERSIONS,
             device=self.identity.device_id,

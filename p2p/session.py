@@ -55,6 +55,7 @@ class CloseReason(StrEnum):
     PROTOCOL_VIOLATION = "protocol-violation"
     DAMAGED_DOCUMENT = "damaged-document"
     TOO_LARGE = "too-large"
+    BUSY = "busy"
     TIMEOUT = "timeout"
     LOCAL_ERROR = "local-error"
 
@@ -240,6 +241,8 @@ class Session:
             receive.cancel()
             raise self._closing or Closed(CloseReason.TIMEOUT, "no hello")
         first = receive.result()
+        if isinstance(first, Bye):
+            raise Closed(CloseReason.PEER_CLOSED, f"peer said {first.reason!r}")
         if not isinstance(first, Hello):
             raise Closed(CloseReason.PROTOCOL_VIOLATION, "the first message was not hello")
         if first.device != self.channel.remote_device:

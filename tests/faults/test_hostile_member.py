@@ -22,13 +22,24 @@ from pathlib import Path
 import pytest
 from automerge.core import ROOT, Message, SyncState
 
-from p2p import limits
+from p2p import limits, messages
+from p2p import node as node_module
 from p2p.docs import heads_digest
 from p2p.errors import DamagedDocument, InvalidInput
+from p2p.messages import Bye
 from p2p.model import Kind
 from tests.conftest import run_json, run_potluck
 from tests.faults.hostile_member import bytes_doc, junk_item, nested_doc, text_doc
-from tests.p2p_helpers import Serve, make_homes, wait_sync
+from tests.p2p_helpers import (
+    Serve,
+    connected,
+    make_homes,
+    running_node,
+    titles,
+    wait_sync,
+    wait_until,
+)
+from tests.test_hostile import closes, hostile
 from tests.tui.conftest import NOW
 from tui.app import PotluckApp
 from tui.screens.board import BoardScreen
@@ -266,3 +277,30 @@ async def test_a_flooding_member_cannot_exhaust_memory_stall_peers_or_freeze_the
     # Once the flood stops, the victim still syncs both ways.
     run_potluck(vic, "post", "offer", "Bread after")
     wait_sync(lambda: "Bread after" in offers(hana), 60, "a post after the flood")
+
+
+async def test_a_member_opening_connection_after_connection_is_told_the_node_is_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each connection costs memory and relaying; past MAX_SESSIONS the node says `busy`."""
+    monkeypatch.setattr(node_module, "MAX_SESSIONS", 3)
+    (ana, bo), board_id = make_homes(tmp_path, ["Ana", "Bo"])
+    key = ana.board(board_id).key
+    async with (
+        running_node(ana.path) as node_a,
+        running_node(bo.path, peers=[("127.0.0.1", node_a.port)]),
+    ):
+        await wait_until(connected(node_a), what="Ana and Bo synced")
+        kept = [await hostile(node_a.port, key) for _ in range(2)]
+        await wait_until(lambda: len(node_a.peer_infos()) == 3, what="two Mallorys in")
+        refused = await hostile(node_a.port, key)
+        message = messages.decode(await asyncio.wait_for(refused.receive(), 10))
+        assert message == Bye("busy")
+        await closes(refused)
+        assert sorted(p.name for p in node_a.peer_infos()) == ["Bo", "Mallory", "Mallory"]
+        ana.board(board_id).post(Kind.OFFER, "still here")
+        await wait_until(lambda: titles(bo, board_id) == ["still here"], what="Bo still syncs")
+        for conn in kept:
+            await conn.aclose()
+    ana.close()
+    bo.close()
