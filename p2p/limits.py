@@ -19,6 +19,9 @@ MAX_DOCUMENT_OPS = 500_000
 """Operations (rows) one document may hold: about 500,000 typed characters with history."""
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 """Bytes one document's columns may expand to after DEFLATE."""
+MAX_CHANGE_OPS = 100_000
+"""Operations arriving as changes in one message. Automerge applies changes op by op at about
+500 bytes of memory each (a document chunk loads at a tenth of that), so they are capped lower."""
 MAX_TITLE_SHOWN = 200
 """Characters of a peer's title, tag or name kept in the index and shown."""
 MAX_TAGS_SHOWN = 32
@@ -47,10 +50,8 @@ class Size:
     bytes: int = 0
     max_ops: int = MAX_DOCUMENT_OPS
     max_bytes: int = MAX_DOCUMENT_BYTES
-
-    def add(self, other: Size) -> None:
-        self.ops += other.ops
-        self.bytes += other.bytes
+    change_ops: int = 0
+    max_change_ops: int = MAX_CHANGE_OPS
 
 
 class _Reader:
@@ -202,9 +203,11 @@ def _chunks(data: bytes | memoryview, budget: Size) -> None:
         r.take(4)  # checksum
         kind = r.take(1)[0]
         body = _Reader(r.prefixed(), budget)
+        before = budget.ops
         if kind == _DOCUMENT:
             _document(body, budget)
-        elif kind == _CHANGE:
+            continue
+        if kind == _CHANGE:
             _change(body, budget)
         elif kind == _COMPRESSED:
             inflated = _inflate(body.data, budget)
@@ -212,6 +215,9 @@ def _chunks(data: bytes | memoryview, budget: Size) -> None:
             _change(_Reader(inflated, budget), budget)
         else:
             raise DamagedDocument(f"automerge data: unknown chunk type {kind}")
+        budget.change_ops += budget.ops - before
+        if budget.change_ops > budget.max_change_ops:
+            raise TooLarge(f"more than {budget.max_change_ops} operations arrive as changes")
 
 
 def document_size(data: bytes) -> Size:
@@ -223,7 +229,7 @@ def document_size(data: bytes) -> Size:
 
 def stored_size(data: bytes) -> Size:
     """What a document this device already holds expands to (no limit: it was accepted)."""
-    budget = Size(max_ops=1 << 62, max_bytes=1 << 62)
+    budget = Size(max_ops=1 << 62, max_bytes=1 << 62, max_change_ops=1 << 62)
     _chunks(data, budget)
     return Size(budget.ops, budget.bytes)
 
@@ -244,10 +250,9 @@ def sync_message_size(data: bytes) -> Size:
     return budget
 
 
-def check_growth(before: Size, new_changes: bytes) -> Size:
-    """A document's size after taking `new_changes`; TooLarge past the limits."""
-    total = stored_size(new_changes)
-    total.add(before)
+def check_growth(before: Size, added: Size) -> Size:
+    """A document's size after taking `added`; TooLarge past the limits."""
+    total = Size(before.ops + added.ops, before.bytes + added.bytes)
     if total.ops > MAX_DOCUMENT_OPS:
         raise TooLarge(f"the document would hold more than {MAX_DOCUMENT_OPS} operations")
     if total.bytes > MAX_DOCUMENT_BYTES:

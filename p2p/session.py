@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 64
 """Documents prepared per trip to the database thread."""
+SYNC_LOG_EVERY = 10.0
+"""Seconds between two "synced" log lines of one connection (the rest go to debug)."""
 MAX_CONTROL_QUEUE = 64
 """Pongs and markers waiting to go out; a peer that makes more is flooding us."""
 
@@ -134,6 +136,7 @@ class Session:
         self._control: list[Message] = []
         self._wake = asyncio.Event()
         self._last_heard = self._last_sent = time.monotonic()
+        self._last_logged = -SYNC_LOG_EVERY
         self._closing: Closed | None = None
         self._done = asyncio.Event()
         self._close_requested = asyncio.Event()
@@ -356,7 +359,12 @@ class Session:
                 self._active = False
                 self.last_sync = time.time()
                 await self._send(Synced(len(self.board.digests)))
-                log.info(
+                # One line per quiet spell would be one per document under a flood.
+                loud = time.monotonic() - self._last_logged >= SYNC_LOG_EVERY
+                if loud:
+                    self._last_logged = time.monotonic()
+                log.log(
+                    logging.INFO if loud else logging.DEBUG,
                     "synced board %s with %s: %d documents here, %d received",
                     self.board.board_id[:8],
                     self._who(),

@@ -21,6 +21,9 @@ T = TypeVar("T")
 SCHEMA_VERSION = 1
 COMPACT_AFTER = 64
 """A document with more change rows than this is compacted in the same transaction."""
+COMPACT_OPS = 10_000
+"""… and so is one that took more operations than this at once: automerge loads a snapshot
+with a tenth of the memory it needs to apply the same operations as changes."""
 CACHE_SIZE = 256
 """Documents kept loaded per process; the rest are read from SQLite when needed."""
 CACHE_OPS = 2_000_000
@@ -321,7 +324,8 @@ class Store:
         new_changes = docs.changes_since(doc, before)
         if not new_changes:
             return False
-        size = limits.check_growth(size, b"".join(data for _, data in new_changes))
+        added = limits.stored_size(b"".join(data for _, data in new_changes))
+        size = limits.check_growth(size, added)
         conn = self.connection
         seq = self._next_seq()
         row = conn.execute(
@@ -348,7 +352,7 @@ class Store:
         count = conn.execute(
             "SELECT count(*) FROM changes WHERE board_id=? AND doc_id=?", (board_id, doc_id)
         ).fetchone()[0]
-        if count > COMPACT_AFTER:
+        if count > COMPACT_AFTER or added.ops > COMPACT_OPS:
             self._compact_locked(board_id, doc_id, doc)
         self._reindex(board_id, doc_id, doc)
         self._remember(board_id, doc_id, version, doc, size)

@@ -36,6 +36,12 @@ def saved(doc: Document) -> tuple[bytes, bytes]:
     return doc.save(), docs.heads_digest(docs.heads(doc))
 
 
+def as_changes(doc: Document) -> tuple[bytes, bytes]:
+    """A document sent as its raw changes (automerge loads those too, at far greater cost)."""
+    data = b"".join(change.bytes for change in doc.get_changes([]))
+    return data, docs.heads_digest(docs.heads(doc))
+
+
 def junk_item(title: str = "junk", body: str = "junk") -> Document:
     doc = Document(os.urandom(16))
     docs.init_item(doc, kind=Kind.NEED, title=title, body=body, tags=["junk"], author="m", now=1)
@@ -98,6 +104,7 @@ class Attacker:
             ("near-limit-bytes", saved(bytes_doc(3))),
             ("over-limit-bytes", saved(bytes_doc(12))),
             ("over-limit-ops", saved(text_doc(2_000_000))),
+            ("over-limit-changes", as_changes(text_doc(400_000))),
         ]
         self.next_heavy = 0
 
