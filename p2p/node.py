@@ -50,6 +50,14 @@ LARGE_AT_ONCE = 2
 """Connections that may assemble or handle a message over 1 MiB at the same time."""
 
 
+def _loopback(ip: str) -> bool:
+    """Whether a peer address is this device's own (other processes here, tests)."""
+    try:
+        return ipaddress.ip_address(ip.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
 class FoundBy:
     MDNS = "mdns"
     MANUAL = "manual"
@@ -368,7 +376,7 @@ class Node:
         Loopback connections come from this device and skip the per-address limits."""
         if sum(self._handshakes.values()) >= MAX_HANDSHAKES:
             return f"{MAX_HANDSHAKES} handshakes already pending"
-        if ipaddress.ip_address(ip.split("%")[0]).is_loopback:
+        if _loopback(ip):
             return ""
         now = time.monotonic()
         tokens, then = self._buckets.get(ip, (CONNECT_BURST, now))
@@ -387,7 +395,7 @@ class Node:
         """Why one more connection from `ip` would be too many, or "" if it is welcome."""
         if len(self._links) >= MAX_SESSIONS:
             return f"{MAX_SESSIONS} connections already"
-        if ipaddress.ip_address(ip.split("%")[0]).is_loopback:
+        if _loopback(ip):
             return ""
         if sum(link.address[0] == ip for link in self._links.values()) >= (
             MAX_SESSIONS_PER_ADDRESS
