@@ -29,7 +29,7 @@ from p2p.errors import DamagedDocument, InvalidInput
 from p2p.messages import Bye
 from p2p.model import Kind
 from tests.conftest import run_json, run_potluck
-from tests.faults.hostile_member import bytes_doc, junk_item, nested_doc, text_doc
+from tests.faults.hostile_member import bytes_doc, huge_text_doc, junk_item, nested_doc, text_doc
 from tests.p2p_helpers import (
     Serve,
     connected,
@@ -314,3 +314,30 @@ async def test_a_member_opening_connection_after_connection_is_told_the_node_is_
             await conn.aclose()
     ana.close()
     bo.close()
+
+
+async def test_a_members_huge_item_opens_promptly_cut_to_size(tmp_path: Path) -> None:
+    """A million-character title, thousands of tags, a long body: the screen shows the limits."""
+    (home,), board_id = make_homes(tmp_path, ["Vic"])
+    home.board(board_id).post(Kind.NEED, "A real need")
+    home.store.apply_saved_document(board_id, "ab" * 16, huge_text_doc().save())
+    home.close()
+    app = PotluckApp(tmp_path / "vic", clock=lambda: NOW, run_node=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        items = app.screen.query_one(ItemList)
+        detail = app.screen.query_one(ItemDetail)
+        slowest, seen = 0.0, False
+        for key_name in ["down", "up", "down", "up"]:
+            t0 = time.monotonic()
+            await pilot.press(key_name)
+            while not (detail.item is not None and detail.item.id == items.current_id):
+                assert time.monotonic() - t0 < KEY_SECONDS * 3, f"'{key_name}' not handled"
+                await pilot.pause(0.01)
+            await pilot.pause(0)  # and drawn
+            slowest = max(slowest, time.monotonic() - t0)
+            if items.current_id == "ab" * 16:
+                seen = True
+                assert len(detail.item.title) == limits.MAX_TITLE_SHOWN
+                assert len(detail.item.body) == limits.MAX_BODY_SHOWN
+                assert len(detail.item.tags) == limits.MAX_TAGS_SHOWN
+        assert seen and slowest < KEY_SECONDS, (seen, slowest)
