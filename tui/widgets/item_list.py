@@ -71,6 +71,9 @@ class ItemList(OptionList):
             self.scroll_to_highlight()
 
     def append(self, summaries: list[ItemSummary], now_ms: int) -> None:
+        """Add the next page; rows already shown (pushed down by new items) are skipped."""
+        shown = {s.id for s in self.summaries}
+        summaries = [s for s in summaries if s.id not in shown]
         self.summaries += summaries
         width = self.row_width
         self.add_options([Option(row(s, now_ms, width), id=s.id) for s in summaries])
