@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS remembered_peers (
     PRIMARY KEY (board_id, device_id)
 )
 """
+PREPARE_BYTES = 4 * 1024 * 1024
+"""Bytes of outgoing documents and sync messages prepared in one trip to the database thread."""
 MAX_REMEMBERED = 32
 """Remembered peers kept per board (most recently seen first)."""
 
@@ -66,9 +68,9 @@ class Db:
         the refusal that stopped the batch, if any (the documents before it are committed)."""
 
         def run() -> tuple[dict[str, bytes], DamagedDocument | None]:
-            changed, damaged = self.store.apply_saved_documents(board_id, documents)
+            changed, refused = self.store.apply_saved_documents(board_id, documents)
             digests = {d: self._digest(board_id, d) for d in changed}
-            return {d: g for d, g in digests.items() if g is not None}, damaged
+            return {d: g for d, g in digests.items() if g is not None}, refused
 
         return await self.call(run)
 
@@ -83,19 +85,26 @@ class Db:
 
     async def prepare(
         self, board_id: str, plan: list[tuple[str, str, Any]]
-    ) -> list[tuple[str, str, bytes]]:
-        """For ("doc", id, _) the saved document; for ("sync", id, state) a sync message if any."""
+    ) -> tuple[list[tuple[str, str, bytes]], int]:
+        """For ("doc", id, _) the saved document; for ("sync", id, state) a sync message if any.
 
-        def run() -> list[tuple[str, str, bytes]]:
+        Stops once PREPARE_BYTES are prepared, so that a batch of large documents is never
+        held in memory at once; returns the messages and how many plan entries were done."""
+
+        def run() -> tuple[list[tuple[str, str, bytes]], int]:
             out = []
-            for kind, doc_id, state in plan:
+            size = 0
+            for done, (kind, doc_id, state) in enumerate(plan):
+                if size >= PREPARE_BYTES:
+                    return out, done
                 if kind == "doc":
-                    out.append((kind, doc_id, self.store.saved_document(board_id, doc_id)))
+                    data = self.store.saved_document(board_id, doc_id)
                 else:
                     data = self.store.generate_sync_message(board_id, doc_id, state)
-                    if data is not None:
-                        out.append((kind, doc_id, data))
-            return out
+                if data is not None:
+                    out.append((kind, doc_id, data))
+                    size += len(data)
+            return out, len(plan)
 
         return await self.call(run)
 

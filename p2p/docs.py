@@ -12,6 +12,7 @@ from typing import Any
 from automerge.core import ROOT, Document, Message, ObjType, ScalarType, SyncState
 
 from p2p.errors import DamagedDocument
+from p2p.limits import MAX_BODY_SHOWN, MAX_LIST_SHOWN, MAX_TAGS_SHOWN, MAX_TITLE_SHOWN
 from p2p.model import (
     HistoryEntry,
     Item,
@@ -144,8 +145,9 @@ def _text(doc: Doc, obj: bytes, prop: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _str(value: Any, default: str = "") -> str:
-    return value if isinstance(value, str) else default
+def _str(value: Any, default: str = "", limit: int = MAX_TITLE_SHOWN) -> str:
+    """A peer's string, cut to `limit` characters so that no field can swamp a screen."""
+    return value[:limit] if isinstance(value, str) else default
 
 
 def _int(value: Any, default: int = 0) -> int:
@@ -153,18 +155,22 @@ def _int(value: Any, default: int = 0) -> int:
 
 
 def _maps_in_list(doc: Doc, obj: bytes | None) -> Iterator[bytes]:
+    """The maps of a list, at most MAX_LIST_SHOWN of them."""
     if obj is None:
         return
-    for index in range(doc.length(obj)):
+    for index in range(min(doc.length(obj), MAX_LIST_SHOWN)):
         child = _child(doc, obj, index)
         if child is not None:
             yield child
 
 
-def _maps_in_map(doc: Doc, obj: bytes | None) -> Iterator[tuple[str, bytes]]:
+def _maps_in_map(
+    doc: Doc, obj: bytes | None, limit: int = MAX_LIST_SHOWN
+) -> Iterator[tuple[str, bytes]]:
+    """The maps held in a map, at most `limit` of them."""
     if obj is None:
         return
-    for key in doc.keys(obj):
+    for key in doc.keys(obj)[:limit]:
         child = _child(doc, obj, key)
         if child is not None:
             yield key, child
@@ -232,6 +238,8 @@ def change(doc: Doc) -> Iterator[Writer]:
 
 
 MEMBER_PREFIX = "member:"
+MAX_MEMBERS = 10_000
+"""Member entries of a board document that are read (a board has far fewer people)."""
 
 
 def init_board(doc: Doc, name: str, created: int) -> None:
@@ -263,14 +271,14 @@ def read_board(doc: Doc) -> tuple[str, int, dict[str, Member]]:
     name = _str(_scalar(doc, ROOT, "name"), "")
     created = _int(_scalar(doc, ROOT, "created"))
     members: dict[str, Member] = {}
-    for key, obj in _maps_in_map(doc, ROOT):
+    for key, obj in _maps_in_map(doc, ROOT, MAX_MEMBERS):
         if not key.startswith(MEMBER_PREFIX):
             continue
-        device_id = key[len(MEMBER_PREFIX) :]
+        device_id = key[len(MEMBER_PREFIX) :][:64]
         members[device_id] = Member(
             device_id=device_id,
             name=_str(_scalar(doc, obj, "name")),
-            about=_str(_scalar(doc, obj, "about")),
+            about=_str(_scalar(doc, obj, "about"), limit=MAX_BODY_SHOWN),
         )
     return name, created, members
 
@@ -458,14 +466,18 @@ def read_item(doc: Doc, item_id: str) -> Item:
     status_value = _str(_scalar(doc, ROOT, "status"), Status.OPEN.value)
     status = Status(status_value) if status_value in Status._value2member_map_ else Status.OPEN
     tag_map = _child(doc, ROOT, "tags")
-    tags = tuple(sorted(doc.keys(tag_map))) if tag_map is not None else ()
+    tags = (
+        tuple(sorted(t[:MAX_TITLE_SHOWN] for t in doc.keys(tag_map)[:MAX_TAGS_SHOWN]))
+        if tag_map is not None
+        else ()
+    )
     replies = tuple(
         sorted(
             (
                 Reply(
                     id=_str(_scalar(doc, r, "id")),
                     author=_str(_scalar(doc, r, "author")),
-                    text=_str(_scalar(doc, r, "text")),
+                    text=_str(_scalar(doc, r, "text"), limit=MAX_BODY_SHOWN),
                     time=_int(_scalar(doc, r, "time")),
                 )
                 for r in _maps_in_list(doc, _child(doc, ROOT, "replies"))
@@ -475,12 +487,12 @@ def read_item(doc: Doc, item_id: str) -> Item:
     )
     responses: list[Response] = []
     for member, mine in _maps_in_map(doc, _child(doc, ROOT, "responses")):
-        for response_kind, entry in _maps_in_map(doc, mine):
+        for response_kind, entry in _maps_in_map(doc, mine, 16):
             responses.append(
                 Response(
                     member=member,
                     kind=response_kind,
-                    note=_str(_scalar(doc, entry, "note")),
+                    note=_str(_scalar(doc, entry, "note"), limit=MAX_BODY_SHOWN),
                     time=_int(_scalar(doc, entry, "time")),
                 )
             )
@@ -497,7 +509,7 @@ def read_item(doc: Doc, item_id: str) -> Item:
         Task(
             id=_str(_scalar(doc, t, "id")),
             title=_str(_scalar(doc, t, "title")),
-            taken_by=_scalar(doc, t, "taken_by") or None,
+            taken_by=_str(_scalar(doc, t, "taken_by")) or None,
             done=bool(_scalar(doc, t, "done", False)),
         )
         for t in _maps_in_list(doc, _child(doc, ROOT, "tasks"))
@@ -510,7 +522,9 @@ def read_item(doc: Doc, item_id: str) -> Item:
                 id=_str(_scalar(doc, s, "id")),
                 when=_str(_scalar(doc, s, "when")),
                 slots=_int(_scalar(doc, s, "slots"), 1),
-                signed_up=tuple(sorted(doc.keys(signed))) if signed is not None else (),
+                signed_up=(
+                    tuple(sorted(doc.keys(signed)[:MAX_LIST_SHOWN])) if signed is not None else ()
+                ),
             )
         )
     start = _scalar(doc, ROOT, "start")
@@ -519,7 +533,7 @@ def read_item(doc: Doc, item_id: str) -> Item:
         id=item_id,
         kind=kind,
         title=_str(_scalar(doc, ROOT, "title")),
-        body=_text(doc, ROOT, "body"),
+        body=_text(doc, ROOT, "body")[:MAX_BODY_SHOWN],
         tags=tags,
         status=status,
         author=_str(_scalar(doc, ROOT, "author")),

@@ -103,6 +103,11 @@ class MessageAssembler:
         return message
 
     @property
+    def size(self) -> int:
+        """Bytes of the message being assembled so far."""
+        return self._size
+
+    @property
     def partial(self) -> bool:
         """True while a message has started but its last chunk has not arrived."""
         return bool(self._parts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import ipaddress
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from p2p.discovery import Advert, Discovery
 from p2p.errors import HandshakeError, NodeError, PotluckError
 from p2p.home import Home
 from p2p.keys import board_tag
-from p2p.messages import DEFAULT_PORT, PROTOCOL_VERSIONS, Hello
+from p2p.messages import DEFAULT_PORT, PROTOCOL_VERSIONS, Bye, Hello
 from p2p.presence import LOCK_NAME, STATE_NAME, local_addresses
 from p2p.secure import SecureConnection, initiate, respond
 from p2p.session import BoardState, CloseReason, Session, Timing
@@ -33,6 +34,28 @@ FEED_INTERVAL = 0.05
 """How often the node asks SQLite whether another process committed (PRAGMA data_version)."""
 STATE_INTERVAL = 0.5
 """At most this often, node.json is rewritten for `potluck peers`."""
+MAX_HANDSHAKES = 64
+"""Incoming connections still in their handshake at once; more are closed unread."""
+MAX_HANDSHAKES_PER_ADDRESS = 8
+"""The same, from one IP address."""
+CONNECT_RATE = 10.0
+"""Incoming connections per second one IP address may open (sustained) …"""
+CONNECT_BURST = 40.0
+"""… and at once after a quiet spell; more are closed unread."""
+MAX_SESSIONS = 256
+"""Connections (board × peer) the node runs at once; more incoming ones are closed (`busy`)."""
+MAX_SESSIONS_PER_ADDRESS = 16
+"""The same, from one IP address (one device has one connection per board it shares)."""
+LARGE_AT_ONCE = 2
+"""Connections that may assemble or handle a message over 1 MiB at the same time."""
+
+
+def _loopback(ip: str) -> bool:
+    """Whether a peer address is this device's own (other processes here, tests)."""
+    try:
+        return ipaddress.ip_address(ip.split("%")[0]).is_loopback
+    except ValueError:
+        return False
 
 
 class FoundBy:
@@ -117,6 +140,10 @@ class Node:
         self._state_dirty = asyncio.Event()
         self._closing = False
         self._state_unwritable = False
+        self._handshakes: dict[str, int] = {}
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._refused_logged: dict[str, float] = {}
+        self._large_gate = asyncio.Semaphore(LARGE_AT_ONCE)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -325,13 +352,68 @@ class Node:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         peer = writer.get_extra_info("peername") or ("?", 0)
+        ip = str(peer[0])
+        too_many = self._admit(ip)
+        if too_many:
+            self._log_refusal(ip, too_many)
+            writer.transport.abort()
+            return
+        self._handshakes[ip] = self._handshakes.get(ip, 0) + 1
         try:
             conn = await respond(reader, writer, self.identity, self._key_for_tag)
         except HandshakeError as exc:
-            log.warning("refused a connection from %s: %s", peer[0], exc)
-            writer.close()
+            self._log_refusal(ip, str(exc))
+            writer.transport.abort()
             return
-        await self._run_connection(conn, FoundBy.INCOMING, (str(peer[0]), int(peer[1])))
+        finally:
+            self._handshakes[ip] -= 1
+            if not self._handshakes[ip]:
+                del self._handshakes[ip]
+        await self._run_connection(conn, FoundBy.INCOMING, (ip, int(peer[1])))
+
+    def _admit(self, ip: str) -> str:
+        """Why a new incoming connection from `ip` is refused at once, or "" to take it.
+
+        Loopback connections come from this device and skip the per-address limits."""
+        if sum(self._handshakes.values()) >= MAX_HANDSHAKES:
+            return f"{MAX_HANDSHAKES} handshakes already pending"
+        if _loopback(ip):
+            return ""
+        now = time.monotonic()
+        tokens, then = self._buckets.get(ip, (CONNECT_BURST, now))
+        tokens = min(CONNECT_BURST, tokens + (now - then) * CONNECT_RATE)
+        if len(self._buckets) > 4096:  # bounded memory under a flood from many addresses
+            self._buckets.clear()
+        if tokens < 1:
+            self._buckets[ip] = (tokens, now)
+            return f"more than {CONNECT_RATE:g} connections a second"
+        self._buckets[ip] = (tokens - 1, now)
+        if self._handshakes.get(ip, 0) >= MAX_HANDSHAKES_PER_ADDRESS:
+            return f"{MAX_HANDSHAKES_PER_ADDRESS} handshakes from this address already pending"
+        return ""
+
+    def _crowded(self, ip: str) -> str:
+        """Why one more connection from `ip` would be too many, or "" if it is welcome."""
+        if len(self._links) >= MAX_SESSIONS:
+            return f"{MAX_SESSIONS} connections already"
+        if _loopback(ip):
+            return ""
+        if sum(link.address[0] == ip for link in self._links.values()) >= (
+            MAX_SESSIONS_PER_ADDRESS
+        ):
+            return f"{MAX_SESSIONS_PER_ADDRESS} connections from this address already"
+        return ""
+
+    def _log_refusal(self, ip: str, why: str) -> None:
+        """A warning per address at most every 10 s, so that a flood cannot flood the log."""
+        now = time.monotonic()
+        if now - self._refused_logged.get(ip, -60.0) < 10:
+            log.debug("refused a connection from %s: %s", ip, why)
+            return
+        if len(self._refused_logged) > 4096:
+            self._refused_logged.clear()
+        self._refused_logged[ip] = now
+        log.warning("refused a connection from %s: %s", ip, why)
 
     async def _run_connection(
         self, conn: SecureConnection, found_by: str, address: tuple[str, int]
@@ -340,6 +422,7 @@ class Node:
         if conn.remote_static == self.identity.public_key:
             await conn.aclose()
             return CloseReason.SELF
+        conn.large_gate = self._large_gate
         board_id = self._tags.get(board_tag(conn.board_key), "")
         name = await self._db.call(self.home.display_name, board_id)
         device = conn.remote_device
@@ -359,6 +442,12 @@ class Node:
         if self._closing or board_id not in self._boards:
             await conn.aclose()
             return CloseReason.SHUTDOWN
+        if found_by == FoundBy.INCOMING and (crowded := self._crowded(address[0])):
+            self._log_refusal(address[0], crowded)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(NoiseChannel(conn).send(Bye(CloseReason.BUSY.value)), 1)
+            await conn.aclose()
+            return CloseReason.BUSY
         hello = Hello(
             versions=PROTOCOL_VERSIONS,
             device=self.identity.device_id,

@@ -26,6 +26,8 @@ MAX_HANDSHAKE_FRAME = 1024
 """Handshake messages here are 48, 96 and 64 bytes; anything much bigger is not a peer."""
 HANDSHAKE_TIMEOUT = 10.0
 READ_SIZE = 65536
+LARGE_MESSAGE = 1024 * 1024
+"""A message past this size is assembled and handled only while holding the node's large gate."""
 
 
 def preamble(board_key: bytes) -> bytes:
@@ -130,6 +132,8 @@ class SecureConnection:
         self._noise = noise
         self._frames = FrameDecoder()
         self._assembler = MessageAssembler()
+        self.large_gate: asyncio.Semaphore | None = None
+        self._holding = False
 
     @property
     def peer_address(self) -> tuple[str, int]:
@@ -149,13 +153,23 @@ class SecureConnection:
         """The next whole message; PeerClosed at a clean end, ProtocolError on bad bytes.
 
         Frames are decrypted one message at a time, so the messages before a bad frame
-        are still handled in order.
+        are still handled in order. A message larger than LARGE_MESSAGE waits for a place in
+        `large_gate` (shared by the node's connections) before more of it is read, and keeps
+        it until the next call: the caller has handled it by then.
         """
+        self._release_large()
         while True:
             while (frame := self._frames.next_frame()) is not None:
                 message = self._assembler.add(self._noise.decrypt(frame))
                 if message is not None:
                     return message
+            if (
+                self.large_gate is not None
+                and not self._holding
+                and self._assembler.size > LARGE_MESSAGE
+            ):
+                await self.large_gate.acquire()
+                self._holding = True
             data = await self.reader.read(READ_SIZE)
             if not data:
                 if self._frames.pending or self._assembler.partial:
@@ -163,7 +177,13 @@ class SecureConnection:
                 raise PeerClosed()
             self._frames.push(data)
 
+    def _release_large(self) -> None:
+        if self._holding and self.large_gate is not None:
+            self._holding = False
+            self.large_gate.release()
+
     async def aclose(self) -> None:
+        self._release_large()
         self.writer.close()
         with contextlib.suppress(OSError, TimeoutError):
             await asyncio.wait_for(self.writer.wait_closed(), 1.0)

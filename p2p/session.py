@@ -14,6 +14,7 @@ from typing import Any
 from p2p.db import Db
 from p2p.errors import DamagedDocument, PotluckError, ProtocolError
 from p2p.framing import FrameError, OversizedMessage
+from p2p.limits import TooLarge
 from p2p.messages import (
     PROTOCOL_VERSIONS,
     Bye,
@@ -37,6 +38,8 @@ BATCH = 64
 MERGE_BATCH = 256
 MERGE_BATCH_BYTES = 4 * 1024 * 1024
 """Whole documents that have already arrived are merged in one transaction, up to these."""
+SYNC_LOG_EVERY = 10.0
+"""Seconds between two "synced" log lines of one connection (the rest go to debug)."""
 MAX_CONTROL_QUEUE = 64
 """Pongs and markers waiting to go out; a peer that makes more is flooding us."""
 
@@ -56,6 +59,8 @@ class CloseReason(StrEnum):
     NO_COMMON_VERSION = "no-common-version"
     PROTOCOL_VIOLATION = "protocol-violation"
     DAMAGED_DOCUMENT = "damaged-document"
+    TOO_LARGE = "too-large"
+    BUSY = "busy"
     TIMEOUT = "timeout"
     LOCAL_ERROR = "local-error"
 
@@ -134,6 +139,7 @@ class Session:
         self._control: list[Message] = []
         self._wake = asyncio.Event()
         self._last_heard = self._last_sent = time.monotonic()
+        self._last_logged = -SYNC_LOG_EVERY
         self._closing: Closed | None = None
         self._done = asyncio.Event()
         self._close_requested = asyncio.Event()
@@ -180,8 +186,14 @@ class Session:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+                # The exception on its way out refers to this frame: without these references
+                # it makes no cycle with the tasks, so the message being handled (up to 16 MiB)
+                # is freed now rather than at the next full garbage collection.
+                del reader, pump, watchdog, task
+                tasks.clear()
+                done = set()
         except Closed as closed:
-            self._closing = closed
+            self._closing = Closed(closed.reason, closed.detail)  # without its traceback
         except PeerClosed:
             self._closing = Closed(CloseReason.PEER_CLOSED)
         except OversizedMessage as exc:
@@ -235,6 +247,8 @@ class Session:
             receive.cancel()
             raise self._closing or Closed(CloseReason.TIMEOUT, "no hello")
         first = receive.result()
+        if isinstance(first, Bye):
+            raise Closed(CloseReason.PEER_CLOSED, f"peer said {first.reason!r}")
         if not isinstance(first, Hello):
             raise Closed(CloseReason.PROTOCOL_VIOLATION, "the first message was not hello")
         if first.device != self.channel.remote_device:
@@ -334,14 +348,16 @@ class Session:
         if not self._have_received:
             raise Closed(CloseReason.PROTOCOL_VIOLATION, "a document before have")
         board_id = self.board.board_id
-        changed, damaged = await self.db.apply_saved_documents(
+        changed, refused = await self.db.apply_saved_documents(
             board_id, [(m.id, m.data) for m in batch]
         )
         self.board.digests.update(changed)
         if changed:
             self.on_change(board_id, set(changed))
-        if damaged is not None:
-            raise Closed(CloseReason.DAMAGED_DOCUMENT, str(damaged))
+        if isinstance(refused, TooLarge):
+            raise Closed(CloseReason.TOO_LARGE, str(refused))
+        if refused is not None:
+            raise Closed(CloseReason.DAMAGED_DOCUMENT, str(refused))
         for m in batch:
             self.peer_digests[m.id] = m.digest
             if self.board.digests.get(m.id) == m.digest:
@@ -356,6 +372,8 @@ class Session:
             raise Closed(CloseReason.PROTOCOL_VIOLATION, "a document before have")
         try:
             changed, new_digest = await apply(self.board.board_id, doc_id, *args)
+        except TooLarge as exc:
+            raise Closed(CloseReason.TOO_LARGE, str(exc)) from None
         except DamagedDocument as exc:
             raise Closed(CloseReason.DAMAGED_DOCUMENT, str(exc)) from None
         self.peer_digests[doc_id] = digest
@@ -397,7 +415,12 @@ class Session:
                 self._active = False
                 self.last_sync = time.time()
                 await self._send(Synced(len(self.board.digests)))
-                log.info(
+                # One line per quiet spell would be one per document under a flood.
+                loud = time.monotonic() - self._last_logged >= SYNC_LOG_EVERY
+                if loud:
+                    self._last_logged = time.monotonic()
+                log.log(
+                    logging.INFO if loud else logging.DEBUG,
                     "synced board %s with %s: %d documents here, %d received",
                     self.board.board_id[:8],
                     self._who(),
@@ -432,7 +455,15 @@ class Session:
                 plan.append(("sync", doc_id, state))
             self._recheck(doc_id)
         out: list[Message] = []
-        for kind, doc_id, data in await self.db.prepare(self.board.board_id, plan):
+        prepared, done = await self.db.prepare(self.board.board_id, plan) if plan else ([], 0)
+        for kind, doc_id, _ in plan[done:]:  # left for the next batch
+            self._dirty.add(doc_id)
+            if kind == "doc":
+                del self.peer_digests[doc_id]
+                self.sent_docs -= 1
+            self._recheck(doc_id)
+        doc_ids = [doc_id for doc_id in doc_ids if doc_id not in self._dirty]
+        for kind, doc_id, data in prepared:
             digest = self._told[doc_id] = mine[doc_id]
             out.append(Doc(doc_id, data, digest) if kind == "doc" else Sync(doc_id, data, digest))
             self._active = True

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from p2p import docs
+from p2p import docs, limits
 from p2p.docs import BOARD_DOC_ID, Doc, SyncState
-from p2p.errors import BoardNotFound, DamagedDocument, HomeError, ItemNotFound
+from p2p.errors import BoardNotFound, DamagedDocument, HomeError, InvalidInput, ItemNotFound
 from p2p.model import BoardInfo, Item, ItemSummary, Kind, Member, Status
 
 T = TypeVar("T")
@@ -24,8 +24,15 @@ SCHEMA_VERSION = 2
 database has its index rebuilt from the documents when opened."""
 COMPACT_AFTER = 64
 """A document with more change rows than this is compacted in the same transaction."""
+COMPACT_OPS = 10_000
+"""… and so is one that took more operations than this at once: automerge loads a snapshot
+with a tenth of the memory it needs to apply the same operations as changes."""
 CACHE_SIZE = 256
 """Documents kept loaded per process; the rest are read from SQLite when needed."""
+CACHE_OPS = 2_000_000
+"""Operations kept loaded per process (a few of the largest documents peers may send) …"""
+CACHE_BYTES = 32 * 1024 * 1024
+"""… and bytes of their values."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -96,7 +103,8 @@ class Store:
     def __init__(self, path: Path, actor: bytes) -> None:
         self.path = path
         self.actor = actor
-        self._cache: OrderedDict[tuple[str, str], tuple[int, Doc]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], tuple[int, Doc, limits.Size]] = OrderedDict()
+        self._cached = limits.Size()
         try:
             self.connection = sqlite3.connect(
                 path, timeout=30, isolation_level=None, check_same_thread=False
@@ -252,7 +260,7 @@ class Store:
             return cached[1]
         data = self._stored(board_id, doc_id, snapshot)
         doc = docs.load_document(data, self.actor, f"document {doc_id} in {self.path}")
-        self._remember(board_id, doc_id, version, doc)
+        self._remember(board_id, doc_id, version, doc, limits.stored_size(data))
         return doc
 
     def _stored(self, board_id: str, doc_id: str, snapshot: bytes) -> bytes:
@@ -263,12 +271,34 @@ class Store:
         ).fetchall()
         return bytes(snapshot) + b"".join(bytes(c[0]) for c in changes)
 
-    def _remember(self, board_id: str, doc_id: str, version: int, doc: Doc) -> None:
-        """Keep recently used documents in memory, at most CACHE_SIZE of them."""
-        self._cache[(board_id, doc_id)] = (version, doc)
-        self._cache.move_to_end((board_id, doc_id))
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+    def _size(self, board_id: str, doc_id: str) -> limits.Size:
+        """The size of a document just loaded by `_load` (zero if there is none)."""
+        cached = self._cache.get((board_id, doc_id))
+        return limits.Size() if cached is None else cached[2]
+
+    def _remember(
+        self, board_id: str, doc_id: str, version: int, doc: Doc, size: limits.Size
+    ) -> None:
+        """Keep recently used documents in memory: at most CACHE_SIZE, CACHE_OPS, CACHE_BYTES."""
+        self._forget(board_id, doc_id)
+        self._cache[(board_id, doc_id)] = (version, doc, size)
+        self._cached.ops += size.ops
+        self._cached.bytes += size.bytes
+        while len(self._cache) > 1 and (
+            len(self._cache) > CACHE_SIZE
+            or self._cached.ops > CACHE_OPS
+            or self._cached.bytes > CACHE_BYTES
+        ):
+            self._drop(self._cache.popitem(last=False)[1][2])
+
+    def _forget(self, board_id: str, doc_id: str) -> None:
+        dropped = self._cache.pop((board_id, doc_id), None)
+        if dropped is not None:
+            self._drop(dropped[2])
+
+    def _drop(self, size: limits.Size) -> None:
+        self._cached.ops -= size.ops
+        self._cached.bytes -= size.bytes
 
     def read_document(self, board_id: str, doc_id: str) -> Doc | None:
         """A document for reading; do not mutate it (use `update`)."""
@@ -290,17 +320,29 @@ class Store:
                 else:
                     before = docs.heads(doc)
                 result = mutate(doc)
-                self._persist(board_id, doc_id, doc, before)
+                self._persist(board_id, doc_id, doc, before, self._size(board_id, doc_id))
+        except limits.TooLarge:
+            self._forget(*key)
+            raise InvalidInput(
+                "this item would grow too large to share (an item holds at most about "
+                "half a million characters and edits); nothing was saved, start a new one"
+            ) from None
         except BaseException:
-            self._cache.pop(key, None)
+            self._forget(*key)
             raise
         return result
 
-    def _persist(self, board_id: str, doc_id: str, doc: Doc, before: list[bytes]) -> bool:
-        """Write the document's changes since `before` and reindex it, inside the open write."""
+    def _persist(
+        self, board_id: str, doc_id: str, doc: Doc, before: list[bytes], size: limits.Size
+    ) -> bool:
+        """Write the document's changes since `before` and reindex it, inside the open write.
+
+        `size` is the document's size before; TooLarge (nothing written) past the limits."""
         new_changes = docs.changes_since(doc, before)
         if not new_changes:
             return False
+        added = limits.stored_size(b"".join(data for _, data in new_changes))
+        size = limits.check_growth(size, added)
         conn = self.connection
         seq = self._next_seq()
         row = conn.execute(
@@ -327,10 +369,10 @@ class Store:
         count = conn.execute(
             "SELECT count(*) FROM changes WHERE board_id=? AND doc_id=?", (board_id, doc_id)
         ).fetchone()[0]
-        if count > COMPACT_AFTER:
+        if count > COMPACT_AFTER or added.ops > COMPACT_OPS:
             self._compact_locked(board_id, doc_id, doc)
         self._reindex(board_id, doc_id, doc)
-        self._remember(board_id, doc_id, version, doc)
+        self._remember(board_id, doc_id, version, doc, size)
         return True
 
     def _persist_new(self, board_id: str, doc_id: str, doc: Doc, data: bytes) -> bool:
@@ -339,12 +381,13 @@ class Store:
         heads = docs.heads(doc)
         if not heads:
             return False
+        size = limits.stored_size(data)
         self.connection.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
             (board_id, doc_id, data, docs.heads_digest(heads), 1, self._next_seq()),
         )
         self._reindex(board_id, doc_id, doc)
-        self._remember(board_id, doc_id, 1, doc)
+        self._remember(board_id, doc_id, 1, doc, size)
         return True
 
     def _next_seq(self) -> int:
@@ -398,9 +441,9 @@ class Store:
 
     def apply_saved_document(self, board_id: str, doc_id: str, data: bytes) -> bool:
         """Merge a whole saved document from a peer or an export; True if anything changed."""
-        changed, damaged = self.apply_saved_documents(board_id, [(doc_id, data)])
-        if damaged is not None:
-            raise damaged
+        changed, refused = self.apply_saved_documents(board_id, [(doc_id, data)])
+        if refused is not None:
+            raise refused
         return bool(changed)
 
     def apply_saved_documents(
@@ -408,36 +451,40 @@ class Store:
     ) -> tuple[list[str], DamagedDocument | None]:
         """Merge saved documents in one transaction; returns the ids that changed.
 
-        A document automerge refuses stops the batch: the ones before it are committed and
-        the refusal is returned beside them, so a caller can both announce and report."""
+        A document automerge refuses, or one past the limits (TooLarge), stops the batch: the
+        ones before it are committed and the refusal is returned beside them, so a caller can
+        both announce and report."""
         changed: list[str] = []
-        damaged: DamagedDocument | None = None
+        refused: DamagedDocument | None = None
         try:
             with self._write():
                 for doc_id, data in documents:
-                    what = f"document {doc_id}"
                     try:
-                        doc = self._load(board_id, doc_id)
-                        if doc is None:
-                            new = docs.load_document(data, self.actor, what)
-                        else:
-                            before = docs.heads(doc)
-                            docs.merge_saved(doc, data, what)
-                    except DamagedDocument as exc:
-                        self._cache.pop((board_id, doc_id), None)
-                        damaged = exc
+                        if self._merge_saved(board_id, doc_id, data):
+                            changed.append(doc_id)
+                    except DamagedDocument as exc:  # TooLarge included
+                        self._forget(board_id, doc_id)
+                        refused = exc
                         break
-                    if (
-                        self._persist_new(board_id, doc_id, new, data)
-                        if doc is None
-                        else self._persist(board_id, doc_id, doc, before)
-                    ):
-                        changed.append(doc_id)
         except BaseException:
             for doc_id, _ in documents:
-                self._cache.pop((board_id, doc_id), None)
+                self._forget(board_id, doc_id)
             raise
-        return changed, damaged
+        return changed, refused
+
+    def _merge_saved(self, board_id: str, doc_id: str, data: bytes) -> bool:
+        """Merge one saved document inside the open write; nothing is written if it raises."""
+        what = f"document {doc_id}"
+        limits.document_size(data)
+        doc = self._load(board_id, doc_id)
+        if doc is None:
+            return self._persist_new(
+                board_id, doc_id, docs.load_document(data, self.actor, what), data
+            )
+        size = self._size(board_id, doc_id)
+        before = docs.heads(doc)
+        docs.merge_saved(doc, data, what)
+        return self._persist(board_id, doc_id, doc, before, size)
 
     def generate_sync_message(self, board_id: str, doc_id: str, state: SyncState) -> bytes | None:
         doc = self._load(board_id, doc_id)
@@ -450,18 +497,20 @@ class Store:
     ) -> bool:
         """Apply a peer's sync message and commit what it brought; True if anything changed."""
         key = (board_id, doc_id)
+        limits.sync_message_size(data)
         try:
             with self._write():
                 doc = self._load(board_id, doc_id)
+                size = self._size(board_id, doc_id)
                 if doc is None:
                     doc = docs.new_document(self.actor)
                     before: list[bytes] = []
                 else:
                     before = docs.heads(doc)
                 docs.receive_sync_message(doc, state, data, f"document {doc_id}")
-                return self._persist(board_id, doc_id, doc, before)
+                return self._persist(board_id, doc_id, doc, before, size)
         except BaseException:
-            self._cache.pop(key, None)
+            self._forget(*key)
             raise
 
     def data_version(self) -> int:
@@ -630,7 +679,7 @@ class Store:
 
     def check_document(self, board_id: str, doc_id: str) -> None:
         """Load a document from disk, bypassing the cache; raises DamagedDocument."""
-        self._cache.pop((board_id, doc_id), None)
+        self._forget(board_id, doc_id)
         self._load(board_id, doc_id)
 
     def item_ids(self, board_id: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -24,6 +25,9 @@ from tui.screens.board import BoardScreen
 from tui.screens.first_run import FirstRunScreen
 
 POLL_SECONDS = 0.2
+BUSY_SECONDS = 1.0
+"""While changes keep arriving (a big sync, a flooding peer), the board redraws at most this
+often, so that redrawing never crowds out the keys a person presses."""
 
 ANNOUNCE_AT_MOST = 8
 
@@ -61,6 +65,7 @@ class PotluckApp(App[None]):
         self.board: Board | None = None
         self.board_screen: BoardScreen | None = None
         self.seen: tuple[int, int] = (0, 0)
+        self.last_change = 0.0
         self.cursor = 0
         self.known_ids: set[str] = set()
         self.reply_counts: dict[str, int] = {}
@@ -127,6 +132,8 @@ class PotluckApp(App[None]):
 
     def poll(self) -> None:
         """Cheap check (~every 200 ms): did another connection, or the node, commit?"""
+        if time.monotonic() - self.last_change < BUSY_SECONDS:
+            return  # the changes wait for the next poll; none is lost (the cursor stays)
         if self.board is None or not self.db_lock.acquire(blocking=False):
             return
         try:
@@ -142,6 +149,7 @@ class PotluckApp(App[None]):
         doc_ids = {d for b, d in changed if b == self.board.board_id}
         if not doc_ids:
             return
+        self.last_change = time.monotonic()
         for screen in self.screen_stack:
             if isinstance(screen, BoardScreen):
                 screen.changed(doc_ids)

@@ -1,0 +1,145 @@
+"""A stranger on the LAN without the board key: connection floods and handshake garbage.
+
+Run inside a namespace: `python stranger.py HOST PORT TAG_HEX REPLAY_HEX SECONDS`. It knows
+the board tag (mDNS advertises it) and a first flight captured from a real handshake, and at
+once: holds many connections open without finishing a handshake, opens and drops connections
+as fast as it can, sends garbage, sends a well-formed Noise first message made with a wrong
+key, and replays the captured first flight. It prints one JSON object of what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from p2p.framing import encode_frame
+from p2p.keys import DeviceIdentity, board_psk, new_board_key
+from p2p.secure import MAGIC, NoiseState
+
+HELD = 300
+"""Connections opened and held without finishing a handshake."""
+CHURN = 1500
+"""Connections opened and dropped at once (a SYN-ish flood through the real stack)."""
+
+
+async def answer(reader: asyncio.StreamReader, limit: float) -> tuple[bytes, float]:
+    """What the node sends back until it closes (or `limit` seconds), and when it closed."""
+    started = time.monotonic()
+    got = b""
+    try:
+        while time.monotonic() - started < limit:
+            data = await asyncio.wait_for(reader.read(4096), limit)
+            if not data:
+                break
+            got += data
+    except (ConnectionError, TimeoutError, OSError):
+        pass
+    return got, time.monotonic() - started
+
+
+class Stranger:
+    def __init__(self, host: str, port: int, tag: bytes, replay: bytes, seconds: float) -> None:
+        self.host, self.port, self.tag, self.replay = host, port, tag, replay
+        self.seconds = seconds
+        self.lifetimes: list[float] = []
+        self.received: dict[str, int] = {}
+        self.counts: dict[str, int] = {}
+
+    def note(self, what: str, got: bytes) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+        self.received[what] = self.received.get(what, 0) + len(got)
+
+    async def open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        try:
+            return await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 5)
+        except (OSError, TimeoutError):
+            self.counts["connect failed"] = self.counts.get("connect failed", 0) + 1
+            return None
+
+    async def hold(self, index: int) -> None:
+        """Connect, send nothing or a little, and wait for the node to give up on us."""
+        opened = await self.open()
+        if opened is None:
+            return
+        reader, writer = opened
+        if index % 3 == 1:
+            writer.write(MAGIC + self.tag)  # a preamble, then silence
+        elif index % 3 == 2:
+            writer.write(os.urandom(7))
+        got, lived = await answer(reader, self.seconds)
+        self.lifetimes.append(lived)
+        self.note("held", got)
+        writer.close()
+
+    async def churn(self) -> None:
+        deadline = time.monotonic() + self.seconds / 2
+        for _ in range(CHURN):
+            if time.monotonic() > deadline:
+                return
+            opened = await self.open()
+            if opened is not None:
+                opened[1].write(os.urandom(100))
+                opened[1].transport.abort()
+                self.counts["churned"] = self.counts.get("churned", 0) + 1
+
+    async def probe(self, what: str, first: bytes) -> None:
+        opened = await self.open()
+        if opened is None:
+            return
+        reader, writer = opened
+        writer.write(first)
+        with contextlib.suppress(OSError):
+            await writer.drain()
+        got, _ = await answer(reader, 15)
+        self.note(what, got)
+        writer.close()
+
+    def wrong_key(self) -> bytes:
+        pre = MAGIC + self.tag
+        noise = NoiseState(
+            initiator=True,
+            static_private=DeviceIdentity.generate().private_key,
+            psk=board_psk(new_board_key()),
+            prologue=pre,
+        )
+        return pre + encode_frame(noise.write_handshake())
+
+    async def run(self) -> None:
+        # The probes first, within the node's per-address burst, so that each is answered by
+        # the handshake code rather than by the rate limit; then the flood.
+        probes = [self.probe("replay", self.replay) for _ in range(5)]
+        probes += [self.probe("wrong key", self.wrong_key()) for _ in range(15)]
+        probes += [self.probe("garbage", os.urandom(2000)) for _ in range(10)]
+        started = [asyncio.ensure_future(p) for p in probes]
+        await asyncio.sleep(1)
+        await asyncio.gather(*(self.hold(i) for i in range(HELD)), self.churn(), *started)
+
+
+def main() -> None:
+    host, port, tag, replay, seconds = sys.argv[1:6]
+    stranger = Stranger(host, int(port), bytes.fromhex(tag), bytes.fromhex(replay), float(seconds))
+    print(json.dumps({"ready": True}), flush=True)
+    asyncio.run(stranger.run())
+    lifetimes = sorted(stranger.lifetimes)
+    print(
+        json.dumps(
+            {
+                "counts": stranger.counts,
+                "received": stranger.received,
+                "held": len(lifetimes),
+                "longest": lifetimes[-1] if lifetimes else None,
+            }
+        ),
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

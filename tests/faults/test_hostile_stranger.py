@@ -1,0 +1,230 @@
+"""A stranger without the key floods a real `potluck serve` from another host of a namespaced
+LAN: the node keeps serving its real peers, closes the flood, keeps its file descriptors
+bounded, and nothing on the wire (captured on the bridge) reveals the board."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from p2p.home import Home
+from p2p.keys import board_psk, board_tag
+from p2p.model import Kind
+from p2p.node import MAX_HANDSHAKES_PER_ADDRESS
+from p2p.secure import HANDSHAKE_TIMEOUT, MAGIC
+from tests.conftest import run_potluck
+from tests.netns import Lan, netns_unavailable
+from tests.p2p_helpers import Serve, wait_sync
+
+REASON = netns_unavailable()
+pytestmark = [
+    pytest.mark.netns,
+    pytest.mark.skipif(REASON is not None, reason=f"namespaced LAN unavailable: {REASON}"),
+]
+
+BOARD = "Kitchen at Number Nine Saffron"
+VICTIM = "Anastasia Quillfeather"
+HONEST = "Bartholomew Marrowbone"
+POSTS = [
+    ("Soup at six o'clock Gazpacho", "Bring the big copper pot Xylophone"),
+    ("Ladder for the roof Periwinkle", "Whoever has the long one Marzipan"),
+    ("Bicycle pump wanted Tangerine", "The blue valve kind Quetzalcoatl"),
+]
+MAX_FDS = 200
+"""Open file descriptors of the victim during the flood of 300 held connections. It idles at
+about 15; on top come at most 64 pending handshakes and the connections accepted in one go
+(asyncio accepts up to its listen backlog of 100 at once) before they are closed unread."""
+FIRST_FLIGHT = 12 + 2 + 48
+"""Preamble, then the framed Noise message 1."""
+
+
+def packets(path: Path) -> Iterator[tuple[str, str, bytes]]:
+    """(source IP, destination IP, TCP payload) of every IPv4 TCP packet in a pcap file."""
+    data = path.read_bytes()
+    offset = 24
+    while offset + 16 <= len(data):
+        captured = struct.unpack_from("<I", data, offset + 8)[0]
+        frame = data[offset + 16 : offset + 16 + captured]
+        offset += 16 + captured
+        if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+            continue
+        ip = frame[14:]
+        header = (ip[0] & 0x0F) * 4
+        tcp = ip[header:]
+        if len(tcp) < 20:
+            continue
+        payload = tcp[(tcp[12] >> 4) * 4 : struct.unpack_from(">H", ip, 2)[0] - header]
+        src, dst = ".".join(map(str, ip[12:16])), ".".join(map(str, ip[16:20]))
+        yield src, dst, bytes(payload)
+
+
+def fd_count(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def stored(home: Path, title: str) -> bool:
+    conn = sqlite3.connect(home / "potluck.db", timeout=30)
+    try:
+        return conn.execute("SELECT 1 FROM items WHERE title=?", (title,)).fetchone() is not None
+    finally:
+        conn.close()
+
+
+class Capture:
+    """tcpdump on the bridge: every frame between the hosts, written as it arrives."""
+
+    def __init__(self, lan: Lan, path: Path) -> None:
+        self.path = path
+        command = ["tcpdump", "-i", "br0", "-U", "-s", "0", "-w", str(path)]
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", lan.bridge, *command],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stderr is not None
+        line = self.proc.stderr.readline()  # "listening on br0 …" once it captures
+        assert "listening" in line, line
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+@pytest.fixture
+def lan3() -> Iterator[Lan]:
+    with Lan(3) as lan:
+        yield lan
+
+
+def test_a_stranger_flooding_the_node_is_shut_out_and_learns_nothing(
+    lan3: Lan, tmp_path: Path
+) -> None:
+    victim_home = Home.open(tmp_path / "victim")
+    victim_home.set_profile(name=VICTIM, about="cooks on Tuesdays Wombat")
+    board = victim_home.new_board(BOARD)
+    board.post(Kind.NEED, POSTS[0][0], body=POSTS[0][1])
+    honest_home = Home.open(tmp_path / "honest")
+    honest_home.set_profile(name=HONEST)
+    honest_home.join(board.invite())
+    key = board.key
+    secrets = {
+        "board name": BOARD.encode(),
+        "victim name": VICTIM.encode(),
+        "honest name": HONEST.encode(),
+        "about": b"Wombat",
+        "board key": key,
+        "board key hex": key.hex().encode(),
+        "psk": board_psk(key),
+        "board id": board.board_id.encode(),
+        "board id bytes": bytes.fromhex(board.board_id),
+    }
+    for title, body in POSTS:
+        secrets[title] = title.encode()
+        secrets[body] = body.encode()
+    for who, home in (("victim", victim_home), ("honest", honest_home)):
+        secrets[f"{who} device id"] = home.device_id.encode()
+        secrets[f"{who} device id bytes"] = bytes.fromhex(home.device_id)
+        secrets[f"{who} static key"] = home.identity.public_key
+        secrets[f"{who} static key hex"] = home.identity.public_key.hex().encode()
+    victim_path, honest_path = victim_home.path, honest_home.path
+    victim_key = victim_home.identity.public_key
+    victim_home.close()
+    honest_home.close()
+
+    capture = Capture(lan3, tmp_path / "bridge.pcap")
+    victim = Serve(victim_path, prefix=lan3.prefix(0))
+    honest = Serve(honest_path, "--peer", f"{lan3.address(0)}:7434", prefix=lan3.prefix(1))
+    stranger: subprocess.Popen[str] | None = None
+    peak_fds = 0
+    try:
+        wait_sync(lambda: stored(honest_path, POSTS[0][0]), 30, "the first sync")
+        idle_fds = fd_count(victim.proc.pid)
+        # The stranger knows the tag (mDNS advertises it) and a first flight seen on the wire.
+        wait_sync(
+            lambda: any(p.startswith(MAGIC) for _, _, p in packets(capture.path)), 10, "a flight"
+        )
+        replay = next(p for _, _, p in packets(capture.path) if p.startswith(MAGIC))
+        assert len(replay) >= FIRST_FLIGHT
+        script = str(Path(__file__).with_name("stranger.py"))
+        args = [lan3.address(0), "7434", board_tag(key).hex(), replay[:FIRST_FLIGHT].hex(), "25"]
+        stranger = subprocess.Popen(
+            [*lan3.prefix(2), sys.executable, script, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert stranger.stdout is not None
+        assert json.loads(stranger.stdout.readline()) == {"ready": True}
+        stop_sampling = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak_fds
+            while not stop_sampling.wait(0.05):
+                peak_fds = max(peak_fds, fd_count(victim.proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        time.sleep(1.5)
+        # During the flood: a post over the live connection …
+        run_potluck(honest_path, "post", "offer", POSTS[1][0], "--body", POSTS[1][1])
+        wait_sync(lambda: stored(victim_path, POSTS[1][0]), 10, "a post during the flood")
+        # … and a peer that (re)connects while the flood goes on.
+        assert honest.stop() == 0
+        run_potluck(honest_path, "post", "need", POSTS[2][0], "--body", POSTS[2][1])
+        honest = Serve(honest_path, "--peer", f"{lan3.address(0)}:7434", prefix=lan3.prefix(1))
+        wait_sync(lambda: stored(victim_path, POSTS[2][0]), 20, "a reconnect during the flood")
+        out, err = stranger.communicate(timeout=90)
+        stop_sampling.set()
+        sampler.join(5)
+        assert victim.proc.poll() is None
+    finally:
+        if stranger is not None and stranger.poll() is None:
+            stranger.kill()
+            stranger.wait(10)
+        codes = [honest.stop(), victim.stop()]
+        capture.stop()
+    assert codes == [0, 0], victim.log()[-3000:]
+    report = json.loads(out.strip().splitlines()[-1])
+    print(f"\nvictim fds idle {idle_fds}, peak {peak_fds}; stranger {report}")
+
+    # The flood was real, and every held connection was closed by the node in time.
+    assert report["held"] >= 250, (report, err[-2000:])
+    assert report["counts"].get("churned", 0) >= 100, report
+    assert report["longest"] < HANDSHAKE_TIMEOUT + 5, report
+    assert peak_fds <= MAX_FDS, peak_fds
+    # Without the key the node tells a stranger nothing: not a byte for garbage or a wrong key;
+    # a replayed first flight gets only the encrypted second handshake message (98 bytes).
+    assert report["received"].get("held", 0) == 0
+    assert report["received"].get("garbage", 0) == 0
+    assert report["received"].get("wrong key", 0) == 0
+    assert report["received"].get("replay", 0) <= 5 * 98
+    log = victim.log()
+    assert f"refused a connection from {lan3.address(2)}" in log
+    assert f"{MAX_HANDSHAKES_PER_ADDRESS} handshakes from this address" in log or (
+        "connections a second" in log
+    )
+
+    # What crossed the bridge: a sync, a post, a reconnect and the flood, none of it readable.
+    wire = capture.path.read_bytes()
+    assert wire.count(MAGIC + board_tag(key)) >= 3
+    assert b"_potluck" in wire  # the mDNS records were captured too
+    found = [what for what, secret in secrets.items() if secret in wire]
+    assert found == [], f"seen in clear on the wire: {found}"
+    assert victim_key not in b"".join(p for _, _, p in packets(capture.path))
