@@ -475,7 +475,10 @@ class Store:
     def _merge_saved(self, board_id: str, doc_id: str, data: bytes) -> bool:
         """Merge one saved document inside the open write; nothing is written if it raises."""
         what = f"document {doc_id}"
-        limits.document_size(data)
+        try:
+            limits.document_size(data)
+        except DamagedDocument as exc:  # TooLarge included: say which document
+            raise type(exc)(f"{what}: {exc}") from None
         doc = self._load(board_id, doc_id)
         if doc is None:
             return self._persist_new(

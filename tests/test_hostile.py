@@ -36,12 +36,12 @@ def snapshot(path: Path) -> tuple[object, ...]:
         conn.close()
 
 
-MALLORY = DeviceIdentity.generate()
-
-
-async def hostile(port: int, board_key: bytes) -> SecureConnection:
-    """A member (it holds the key) that completes the handshake and says hello."""
-    me = MALLORY
+async def hostile(
+    port: int, board_key: bytes, me: DeviceIdentity | None = None
+) -> SecureConnection:
+    """A member (it holds the key; a new device unless `me`) that completes the handshake
+    and says hello."""
+    me = me or DeviceIdentity.generate()
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     conn = await initiate(reader, writer, me, board_key, timeout=5)
     await conn.send(encode(Hello(PROTOCOL_VERSIONS, me.device_id, "Mallory", 0, ())))
@@ -146,13 +146,14 @@ async def test_bad_input_closes_only_that_connection(
     attack, reason = ATTACKS[name]
     before = snapshot(ana.path)
     caplog.set_level(logging.INFO, logger="p2p")
-    conn = await hostile(node_a.port, ana.board(board_id).key)
+    mallory = DeviceIdentity.generate()
+    conn = await hostile(node_a.port, ana.board(board_id).key, mallory)
     await attack(conn)
     await closes(conn)
     await wait_until(
         lambda: any(
             # By device: a node whose hello write fails first never learns the name.
-            re.search(rf"closed \S+ \({MALLORY.device_id[:8]}\): ({reason}) ", r.getMessage())
+            re.search(rf"closed \S+ \({mallory.device_id[:8]}\): ({reason}) ", r.getMessage())
             for r in caplog.records
         ),
         what=f"a logged close with reason {reason}",
