@@ -343,9 +343,10 @@ class Board:
         end: int | None = None,
         place: str | None = None,
     ) -> str:
-        """Edit an item's own text; only its author does that (everyone can reply and respond)."""
+        """Edit an item's own text: its author does that, and everyone for a note (a shared
+        text written together); everyone can reply and respond to any item."""
         item = self.item(id_or_prefix)
-        if item.author != self.me:
+        if item.author != self.me and item.kind is not Kind.NOTE:
             raise InvalidInput(
                 f"only {self.member_name(item.author)} can edit this item's text; "
                 "you can reply to it instead"

@@ -132,7 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("status", choices=[s.value for s in Status])
 
-    p = sub.add_parser("edit", help="edit the title, body or tags of an item you posted")
+    p = sub.add_parser(
+        "edit", help="edit the title, body or tags of an item you posted, or of any note"
+    )
     p.add_argument("id")
     p.add_argument("--title")
     p.add_argument("--body")
