@@ -97,3 +97,28 @@ class FaultyLan(Lan):
         assert self._wire is not None and self._wire.stdin is not None
         self._wire.stdin.write(line + "\n")
         self._wire.stdin.flush()
+
+
+SPLIT_TABLE = "plk_split"
+
+
+def partition(lan: Lan, *groups: list[int]) -> None:
+    """Cut the LAN into groups: the bridge drops every frame from one group to another
+    (unicast and multicast alike), while hosts within a group still reach each other."""
+    rules = []
+    for a, group in enumerate(groups):
+        ports = ", ".join(f'"p{i}"' for i in group)
+        for b, other in enumerate(groups):
+            if a != b:
+                others = ", ".join(f'"p{i}"' for i in other)
+                rules.append(f"  iifname {{ {ports} }} oifname {{ {others} }} drop")
+    table = (
+        f"table bridge {SPLIT_TABLE} {{\n chain forward {{\n"
+        "  type filter hook forward priority 0;\n" + "\n".join(rules) + "\n }\n}\n"
+    )
+    _run("ip", "netns", "exec", lan.bridge, "nft", "-f", "-", stdin=table)
+
+
+def heal(lan: Lan) -> None:
+    """Undo `partition`: one LAN again."""
+    _run("ip", "netns", "exec", lan.bridge, "nft", "delete", "table", "bridge", SPLIT_TABLE)
