@@ -59,22 +59,31 @@ def main() -> int:
     if reason is not None:
         print(f"bench_scale needs network namespaces: {reason}", file=sys.stderr)
         return 2
+    # Ctrl-C and SIGTERM both unwind through the ExitStack, which stops every node and removes
+    # the namespaces and homes (SIGINT too: a shell may start a background job ignoring it).
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     rounds: list[Round] = []
-    with ExitStack() as stack:
-        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="potluck-scale-")))
-        run = ScaleLan(root, args.nodes, stack)
-        try:
-            mesh = run.start(args.timeout)
-            print(f"{args.nodes} nodes connected to each other in {mesh:.1f} s", file=sys.stderr)
-            run.seed(args.seeds, args.timeout)
-            for apart in (float(a) for a in args.apart.split(",")):
-                started = time.monotonic()
-                rounds.append(run.split_round(args.changes, apart, args.timeout))
-                print(f"round took {time.monotonic() - started:.0f} s", file=sys.stderr)
-        except AssertionError:
-            print(run.logs()[-5000:], file=sys.stderr)
-            raise
+    try:
+        with ExitStack() as stack:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="potluck-scale-")))
+            run = ScaleLan(root, args.nodes, stack)
+            try:
+                mesh = run.start(args.timeout)
+                print(
+                    f"{args.nodes} nodes connected to each other in {mesh:.1f} s", file=sys.stderr
+                )
+                run.seed(args.seeds, args.timeout)
+                for apart in (float(a) for a in args.apart.split(",")):
+                    started = time.monotonic()
+                    rounds.append(run.split_round(args.changes, apart, args.timeout))
+                    print(f"round took {time.monotonic() - started:.0f} s", file=sys.stderr)
+            except AssertionError:
+                print(run.logs()[-5000:], file=sys.stderr)
+                raise
+    except KeyboardInterrupt:
+        print("interrupted: every node stopped, namespaces and homes removed", file=sys.stderr)
+        return 130
     print(table(rounds))
     return 0
 
