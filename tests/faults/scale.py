@@ -13,8 +13,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from p2p import docs
 from p2p.home import Board, Home
 from p2p.model import Kind, Status
+from p2p.store import now_ms
 from tests.faults.lan import heal, partition
 from tests.netns import Lan
 from tests.p2p_helpers import Serve, make_homes, wait_sync
@@ -144,9 +146,21 @@ class ScaleLan:
             case 2:
                 board.respond(seed, note=f"help {n} from node {i}")
             case 3:
-                self.lines.append(f"line {n} from node {i}")
-                body = board.item(self.note).body
-                board.edit(self.note, body=f"{body}\n{self.lines[-1]}")
+                line = f"line {n} from node {i}"
+                self.lines.append(line)
+                # Appended under the write lock. Board.edit takes a whole new body and applies
+                # its difference from the text as it is now, so a body read a moment earlier
+                # would delete any line a peer's change brought in between.
+                self.homes[i].store.update(
+                    self.board_id,
+                    self.note,
+                    lambda doc: docs.edit_item(
+                        doc,
+                        who=board.me,
+                        now=now_ms(),
+                        body=docs.read_item(doc, self.note).body + "\n" + line,
+                    ),
+                )
             case _:
                 board.set_status(seed, self.random.choice(list(Status)))
 
