@@ -4,7 +4,7 @@ heal, and measure the time to full convergence and the bytes sent per change.
 Every node is a real `potluck serve` in its own network namespace (mDNS on); the halves are cut
 with nft rules on the bridge. Needs root (namespaces); everything is removed on exit or Ctrl-C.
 
-    sudo .venv/bin/python bench/bench_scale.py --nodes 20 --changes 100 --apart 0,60
+    sudo .venv/bin/python bench/bench_scale.py --nodes 20 --changes 100 --apart 0,30,60
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=100, help="changes on each side")
     parser.add_argument(
         "--apart",
-        default="0,60",
+        default="0,30,60",
         help="comma-separated seconds the halves stay apart at least, one round each "
         "(over 45 s, the connections across time out and are dialled again on heal)",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -85,13 +86,23 @@ class FaultyLan(Lan):
             return
         self._tell(f"impair {loss} {delay} {jitter} {reorder}")
 
-    def clear(self) -> None:
-        """No more impairment on any cable."""
+    def clear(self) -> int:
+        """No more impairment on any cable; returns how many packets the impairment dropped."""
         if self.netem:
+            dropped = 0
             for i in range(len(self.hosts)):
+                stats = subprocess.run(
+                    [*self.prefix(i), "tc", "-s", "qdisc", "show", "dev", "eth0"],
+                    capture_output=True,
+                    text=True,
+                    timeout=20,
+                ).stdout
+                dropped += sum(int(n) for n in re.findall(r"dropped (\d+)", stats))
                 _run(*self.prefix(i), "tc", "qdisc", "del", "dev", "eth0", "root")
-            return
+            return dropped
         self._tell("clear")
+        assert self._wire is not None and self._wire.stdout is not None
+        return int(self._wire.stdout.readline().split()[1])
 
     def _tell(self, line: str) -> None:
         assert self._wire is not None and self._wire.stdin is not None

@@ -35,10 +35,11 @@ ROUND_SECONDS = 4.0
 FLAP_DOWN, FLAP_UP = 3.0, 3.0
 
 
-def flap(lan: FaultyLan, host: int, stop: threading.Event) -> None:
+def flap(lan: FaultyLan, host: int, stop: threading.Event, unplugged: list[float]) -> None:
     """Unplug and replug one host's cable until told to stop (bounded: at most 10 minutes)."""
     for _ in range(int(600 / (FLAP_DOWN + FLAP_UP))):
         lan.link(host, up=False)
+        unplugged.append(time.monotonic())
         stopped = stop.wait(FLAP_DOWN)
         lan.link(host, up=True)
         if stopped or stop.wait(FLAP_UP):
@@ -54,7 +55,10 @@ def test_lossy_slow_reordering_flapping_lan_converges_with_nothing_lost(tmp_path
     with FaultyLan(3) as lan:
         nodes = [Serve(p, prefix=lan.prefix(i)) for i, p in enumerate(paths)]
         stop_flapping = threading.Event()
-        flapper = threading.Thread(target=flap, args=(lan, 2, stop_flapping), daemon=True)
+        unplugged: list[float] = []
+        flapper = threading.Thread(
+            target=flap, args=(lan, 2, stop_flapping, unplugged), daemon=True
+        )
         try:
             for node in nodes:
                 wait_sync(lambda n=node: n.log().count(" joined board ") >= 2, 30, "the mesh")
@@ -90,8 +94,10 @@ def test_lossy_slow_reordering_flapping_lan_converges_with_nothing_lost(tmp_path
             faulty_for = time.monotonic() - faults_from
             stop_flapping.set()
             flapper.join(10)
-            lan.clear()
+            dropped = lan.clear()
             healed = time.monotonic()
+            assert dropped > 0, "the impairment dropped nothing"
+            assert len(unplugged) >= 3, f"Cy's cable flapped only {len(unplugged)} times"
 
             def complete(view: dict) -> None:
                 assert sorted(view["items"]) == sorted(posted), "items missing or extra"
@@ -117,5 +123,6 @@ def test_lossy_slow_reordering_flapping_lan_converges_with_nothing_lost(tmp_path
         assert codes == [0, 0, 0], logs
         print(
             f"netem={'kernel' if lan.netem else 'wire.py'} faults for {faulty_for:.1f} s, "
+            f"{dropped} packets dropped, the cable unplugged {len(unplugged)} times, "
             f"converged {converged_in:.1f} s after they stopped"
         )

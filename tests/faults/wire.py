@@ -9,7 +9,8 @@ Commands on stdin, one a line:
   impair LOSS DELAY JITTER REORDER   loss and reorder as fractions, delay and jitter in seconds:
                                      drop LOSS of the frames; send REORDER of the rest at once
                                      (like netem's reorder) and hold the others DELAY ± JITTER
-  clear                              no impairment; frames already held still go out on time
+  clear                              no impairment; frames already held still go out on time;
+                                     prints `dropped D held H` (frames lost, frames delayed)
 It prints `ready` once every tap exists and exits when stdin closes.
 """
 
@@ -94,7 +95,7 @@ def main(triples: list[str]) -> None:
     print("ready", flush=True)
     impairment: Impairment | None = None
     held: list[tuple[float, int, int, bytes]] = []
-    count = 0
+    count = dropped = 0
     pending_input = b""
     while True:
         timeout = max(0.0, held[0][0] - time.monotonic()) if held else -1
@@ -111,6 +112,7 @@ def main(triples: list[str]) -> None:
                         impairment = Impairment(*(float(w) for w in words[1:5]))
                     elif words[:1] == ["clear"]:
                         impairment = None
+                        print(f"dropped {dropped} held {count}", flush=True)
                 continue
             for _ in range(256):
                 try:
@@ -123,6 +125,7 @@ def main(triples: list[str]) -> None:
                 now = time.monotonic()
                 due = impairment.due(now)
                 if due is None:
+                    dropped += 1
                     continue
                 if due <= now:
                     _send(peer[fd], frame)
