@@ -1,14 +1,17 @@
 """Two groups of real `potluck serve` nodes apart, each editing the same items, then healed:
 identical boards, nothing lost, and the read model (the SQLite index) agrees with the
-documents on every node."""
+documents on every node. A link healed after half a minute apart is used within seconds."""
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from p2p.node import TCP_RTO_MAX_MS
 from tests.faults.board import cli_json, done, listing, post, read_model_agrees, wait_converged
 from tests.faults.lan import heal, partition
 from tests.netns import Lan, netns_unavailable
@@ -121,3 +124,46 @@ def test_two_groups_apart_edit_the_same_items_and_merge_without_loss(tmp_path: P
         finally:
             codes = [node.stop() for node in nodes]
         assert codes == [0, 0, 0, 0], "\n---\n".join(n.log() for n in nodes)
+
+
+def rto_cap_unsupported() -> str | None:
+    with socket.socket() as probe:
+        try:
+            probe.setsockopt(socket.IPPROTO_TCP, TCP_RTO_MAX_MS, 3000)
+        except OSError as exc:
+            return f"this kernel cannot cap TCP's retransmission timeout (Linux 6.15+): {exc}"
+    return None
+
+
+OUTAGE = 30.0
+
+
+@pytest.mark.skipif(rto_cap_unsupported() is not None, reason=str(rto_cap_unsupported()))
+def test_a_link_healed_after_half_a_minute_is_used_within_seconds(tmp_path: Path) -> None:
+    """TCP's doubled backoff would leave a post made during the outage waiting about as long
+    again after the heal; the node caps it, so the post arrives within seconds."""
+    homes, _ = make_homes(tmp_path, ["Ana", "Bo"])
+    ana, bo = paths = [h.path for h in homes]
+    for home in homes:
+        home.close()
+    with Lan(2) as lan:
+        nodes = [Serve(p, prefix=lan.prefix(i)) for i, p in enumerate(paths)]
+        try:
+            for node in nodes:
+                wait_sync(lambda n=node: " joined board " in n.log(), 30, "connected")
+            post(ana, "need", "Before the outage")
+            wait_sync(lambda: len(listing(bo)) == 1, 30, "the first post")
+            lan.link(1, up=False)
+            unplugged = time.monotonic()
+            post(ana, "need", "During the outage")
+            time.sleep(max(0.0, OUTAGE - (time.monotonic() - unplugged)))
+            assert len(listing(bo)) == 1, "Bo was cut off"
+            lan.link(1, up=True)
+            healed = time.monotonic()
+            wait_sync(lambda: len(listing(bo)) == 2, 30, "the post made during the outage")
+            took = time.monotonic() - healed
+        finally:
+            codes = [node.stop() for node in nodes]
+        logs = "\n---\n".join(n.log() for n in nodes)
+        assert codes == [0, 0], logs
+        assert took < 8, f"{took:.1f} s after the heal\n{logs}"
