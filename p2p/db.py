@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from p2p import docs
+from p2p.errors import DamagedDocument
 from p2p.store import Store
 
 T = TypeVar("T")
@@ -58,12 +59,16 @@ class Db:
 
         return await self.call(run)
 
-    async def apply_saved_document(
-        self, board_id: str, doc_id: str, data: bytes
-    ) -> tuple[bool, bytes | None]:
-        def run() -> tuple[bool, bytes | None]:
-            changed = self.store.apply_saved_document(board_id, doc_id, data)
-            return changed, self._digest(board_id, doc_id)
+    async def apply_saved_documents(
+        self, board_id: str, documents: list[tuple[str, bytes]]
+    ) -> tuple[dict[str, bytes], DamagedDocument | None]:
+        """Merge whole documents in one transaction: the new digest of each that changed, and
+        the refusal that stopped the batch, if any (the documents before it are committed)."""
+
+        def run() -> tuple[dict[str, bytes], DamagedDocument | None]:
+            changed, damaged = self.store.apply_saved_documents(board_id, documents)
+            digests = {d: self._digest(board_id, d) for d in changed}
+            return {d: g for d, g in digests.items() if g is not None}, damaged
 
         return await self.call(run)
 
@@ -106,19 +111,21 @@ class Db:
     # ------------------------------------------------------------ remembered peers
 
     async def remember_peer(self, board_id: str, device_id: str, host: str, port: int) -> None:
+        """Record where a peer listens, in one write; HomeError if refused (a full disk)."""
+
         def run() -> None:
-            conn = self.store.connection
-            conn.execute(PEERS_SCHEMA)
-            conn.execute(
-                "INSERT OR REPLACE INTO remembered_peers VALUES (?, ?, ?, ?, ?)",
-                (board_id, device_id, host, port, int(time.time() * 1000)),
-            )
-            conn.execute(
-                "DELETE FROM remembered_peers WHERE board_id=? AND device_id NOT IN ("
-                " SELECT device_id FROM remembered_peers WHERE board_id=?"
-                " ORDER BY last_seen DESC LIMIT ?)",
-                (board_id, board_id, MAX_REMEMBERED),
-            )
+            with self.store._write() as conn:
+                conn.execute(PEERS_SCHEMA)
+                conn.execute(
+                    "INSERT OR REPLACE INTO remembered_peers VALUES (?, ?, ?, ?, ?)",
+                    (board_id, device_id, host, port, int(time.time() * 1000)),
+                )
+                conn.execute(
+                    "DELETE FROM remembered_peers WHERE board_id=? AND device_id NOT IN ("
+                    " SELECT device_id FROM remembered_peers WHERE board_id=?"
+                    " ORDER BY last_seen DESC LIMIT ?)",
+                    (board_id, board_id, MAX_REMEMBERED),
+                )
 
         await self.call(run)
 

@@ -357,6 +357,7 @@ def edit_item(
     start: int | None = None,
     end: int | None = None,
     place: str | None = None,
+    clear_end: bool = False,
 ) -> None:
     with change(doc) as w:
         if title is not None:
@@ -374,6 +375,8 @@ def edit_item(
             w.put_int(ROOT, "start", start)
         if end is not None:
             w.put_int(ROOT, "end", end)
+        elif clear_end and w.tx.get(ROOT, "end") is not None:
+            w.tx.delete(ROOT, "end")
         if place is not None:
             w.put_str(ROOT, "place", place)
         w.put_int(ROOT, "updated", now)

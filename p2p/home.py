@@ -199,13 +199,13 @@ class Home:
         documents = content.get("docs") if isinstance(content, dict) else None
         if not isinstance(documents, dict) or content.get("board") != info.board_id:
             raise ExportError(f"{path} is damaged; nothing was imported")
-        changed = 0
-        for doc_id, saved in documents.items():
-            if not isinstance(doc_id, str) or not isinstance(saved, bytes):
-                continue
-            if self.store.apply_saved_document(info.board_id, doc_id, saved):
-                changed += 1
-        return Board(self, self.store.board_info(info.board_id)), changed
+        wanted = [
+            (d, s) for d, s in documents.items() if isinstance(d, str) and isinstance(s, bytes)
+        ]
+        changed, damaged = self.store.apply_saved_documents(info.board_id, wanted)
+        if damaged is not None:
+            raise damaged
+        return Board(self, self.store.board_info(info.board_id)), len(changed)
 
 
 @dataclass
@@ -342,9 +342,11 @@ class Board:
         start: int | None = None,
         end: int | None = None,
         place: str | None = None,
+        clear_end: bool = False,
     ) -> str:
-        """Edit an item's own text: its author does that, and everyone for a note (a shared
-        text written together); everyone can reply and respond to any item."""
+        """Edit an item's own text (and an event's time and place): its author does that, and
+        everyone for a note (a shared text written together); everyone can reply and respond.
+        `clear_end` removes an event's end time."""
         item = self.item(id_or_prefix)
         if item.author != self.me and item.kind is not Kind.NOTE:
             raise InvalidInput(
@@ -352,6 +354,14 @@ class Board:
                 "you can reply to it instead"
             )
         new_title = _check_title(title) if title is not None else None
+        if item.kind is not Kind.EVENT and (
+            start is not None or end is not None or place is not None or clear_end
+        ):
+            raise InvalidInput("only events have a start, an end and a place")
+        final_start = item.start if start is None else start
+        final_end = None if clear_end else (item.end if end is None else end)
+        if final_start is not None and final_end is not None and final_end < final_start:
+            raise InvalidInput("an event cannot end before it starts")
         self._update(
             item.id,
             lambda doc: docs.edit_item(
@@ -363,8 +373,9 @@ class Board:
                 add_tags=_check_tags(add_tags or []),
                 remove_tags=remove_tags or [],
                 start=start,
-                end=end,
+                end=None if clear_end else end,
                 place=place,
+                clear_end=clear_end,
             ),
         )
         return item.id

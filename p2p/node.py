@@ -130,6 +130,7 @@ class Node:
         self._feed_wake = asyncio.Event()
         self._state_dirty = asyncio.Event()
         self._closing = False
+        self._state_unwritable = False
 
     # ------------------------------------------------------------ lifecycle
 
@@ -425,13 +426,20 @@ class Node:
             )
             if session.peer.port:
                 self._spawn(
-                    self._db.remember_peer(
+                    self._remember_peer(
                         session.board.board_id,
                         session.remote_device,
                         address[0],
                         session.peer.port,
                     )
                 )
+
+    async def _remember_peer(self, board_id: str, device_id: str, host: str, port: int) -> None:
+        """Remember where a peer listens; a refused write (a full disk) only costs the hint."""
+        try:
+            await self._db.remember_peer(board_id, device_id, host, port)
+        except PotluckError as exc:
+            log.warning("could not remember %s:%d: %s", host, port, exc)
 
     # ------------------------------------------------------------ dialling
 
@@ -548,4 +556,8 @@ class Node:
             tmp.write_text(json.dumps(state))
             os.replace(tmp, path)
         except OSError as exc:
-            log.warning("could not write %s: %s", path, exc)
+            if not self._state_unwritable:  # once, not every half second while the disk is full
+                log.warning("could not write %s: %s", path, exc)
+            self._state_unwritable = True
+        else:
+            self._state_unwritable = False

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 64
 """Documents prepared per trip to the database thread."""
+MERGE_BATCH = 256
+MERGE_BATCH_BYTES = 4 * 1024 * 1024
+"""Whole documents that have already arrived are merged in one transaction, up to these."""
 MAX_CONTROL_QUEUE = 64
 """Pongs and markers waiting to go out; a peer that makes more is flooding us."""
 
@@ -245,10 +248,43 @@ class Session:
         self.peer = first
 
     async def _read_loop(self) -> None:
-        while True:
-            message = await self.channel.receive()
-            self._last_heard = time.monotonic()
-            await self._handle(message)
+        """Handle messages in order; whole documents that have already arrived are merged
+        together, so a newcomer's catch-up costs one commit per batch, not per document."""
+        ahead: asyncio.Future[Message] | None = None
+        try:
+            while True:
+                message = await (ahead if ahead is not None else self.channel.receive())
+                ahead = None
+                self._last_heard = time.monotonic()
+                if not self._is_new_document(message):
+                    await self._handle(message)
+                    continue
+                batch = [message]
+                size = len(message.data)
+                while len(batch) < MERGE_BATCH and size < MERGE_BATCH_BYTES:
+                    ahead = asyncio.ensure_future(self.channel.receive())
+                    await asyncio.sleep(0)  # a message already buffered is decoded by now
+                    if not ahead.done() or ahead.exception() is not None:
+                        break
+                    following = ahead.result()
+                    if not self._is_new_document(following):
+                        break
+                    ahead = None
+                    batch.append(following)
+                    size += len(following.data)
+                await self._merge_documents(batch)
+                self._wake.set()
+                self.on_update(self)
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+
+    def _is_new_document(self, message: Message) -> bool:
+        return (
+            isinstance(message, Doc)
+            and self._have_received
+            and self.board.digests.get(message.id) != message.digest
+        )
 
     async def _handle(self, message: Message) -> None:
         match message:
@@ -271,11 +307,8 @@ class Session:
                 self.peer_digests[doc_id] = self._told[doc_id] = digest
                 self._recheck(doc_id)
                 self._active = True
-            case Doc(id=doc_id, data=data, digest=digest):
-                await self._commit(doc_id, digest, self.db.apply_saved_document, data)
-                self.received_docs += 1
-                if self.board.digests.get(doc_id) == digest:
-                    self._told[doc_id] = digest  # the sender assumes we now hold what it sent
+            case Doc():
+                await self._merge_documents([message])
             case Sync(id=doc_id, data=data, digest=digest):
                 state = self._states.get(doc_id)
                 if state is None:
@@ -295,6 +328,27 @@ class Session:
                 raise Closed(CloseReason.PROTOCOL_VIOLATION, "a second hello")
         self._wake.set()
         self.on_update(self)
+
+    async def _merge_documents(self, batch: list[Doc]) -> None:
+        """Commit whole documents from the peer in one transaction, then tell the node."""
+        if not self._have_received:
+            raise Closed(CloseReason.PROTOCOL_VIOLATION, "a document before have")
+        board_id = self.board.board_id
+        changed, damaged = await self.db.apply_saved_documents(
+            board_id, [(m.id, m.data) for m in batch]
+        )
+        self.board.digests.update(changed)
+        if changed:
+            self.on_change(board_id, set(changed))
+        if damaged is not None:
+            raise Closed(CloseReason.DAMAGED_DOCUMENT, str(damaged))
+        for m in batch:
+            self.peer_digests[m.id] = m.digest
+            if self.board.digests.get(m.id) == m.digest:
+                self._told[m.id] = m.digest  # the sender assumes we now hold what it sent
+            self._recheck(m.id)
+        self.received_docs += len(batch)
+        self._active = True
 
     async def _commit(self, doc_id: str, digest: bytes, apply: Any, *args: Any) -> None:
         """Hand peer bytes to the store (which commits them) and tell the node what changed."""

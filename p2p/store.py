@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -13,12 +14,14 @@ from typing import TypeVar
 
 from p2p import docs
 from p2p.docs import BOARD_DOC_ID, Doc, SyncState
-from p2p.errors import BoardNotFound, HomeError, ItemNotFound
+from p2p.errors import BoardNotFound, DamagedDocument, HomeError, ItemNotFound
 from p2p.model import BoardInfo, Item, ItemSummary, Kind, Member, Status
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: items are numbered and the full-text index is keyed by that number; a version 1
+database has its index rebuilt from the documents when opened."""
 COMPACT_AFTER = 64
 """A document with more change rows than this is compacted in the same transaction."""
 CACHE_SIZE = 256
@@ -53,6 +56,7 @@ CREATE TABLE IF NOT EXISTS changes (
     UNIQUE (board_id, doc_id, hash)
 );
 CREATE TABLE IF NOT EXISTS items (
+    num INTEGER PRIMARY KEY,
     board_id TEXT NOT NULL,
     id TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -65,7 +69,7 @@ CREATE TABLE IF NOT EXISTS items (
     replies INTEGER NOT NULL,
     responses INTEGER NOT NULL,
     sort_time INTEGER NOT NULL,
-    PRIMARY KEY (board_id, id)
+    UNIQUE (board_id, id)
 );
 CREATE INDEX IF NOT EXISTS items_list ON items (board_id, kind, status, sort_time);
 CREATE TABLE IF NOT EXISTS item_tags (
@@ -77,7 +81,7 @@ CREATE TABLE IF NOT EXISTS members (
     PRIMARY KEY (board_id, device_id)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5 (
-    board_id UNINDEXED, id UNINDEXED, title, body, tokenize = 'unicode61 remove_diacritics 2'
+    title, body, tokenize = 'unicode61 remove_diacritics 2'
 );
 """
 
@@ -109,19 +113,29 @@ class Store:
             ) from None
 
     def _migrate(self) -> None:
-        with self._write():
-            for statement in SCHEMA.split(";\n"):
-                if statement.strip():
-                    self.connection.execute(statement)
-            row = self.connection.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row is None:
-                self.connection.execute(
-                    "INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
-                )
-            elif int(row[0]) > SCHEMA_VERSION:
+        with self._write() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            found = int(row[0]) if row else SCHEMA_VERSION
+            if found > SCHEMA_VERSION:
                 raise HomeError(
                     f"the database {self.path} was written by a newer Potluck; upgrade to open it"
                 )
+            if found == 1:
+                for table in ("items", "item_tags", "items_fts", "members"):
+                    conn.execute(f"DROP TABLE {table}")
+            for statement in SCHEMA.split(";\n"):
+                if statement.strip():
+                    conn.execute(statement)
+            if found == 1:
+                for board_id, doc_id in conn.execute(
+                    "SELECT board_id, doc_id FROM documents"
+                ).fetchall():
+                    with contextlib.suppress(DamagedDocument):  # reported when read
+                        doc = self._load(board_id, doc_id)
+                        if doc is not None:
+                            self._reindex(board_id, doc_id, doc)
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self.connection.close()
@@ -236,14 +250,18 @@ class Store:
         if cached is not None and cached[0] == version:
             self._cache.move_to_end((board_id, doc_id))
             return cached[1]
+        data = self._stored(board_id, doc_id, snapshot)
+        doc = docs.load_document(data, self.actor, f"document {doc_id} in {self.path}")
+        self._remember(board_id, doc_id, version, doc)
+        return doc
+
+    def _stored(self, board_id: str, doc_id: str, snapshot: bytes) -> bytes:
+        """A document's snapshot followed by its change rows: automerge loads them as one."""
         changes = self.connection.execute(
             "SELECT data FROM changes WHERE board_id=? AND doc_id=? ORDER BY seq",
             (board_id, doc_id),
         ).fetchall()
-        data = bytes(snapshot) + b"".join(bytes(c[0]) for c in changes)
-        doc = docs.load_document(data, self.actor, f"document {doc_id} in {self.path}")
-        self._remember(board_id, doc_id, version, doc)
-        return doc
+        return bytes(snapshot) + b"".join(bytes(c[0]) for c in changes)
 
     def _remember(self, board_id: str, doc_id: str, version: int, doc: Doc) -> None:
         """Keep recently used documents in memory, at most CACHE_SIZE of them."""
@@ -315,6 +333,20 @@ class Store:
         self._remember(board_id, doc_id, version, doc)
         return True
 
+    def _persist_new(self, board_id: str, doc_id: str, doc: Doc, data: bytes) -> bool:
+        """Write a document this home did not have as the bytes it arrived in (they loaded),
+        so a newcomer's catch-up does not take every document apart into change rows."""
+        heads = docs.heads(doc)
+        if not heads:
+            return False
+        self.connection.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+            (board_id, doc_id, data, docs.heads_digest(heads), 1, self._next_seq()),
+        )
+        self._reindex(board_id, doc_id, doc)
+        self._remember(board_id, doc_id, 1, doc)
+        return True
+
     def _next_seq(self) -> int:
         conn = self.connection
         row = conn.execute("SELECT value FROM meta WHERE key='change_seq'").fetchone()
@@ -347,28 +379,65 @@ class Store:
         return {doc_id: bytes(digest) for doc_id, digest in rows}
 
     def saved_document(self, board_id: str, doc_id: str) -> bytes:
-        doc = self._load(board_id, doc_id)
-        if doc is None:
-            raise ItemNotFound(f"no document {doc_id} on this board")
-        return docs.save(doc)
+        """The document as stored (snapshot and changes, read in one transaction): sending a
+        whole board loads nothing into automerge."""
+        conn = self.connection
+        started = not conn.in_transaction
+        if started:
+            conn.execute("BEGIN")
+        try:
+            row = conn.execute(
+                "SELECT snapshot FROM documents WHERE board_id=? AND doc_id=?", (board_id, doc_id)
+            ).fetchone()
+            if row is None:
+                raise ItemNotFound(f"no document {doc_id} on this board")
+            return self._stored(board_id, doc_id, row[0])
+        finally:
+            if started:
+                conn.execute("COMMIT")
 
     def apply_saved_document(self, board_id: str, doc_id: str, data: bytes) -> bool:
         """Merge a whole saved document from a peer or an export; True if anything changed."""
-        what = f"document {doc_id}"
-        key = (board_id, doc_id)
+        changed, damaged = self.apply_saved_documents(board_id, [(doc_id, data)])
+        if damaged is not None:
+            raise damaged
+        return bool(changed)
+
+    def apply_saved_documents(
+        self, board_id: str, documents: list[tuple[str, bytes]]
+    ) -> tuple[list[str], DamagedDocument | None]:
+        """Merge saved documents in one transaction; returns the ids that changed.
+
+        A document automerge refuses stops the batch: the ones before it are committed and
+        the refusal is returned beside them, so a caller can both announce and report."""
+        changed: list[str] = []
+        damaged: DamagedDocument | None = None
         try:
             with self._write():
-                doc = self._load(board_id, doc_id)
-                if doc is None:
-                    doc = docs.load_document(data, self.actor, what)
-                    before: list[bytes] = []
-                else:
-                    before = docs.heads(doc)
-                    docs.merge_saved(doc, data, what)
-                return self._persist(board_id, doc_id, doc, before)
+                for doc_id, data in documents:
+                    what = f"document {doc_id}"
+                    try:
+                        doc = self._load(board_id, doc_id)
+                        if doc is None:
+                            new = docs.load_document(data, self.actor, what)
+                        else:
+                            before = docs.heads(doc)
+                            docs.merge_saved(doc, data, what)
+                    except DamagedDocument as exc:
+                        self._cache.pop((board_id, doc_id), None)
+                        damaged = exc
+                        break
+                    if (
+                        self._persist_new(board_id, doc_id, new, data)
+                        if doc is None
+                        else self._persist(board_id, doc_id, doc, before)
+                    ):
+                        changed.append(doc_id)
         except BaseException:
-            self._cache.pop(key, None)
+            for doc_id, _ in documents:
+                self._cache.pop((board_id, doc_id), None)
             raise
+        return changed, damaged
 
     def generate_sync_message(self, board_id: str, doc_id: str, state: SyncState) -> bytes | None:
         doc = self._load(board_id, doc_id)
@@ -424,9 +493,22 @@ class Store:
                 conn.execute("UPDATE boards SET name=? WHERE board_id=?", (name, board_id))
             return
         item = docs.read_item(doc, doc_id)
+        # Never later than now (a clock a year ahead), never earlier than before (new activity
+        # stamped by a clock a day behind does not push the item down).
+        sort_time = min(item.updated, now_ms())
+        row = conn.execute(
+            "SELECT num, sort_time FROM items WHERE board_id=? AND id=?", (board_id, item.id)
+        ).fetchone()
+        if row is not None:
+            sort_time = max(sort_time, int(row[1]))
+            conn.execute("DELETE FROM items WHERE num=?", (row[0],))
+            conn.execute("DELETE FROM items_fts WHERE rowid=?", (row[0],))
         conn.execute(
-            "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO items (num, board_id, id, kind, status, title, tags, author, created, "
+            "updated, replies, responses, sort_time) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
+                row[0] if row else None,
                 board_id,
                 item.id,
                 item.kind.value,
@@ -438,17 +520,17 @@ class Store:
                 item.updated,
                 len(item.replies),
                 len(item.responses),
-                min(item.updated, now_ms()),
+                sort_time,
             ),
         )
         conn.execute("DELETE FROM item_tags WHERE board_id=? AND id=?", (board_id, item.id))
         conn.executemany(
             "INSERT INTO item_tags VALUES (?, ?, ?)", [(board_id, item.id, t) for t in item.tags]
         )
-        conn.execute("DELETE FROM items_fts WHERE board_id=? AND id=?", (board_id, item.id))
         conn.execute(
-            "INSERT INTO items_fts (board_id, id, title, body) VALUES (?, ?, ?, ?)",
-            (board_id, item.id, item.title, item.body),
+            "INSERT INTO items_fts (rowid, title, body) "
+            "SELECT num, ?, ? FROM items WHERE board_id=? AND id=?",
+            (item.title, item.body, board_id, item.id),
         )
 
     def members(self, board_id: str) -> dict[str, Member]:
@@ -472,7 +554,8 @@ class Store:
 
         Activity is ordered by `sort_time`: the item's own clock, but never later than when
         this device indexed it, so a peer whose clock runs a year ahead cannot pin an item on
-        top forever."""
+        top forever; and never earlier than it was, so activity from a peer whose clock runs
+        behind cannot sink an item."""
         where = ["i.board_id = ?"]
         args: list[object] = [board_id]
         if kind is not None:
@@ -488,10 +571,8 @@ class Store:
             )
             args.append(tag)
         if search:
-            where.append(
-                "i.id IN (SELECT id FROM items_fts WHERE items_fts MATCH ? AND board_id = ?)"
-            )
-            args += [fts_query(search), board_id]
+            where.append("i.num IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+            args.append(fts_query(search))
         sql = (
             "SELECT i.id, i.kind, i.title, i.status, i.tags, i.author, "
             "coalesce(m.name, ''), i.created, i.updated, i.replies, i.responses "

@@ -34,12 +34,17 @@ def other_home(tmp_path: Path) -> Home:
 
 
 def run_potluck(
-    home: Path, *args: str, check: bool = True, input: str | None = None
+    home: Path,
+    *args: str,
+    check: bool = True,
+    input: str | None = None,
+    prefix: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed `potluck` console script against `home`."""
+    """Run the installed `potluck` console script against `home` (under `prefix`, such as
+    `ip netns exec NAME`, when given)."""
     env = {k: v for k, v in os.environ.items() if k != "POTLUCK_HOME"}
     result = subprocess.run(
-        [POTLUCK, "--home", str(home), *args],
+        [*prefix, POTLUCK, "--home", str(home), *args],
         capture_output=True,
         text=True,
         env=env,

@@ -163,6 +163,30 @@ class TestItems:
         people = run_potluck(board_home, "show", prefix).stdout
         assert "Long ladder" in people and "Ana — help: Tuesday" in people
 
+    def test_edit_an_event_time_and_place(self, board_home: Path) -> None:
+        item = run_json(
+            board_home, "post", "event", "Soup night", "--start", "2026-12-01 19:00",
+            "--end", "2026-12-01 22:00", "--place", "the yard",
+        )["id"]  # fmt: skip
+        late = run_potluck(board_home, "edit", item, "--start", "2026-12-02 18:00", check=False)
+        assert late.returncode == 1 and "cannot end before it starts" in late.stderr
+        run_potluck(board_home, "edit", item, "--start", "2026-12-01 18:00", "--place", "hall")
+        shown = run_potluck(board_home, "show", item).stdout
+        assert "Tue 01 Dec 2026 18:00 – Tue 01 Dec 2026 22:00 · where: hall" in shown
+        run_potluck(board_home, "edit", item, "--no-end")
+        assert run_json(board_home, "show", item)["end"] is None
+        early = run_potluck(board_home, "edit", item, "--end", "2026-12-01 08:00", check=False)
+        assert early.returncode == 1 and "cannot end before it starts" in early.stderr
+        need = run_json(board_home, "post", "need", "Ladder")["id"]
+        wrong = run_potluck(board_home, "edit", need, "--place", "yard", check=False)
+        assert wrong.returncode == 1 and "only events" in wrong.stderr
+        after = run_json(board_home, "show", item)
+        assert (after["place"], after["end"], after["history"][-1]["what"]) == (
+            "hall",
+            None,
+            "edited",
+        )
+
     def test_proposal_positions(self, board_home: Path) -> None:
         item = run_json(board_home, "post", "proposal", "Quiet after 23:00")["id"]
         blocked = run_potluck(board_home, "respond", item, "--as", "block", check=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from p2p import docs
 from p2p.home import Home
 from p2p.model import Kind
@@ -10,6 +12,15 @@ from tests.test_merge import copy_documents
 
 DAY = 86_400_000
 YEAR = 365 * DAY
+
+
+def tick() -> None:
+    """Let the millisecond clock move on, so that the next write sorts strictly later (two
+    writes in one millisecond tie, and a tie is ordered by item id)."""
+    start = now_ms()
+    deadline = time.monotonic() + 1.0
+    while now_ms() == start and time.monotonic() < deadline:
+        time.sleep(0.0005)
 
 
 def test_items_from_skewed_clocks_sort_sensibly(home: Home, other_home: Home) -> None:
@@ -34,11 +45,25 @@ def test_items_from_skewed_clocks_sort_sensibly(home: Home, other_home: Home) ->
             create=True,
         )
     copy_documents(b, a)
+    tick()
     fresh = a.post(Kind.NEED, "posted just now")
     order = [s.title for s in a.items()]
     assert order == ["posted just now", "from next year", "from yesterday"]
     assert a.item(ahead).created > now_ms() + YEAR // 2
+    tick()
     a.reply(ahead, "your clock is a year ahead")
     assert a.items()[0].id == ahead
+    tick()
     a.reply(fresh, "and now this one")
     assert a.items()[0].id == fresh
+
+    # A reply stamped by a clock a day behind is new activity too: it never sinks the item.
+    copy_documents(a, b)
+    store.update(
+        b.board_id,
+        fresh,
+        lambda doc: docs.add_reply(doc, author=b.me, text="from yesterday", now=now_ms() - DAY),
+    )
+    copy_documents(b, a)
+    assert a.items()[0].id == fresh
+    assert len(a.item(fresh).replies) == 2

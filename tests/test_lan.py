@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from p2p.invite import decode_invite
 from p2p.keys import board_tag
 from p2p.model import Kind
 from tests.conftest import run_json, run_potluck
@@ -115,14 +116,18 @@ def test_multicast_blocked_an_invite_with_hints_still_syncs(lan2: Lan, tmp_path:
     (ana, bo), board_id = make_homes(tmp_path, ["Ana", "Bo"])
     board = ana.board(board_id)
     board.post(Kind.NEED, "We need a ladder")
-    code = board.invite(hints=[(lan2.address(0), 7434)])
     bo_path = tmp_path / "bo2"
     ana.close()
     bo.close()
-    run_potluck(bo_path, "whoami", "--name", "Bo")
-    run_potluck(bo_path, "join", code)
-    nodes = serve_all(lan2, [ana.path, bo_path])
+    nodes = serve_all(lan2, [ana.path])
     try:
+        nodes[0].wait_line(r"on port 7434")
+        # `potluck invite` on Ana's laptop puts her node's addresses in the code.
+        code = run_potluck(ana.path, "invite", prefix=lan2.prefix(0)).stdout.strip()
+        assert decode_invite(code).hints == ((lan2.address(0), 7434),)
+        run_potluck(bo_path, "whoami", "--name", "Bo")
+        run_potluck(bo_path, "join", code)
+        nodes.append(Serve(bo_path, prefix=lan2.prefix(1)))
         wait_sync(lambda: listed(bo_path) == ["We need a ladder"], 20, "the post via the hint")
         wait_sync(lambda: run_json(bo_path, "peers")["peers"], 5, "Ana in Bo's peers")
         [peer] = run_json(bo_path, "peers")["peers"]

@@ -150,3 +150,53 @@ def test_a_document_automerge_refuses_is_named(home: Home) -> None:
     assert "potluck.db" in result.stderr and item in result.stderr
     assert "Traceback" not in result.stderr
     assert json.loads(run_potluck(home.path, "ls", "--json").stdout)[0]["id"] == item
+
+
+def test_a_version_1_database_has_its_index_rebuilt_from_the_documents(home: Home) -> None:
+    board = home.new_board("Kitchen")
+    soup = board.post(Kind.NEED, "Soup pot", body="a big one for the Sunday kitchen")
+    board.post(Kind.OFFER, "Bread", tags=["food"])
+    home.close()
+    conn = sqlite3.connect(home.path / "potluck.db")
+    conn.executescript(
+        """
+        DROP TABLE items; DROP TABLE items_fts;
+        CREATE TABLE items (board_id TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL,
+            status TEXT NOT NULL, title TEXT NOT NULL, tags TEXT NOT NULL, author TEXT NOT NULL,
+            created INTEGER NOT NULL, updated INTEGER NOT NULL, replies INTEGER NOT NULL,
+            responses INTEGER NOT NULL, sort_time INTEGER NOT NULL, PRIMARY KEY (board_id, id));
+        CREATE VIRTUAL TABLE items_fts USING fts5 (board_id UNINDEXED, id UNINDEXED, title, body);
+        DELETE FROM item_tags; DELETE FROM members;
+        UPDATE meta SET value = '1' WHERE key = 'schema';
+        """
+    )
+    conn.close()
+    listed = run_json(home.path, "ls")
+    assert sorted(i["title"] for i in listed) == ["Bread", "Soup pot"]
+    assert {i["author_name"] for i in listed} == {"Ana"}
+    assert [i["id"] for i in run_json(home.path, "ls", "--search", "sunday")] == [soup]
+    assert [i["title"] for i in run_json(home.path, "ls", "--tag", "food")] == ["Bread"]
+    conn = sqlite3.connect(home.path / "potluck.db")
+    assert conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("2",)
+
+
+def test_a_batch_of_saved_documents_is_one_commit_and_stops_at_a_damaged_one(
+    home: Home, other_home: Home
+) -> None:
+    board = home.new_board("Kitchen")
+    ids = [board.post(Kind.NEED, f"need {i}", body=f"words {i}") for i in range(5)]
+    joined, _ = other_home.join(board.invite())
+    saved = [(i, home.store.saved_document(board.board_id, i)) for i in ids]
+    store = other_home.store
+    before = store.change_cursor()
+    changed, damaged = store.apply_saved_documents(
+        board.board_id, [*saved[:3], (ids[3], b"not automerge"), saved[4]]
+    )
+    assert changed == ids[:3] and damaged is not None and ids[3] in str(damaged)
+    assert sorted(s.title for s in joined.items()) == ["need 0", "need 1", "need 2"]
+    assert store.change_cursor() == before + 3
+    assert [s.id for s in joined.items(search="words 1")] == [ids[1]]
+    changed, damaged = store.apply_saved_documents(board.board_id, saved)
+    assert changed == ids[3:] and damaged is None
+    assert store.apply_saved_documents(board.board_id, saved) == ([], None)
+    assert len(joined.items()) == 5

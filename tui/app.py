@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -41,10 +43,11 @@ class PotluckApp(App[None]):
         self,
         home_path: Path,
         board: str | None = None,
-        peers: list[str] | None = None,
+        peers: list[tuple[str, int]] | None = None,
         *,
         clock: Clock = wall_clock,
         run_node: bool = True,
+        bridge: NodeBridge | None = None,
     ) -> None:
         super().__init__()
         self.home_path = Path(home_path)
@@ -53,9 +56,10 @@ class PotluckApp(App[None]):
         self.db_lock = threading.RLock()
         self.closed = False  # set under db_lock when the home is closed; workers check it
         self.home = Home.open(self.home_path)
-        self.bridge = NodeBridge(self.home_path, peers)
+        self.bridge = bridge or NodeBridge(self.home_path, peers)
         self.run_node = run_node
         self.board: Board | None = None
+        self.board_screen: BoardScreen | None = None
         self.seen: tuple[int, int] = (0, 0)
         self.cursor = 0
         self.known_ids: set[str] = set()
@@ -84,7 +88,7 @@ class PotluckApp(App[None]):
             self.known_ids = set(self.home.store.item_ids(board.board_id))
         self.board = board
         self.sub_title = board.name
-        screen = BoardScreen(board)
+        screen = self.board_screen = BoardScreen(board)
         if isinstance(self.screen, FirstRunScreen):
             self.switch_screen(screen)
         else:
@@ -102,6 +106,18 @@ class PotluckApp(App[None]):
         with self.db_lock:  # a worker thread may be mid-read on this connection
             self.closed = True
             self.home.close()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys arrive here first, in the order typed. While a form opened by a key is not yet
+        on screen, the keys after it belong to that form, not to the list under it."""
+        if isinstance(event, events.Key):
+            board = self.board_screen
+            form = board.opening if board is not None else None
+            if form is not None and not form.ready:
+                form.type_ahead(event.key, event.character)
+                event.stop()
+                return
+        await super().on_event(event)
 
     # ------------------------------------------------------------ following changes
 
@@ -220,6 +236,26 @@ class PotluckApp(App[None]):
             yield SystemCommand(title, help_text, callback)
 
 
-def run_app(home_path: Path, board: str | None = None, peers: list[str] | None = None) -> None:
-    """Open the board in the terminal (what `potluck` with no command does)."""
-    PotluckApp(Path(home_path), board, peers).run()
+LOG_NAME = "potluck.log"
+LOG_BYTES = 1_000_000
+
+
+def run_app(
+    home_path: Path, board: str | None = None, peers: list[tuple[str, int]] | None = None
+) -> None:
+    """Open the board in the terminal (what `potluck` with no command does). What the node
+    says (who joined, refused connections) goes to potluck.log in the home, not the screen."""
+    home_path = Path(home_path).expanduser()
+    home_path.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(home_path / LOG_NAME, maxBytes=LOG_BYTES, backupCount=1)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    for noisy in ("zeroconf", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        PotluckApp(home_path, board, peers).run()
+    finally:
+        root.removeHandler(handler)
+        handler.close()

@@ -17,6 +17,7 @@ import platformdirs
 from p2p.errors import InvalidInput, PotluckError
 from p2p.home import Board, Home
 from p2p.model import Item, ItemSummary, Kind, ResponseKind, Status
+from p2p.presence import invite_hints
 from tui import serve
 
 EXIT_MISTAKE = 1
@@ -52,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--board",
         metavar="NAME_OR_ID",
         help="which board, when the home has several (default: the one used last)",
+    )
+    parser.add_argument(
+        "--peer",
+        dest="app_peers",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="when opening the board (or with serve): also connect to this laptop's address "
+        "(repeatable), for networks that block discovery",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -133,14 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("status", choices=[s.value for s in Status])
 
     p = sub.add_parser(
-        "edit", help="edit the title, body or tags of an item you posted, or of any note"
+        "edit", help="edit the text of an item you posted or of any note (and an event's time)"
     )
     p.add_argument("id")
     p.add_argument("--title")
     p.add_argument("--body")
     p.add_argument("--tag", action="append", default=[], help="add a tag")
     p.add_argument("--untag", action="append", default=[], help="remove a tag")
-    p.add_argument("--place")
+    p.add_argument("--start", help="event start, e.g. '2026-12-01 19:00'")
+    p.add_argument("--end", help="event end, e.g. '2026-12-01 22:00'")
+    p.add_argument("--no-end", action="store_true", help="remove the event's end time")
+    p.add_argument("--place", help="where the event happens")
 
     p = sub.add_parser(
         "export", help="write the whole board to an encrypted file (e.g. for a USB stick)"
@@ -325,7 +338,8 @@ class Cli:
         self.out({"board": board.board_id, "name": board.name, "invite": code}, code)
 
     def invite_hints(self) -> list[tuple[str, int]]:
-        return []
+        """Where a newcomer can reach this home: its running node, else this machine."""
+        return invite_hints(self.home_path)
 
     def cmd_boards(self) -> None:
         boards = self.home.boards()
@@ -414,10 +428,29 @@ class Cli:
 
     def cmd_edit(self) -> None:
         a = self.args
-        if a.title is None and a.body is None and not a.tag and not a.untag and a.place is None:
-            raise InvalidInput("nothing to change: give --title, --body, --tag, --untag or --place")
+        event = (a.start, a.end, a.place)
+        if (
+            a.title is None
+            and a.body is None
+            and not (a.tag or a.untag or a.no_end)
+            and (event == (None, None, None))
+        ):
+            raise InvalidInput(
+                "nothing to change: give --title, --body, --tag, --untag, "
+                "or for an event --start, --end, --no-end, --place"
+            )
+        if a.end is not None and a.no_end:
+            raise InvalidInput("give --end or --no-end, not both")
         self.board().edit(
-            a.id, title=a.title, body=a.body, add_tags=a.tag, remove_tags=a.untag, place=a.place
+            a.id,
+            title=a.title,
+            body=a.body,
+            add_tags=a.tag,
+            remove_tags=a.untag,
+            start=_parse_when(a.start, "--start"),
+            end=_parse_when(a.end, "--end"),
+            place=a.place,
+            clear_end=a.no_end,
         )
         print("Saved.")
 
@@ -462,11 +495,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        peers = [serve.parse_address(p) for p in args.app_peers]
         if args.command is None:
             from tui.app import run_app
 
-            run_app(args.home or default_home(), args.board)
+            run_app(args.home or default_home(), args.board, peers)
             return 0
+        if peers and args.command != "serve":
+            parser.error("--peer is for opening the board or for serve, not for this command")
         cli = Cli(args)
         try:
             COMMANDS[args.command](cli)

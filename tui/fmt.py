@@ -33,6 +33,13 @@ def when(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000).strftime("%a %d %b %H:%M")
 
 
+def as_input(ms: int | None) -> str:
+    """A time as a form field shows it, the way parse_when reads it back."""
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
+
+
 def parse_when(text: str) -> int | None:
     """'2026-11-25 19:00' (or just a date) to milliseconds; None if empty."""
     text = text.strip()

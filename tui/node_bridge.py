@@ -1,14 +1,32 @@
-"""The one place the app talks to the network node; the app works fully offline without it."""
+"""The one place the app talks to the network node (p2p.node.Node), in the person's words."""
 
 from __future__ import annotations
 
-import importlib
+import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from p2p.errors import NodeError, PotluckError
+from p2p.home import Home
+from p2p.presence import invite_hints, read_node_state
+
+if TYPE_CHECKING:
+    from p2p.node import Node
+    from p2p.session import Timing
 
 log = logging.getLogger(__name__)
+
+FOUND_WORDS = {
+    "mdns": "nearby (mDNS)",
+    "manual": "address given",
+    "remembered": "known before",
+    "invite": "invite code",
+    "incoming": "they connected",
+}
 
 
 @dataclass(frozen=True)
@@ -16,49 +34,111 @@ class PeerView:
     """One peer as the peers screen shows it."""
 
     name: str
+    device_id: str
+    address: str
     found: str
     since: str
     last_sync: str
     pending: str
+    in_sync: bool
+
+
+def span(seconds: float) -> str:
+    """A duration in the fewest plain words: '5 s', '10 min', '3 h', '2 days'."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h"
+    days = seconds // 86400
+    return f"{days} day{'s' if days > 1 else ''}"
+
+
+def peer_view(peer: dict[str, Any], now: float) -> PeerView:
+    """A peer dict (Node.peers() or node.json) in the person's words."""
+    last = peer.get("last_sync")
+    pending = int(peer.get("pending") or 0)
+    device = str(peer.get("device_id", ""))
+    return PeerView(
+        name=str(peer.get("name") or "") or f"device {device[:6]}",
+        device_id=device,
+        address=str(peer.get("address", "")),
+        found=FOUND_WORDS.get(str(peer.get("found")), str(peer.get("found", ""))),
+        since=f"since {span(now - float(peer.get('since') or now))}",
+        last_sync="never" if not last else f"synced {span(now - float(last))} ago",
+        pending="nothing" if not pending else f"{pending} item{'s' if pending > 1 else ''}",
+        in_sync=pending == 0 and bool(last),
+    )
 
 
 class NodeBridge:
-    """Starts the node for a home if `p2p.node` exists, and reads its presence info."""
+    """Runs the node of a home inside the app, or reads the one another process runs.
 
-    def __init__(self, home_path: Path, peers: list[str] | None = None) -> None:
-        self.home_path = home_path
+    With `potluck serve` (or another window) already syncing this home, the node cannot run
+    twice: the bridge then shows what that node publishes in node.json instead.
+    """
+
+    def __init__(
+        self,
+        home_path: Path,
+        peers: list[tuple[str, int]] | None = None,
+        *,
+        port: int | None = None,
+        host: str = "0.0.0.0",
+        mdns: bool = True,
+        timing: Timing | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.home_path = Path(home_path)
         self.initial_peers = list(peers or [])
-        self.node: Any = None
-        self.node_home: Any = None
+        self.port = port
+        self.host = host
+        self.mdns = mdns
+        self.timing = timing
+        self.clock = clock
+        self.node: Node | None = None
+        self.node_home: Home | None = None
+        self.elsewhere = False
+        """True when another process runs this home's node; we read its node.json."""
         self.problem = ""
 
     @property
     def running(self) -> bool:
-        return self.node is not None
+        return self.node is not None or self.elsewhere
 
     async def start(self) -> None:
-        """Start the node; any failure leaves the app offline with a plain reason."""
-        try:
-            module = importlib.import_module("p2p.node")
-        except ImportError:
-            self.problem = "syncing is not available in this version"
-            return
+        """Start the node; a failure leaves the app working offline with a plain reason."""
+        # zeroconf is slow to import: keep it off the event loop that draws the screen.
+        module = await asyncio.to_thread(__import__, "p2p.node", fromlist=["Node"])
         try:
             # The node gets its own connection: its commits then show up in the app's
             # PRAGMA data_version poll, and no SQLite connection is shared across threads.
-            from p2p.home import Home
-
             self.node_home = Home.open(self.home_path)
-            node = module.Node(self.node_home)
+            node = module.Node(
+                self.node_home,
+                port=self.port,
+                host=self.host,
+                peers=self.initial_peers,
+                mdns=self.mdns,
+                timing=self.timing,
+            )
             await node.start()
-            self.node = node
-            for address in self.initial_peers:
-                await self.add_peer(address)
-        except Exception as exc:
-            log.exception("node failed to start")
-            self.problem = f"syncing could not start: {exc}"
-            self.node = None
+        except NodeError as exc:
             self.close_home()
+            if read_node_state(self.home_path) is not None:
+                self.elsewhere = True
+                self.problem = "another potluck on this laptop is syncing this home"
+            else:
+                self.problem = str(exc)
+            return
+        except (OSError, PotluckError) as exc:
+            log.exception("node failed to start")
+            self.close_home()
+            self.problem = f"syncing could not start: {exc}"
+            return
+        self.node = node
 
     def close_home(self) -> None:
         home, self.node_home = self.node_home, None
@@ -72,70 +152,53 @@ class NodeBridge:
                 await node.aclose()
             except Exception:
                 log.exception("node failed to stop")
+        self.close_home()
 
     async def add_peer(self, address: str) -> str:
-        """Ask the node to connect to host:port; returns a sentence for the person."""
+        """Ask the node to keep connecting to host:port; returns a sentence for the person."""
         host, _, port = address.strip().rpartition(":")
-        if not host or not port.isdigit():
-            raise ValueError("write the address as host:port, for example 192.168.1.20:7777")
+        host = host.strip().strip("[]")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("write the address as host:port, for example 192.168.1.20:7434")
         if self.node is None:
-            raise ValueError(self.problem or "syncing is not running")
-        for name in ("add_peer", "connect", "dial"):
-            method = getattr(self.node, name, None)
-            if method is not None:
-                result = method(host, int(port))
-                if hasattr(result, "__await__"):
-                    await result
-                return f"trying {host}:{port}…"
-        raise ValueError("this version of the node cannot add peers by hand")
-
-    def peers(self) -> list[PeerView]:
-        """The peers the node knows now, in plain words."""
-        if self.node is None:
-            return []
-        raw = getattr(self.node, "peers", None)
-        if callable(raw):
-            raw = raw()
-        views = []
-        for peer in raw or []:
-
-            def get(*names: str, peer: Any = peer) -> str:
-                for name in names:
-                    value = peer.get(name) if isinstance(peer, dict) else getattr(peer, name, None)
-                    if value not in (None, ""):
-                        return str(value)
-                return ""
-
-            views.append(
-                PeerView(
-                    name=get("name", "display_name", "device_id") or "someone",
-                    found=get("found", "how_found", "source", "via"),
-                    since=get("since", "connected_at"),
-                    last_sync=get("last_sync", "last_synced"),
-                    pending=get("pending") or "nothing",
+            if self.elsewhere:
+                raise ValueError(
+                    "another potluck is syncing this home: add the address there "
+                    f"(potluck serve --peer {host}:{port})"
                 )
-            )
-        return views
+            raise ValueError(self.problem or "syncing has not started yet")
+        await self.node.add_peer(host, int(port))
+        return f"Connecting to {host}:{port}… it shows up here once it answers."
 
-    def in_sync(self) -> bool | None:
-        """True if nothing is pending with any peer, None if unknown."""
-        if self.node is None:
-            return None
-        value = getattr(self.node, "in_sync", None)
-        if callable(value):
-            value = value()
-        if value is None:
-            return all(p.pending in ("", "nothing", "0") for p in self.peers())
-        return bool(value)
+    def raw_peers(self) -> list[dict[str, Any]]:
+        if self.node is not None:
+            return self.node.peers()
+        if self.elsewhere:
+            state = read_node_state(self.home_path)
+            if state is None:  # that process stopped: say so, do not pretend
+                self.elsewhere = False
+                self.problem = "the other potluck that was syncing this home has stopped"
+                return []
+            return list(state.get("peers") or [])
+        return []
+
+    def peers(self, board_id: str | None = None) -> list[PeerView]:
+        """The peers on `board_id` (or on any board) now, in plain words."""
+        now = self.clock()
+        return [
+            peer_view(p, now)
+            for p in self.raw_peers()
+            if board_id is None or p.get("board_id") == board_id
+        ]
+
+    def in_sync(self, board_id: str | None = None) -> bool:
+        """True when nothing is waiting to go either way with any peer."""
+        if self.node is not None and board_id is None:
+            return self.node.in_sync()
+        return all(p.in_sync for p in self.peers(board_id))
 
     def hints(self) -> list[tuple[str, int]]:
-        """Addresses to put in an invite so a newcomer can reach this laptop."""
-        if self.node is None:
-            return []
-        value = getattr(self.node, "addresses", None) or getattr(self.node, "hints", None)
-        if callable(value):
-            value = value()
-        try:
-            return [(str(h), int(p)) for h, p in value or []]
-        except (TypeError, ValueError):
-            return []
+        """Addresses to put in an invite so a newcomer's laptop can reach this one."""
+        if self.node is not None and self.node.addresses():
+            return self.node.addresses()
+        return invite_hints(self.home_path)

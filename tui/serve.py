@@ -21,7 +21,16 @@ if TYPE_CHECKING:
 def add_parsers(sub: Any) -> None:
     """Add `serve` and `peers` to the command line's subparsers."""
     p = sub.add_parser(
-        "serve", help="keep this home's boards in sync with peers, without the screen"
+        "serve",
+        help="keep this home's boards in sync with peers, without the screen",
+        description=(
+            "Run a peer with no screen (a Raspberry Pi in the corner keeps the board alive). "
+            "It finds other laptops on the network by mDNS, also dials the addresses in the "
+            "invite codes this home used, the peers it met before and every --peer, and logs "
+            "one line per peer joining or leaving and per sync. Ctrl-C or SIGTERM stops it. "
+            "Only one node runs per home: the board screen runs its own, so use serve when "
+            "the screen is closed."
+        ),
     )
     p.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
@@ -34,7 +43,15 @@ def add_parsers(sub: Any) -> None:
         help="also connect to this address (repeatable), for networks that block mDNS",
     )
     p.add_argument("--no-mdns", action="store_true", help="do not advertise or browse with mDNS")
-    p = sub.add_parser("peers", help="list the peers the running node is connected to")
+    p = sub.add_parser(
+        "peers",
+        help="list the peers the running node is connected to",
+        description=(
+            "Ask the node running for this home (potluck serve, or the board screen) which "
+            "peers it knows: name, address, how it found them, since when, the last completed "
+            "sync and how many documents are still to sync."
+        ),
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -47,7 +64,7 @@ def parse_address(text: str) -> tuple[str, int]:
 
 def cmd_serve(cli: Cli) -> None:
     args = cli.args
-    peers = [parse_address(p) for p in args.peer]
+    peers = [parse_address(p) for p in [*args.app_peers, *args.peer]]
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(message)s",

@@ -6,17 +6,26 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
+import pytest
+from textual import events
 from textual.widgets import Input, Select, Static, TextArea
 
-from p2p.home import Home
-from p2p.model import Kind, Status
+import tui.screens.board
+from p2p.home import Board, Home
+from p2p.invite import decode_invite
+from p2p.model import ItemSummary, Kind, Status
 from tests.tui.conftest import wait_for
+from tui.dialogs.forms import NewItemDialog, ReplyDialog
+from tui.fmt import parse_when
+from tui.node_bridge import NodeBridge
 from tui.screens.board import BoardScreen
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.info import InviteScreen, PeersScreen
 from tui.widgets.detail import ItemDetail
 from tui.widgets.item_list import ItemList
+from tui.widgets.qr import qr_text
 
 SIZE = (100, 32)
 
@@ -85,6 +94,8 @@ class TestFirstRun:
             await pilot.press("enter")
             await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
             assert board_screen(app).board.name == "Camp"
+            body = app.screen.query_one("#detail-body", Static)
+            assert "arrive as soon as one of their laptops is reachable" in str(body.render())
 
     async def test_bad_code_is_one_sentence(self, tmp_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(tmp_path / "fresh")
@@ -110,6 +121,15 @@ async def post(pilot, app, key: str, fields: dict[str, str]) -> None:  # type: i
             widget.value = value
     await pilot.press("ctrl+s")
     await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+
+
+def burst(app, *keys: str) -> None:  # type: ignore[no-untyped-def]
+    """Send keys as a terminal does when they arrive together, without waiting between."""
+    for key in keys:
+        character = key if len(key) == 1 else {"tab": "\t", "enter": "\r"}.get(key)
+        event = events.Key("space" if key == " " else key, character)
+        event.set_sender(app)
+        app._driver.send_message(event)
 
 
 class TestPosting:
@@ -141,6 +161,45 @@ class TestPosting:
             full = board.item(project.id)
             assert [t.title for t in full.tasks] == ["ladder", "tarp"]
             assert full.shifts[0].slots == 2
+
+    async def test_keys_typed_in_one_burst_land_where_meant(
+        self, home_path: Path, make_app
+    ) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            burst(app, "2", "n", *"Tea set")  # a fast typist, or keys sent by a script
+            await wait_for(pilot, lambda: isinstance(app.screen, NewItemDialog))
+            assert app.screen.kind is Kind.OFFER
+            title = app.screen.query_one("#title", Input)
+            await wait_for(pilot, lambda: title.value == "Tea set")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: titles(app) == ["Tea set"])
+            burst(app, "r", *"Mine")
+            await wait_for(pilot, lambda: app.screen.query("#text"))
+            reply = app.screen.query_one("#text", Input)
+            await wait_for(pilot, lambda: reply.value == "Mine")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await pilot.press("slash")
+            burst(app, *"nr e")  # in the search box, letters are letters
+            box = app.screen.query_one("#search", Input)
+            await wait_for(pilot, lambda: box.value == "nr e")
+            assert isinstance(app.screen, BoardScreen)
+
+    async def test_keys_before_a_form_is_ready_are_played_into_it(
+        self, home_path: Path, make_app
+    ) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(home_path)
+        sent: list[str] = []
+        form = ReplyDialog("Soup", lambda values: sent.append(values["text"]) or "Sent.")
+        for key in ("h", "i", "space", "tab", "shift+tab", "!", "enter"):
+            form.type_ahead(key, {"space": " "}.get(key, key if len(key) == 1 else None))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await app.push_screen(form)
+            await wait_for(pilot, lambda: sent == ["hi !"])
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
 
     async def test_invalid_form_stays_open_with_message(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
@@ -247,6 +306,90 @@ class TestActing:
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: detail_title(app) == "Dry beans, lentils")
 
+    async def test_edit_own_event_time_and_place(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        with Home.open(home_path) as home:
+            home.board().post(
+                Kind.EVENT, "Soup night", start=parse_when("2026-11-25 19:00"), place="yard"
+            )
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("4")
+            await wait_for(pilot, lambda: detail_title(app) == "Soup night")
+            await pilot.press("e")
+            await wait_for(pilot, lambda: app.screen.query("#start"))
+            assert app.screen.query_one("#start", Input).value == "2026-11-25 19:00"
+            app.screen.query_one("#start", Input).value = "2026-11-26 18:30"
+            app.screen.query_one("#end", Input).value = "2026-11-26 17:00"
+            await pilot.press("ctrl+s")
+            error = app.screen.query_one("#error", Static)
+            await wait_for(pilot, lambda: "end before it starts" in str(error.render()))
+            app.screen.query_one("#end", Input).value = "2026-11-26 22:00"
+            app.screen.query_one("#place", Input).value = "the hall"
+            await pilot.press("ctrl+s")
+            item = lambda: app.screen.query_one(ItemDetail).item  # noqa: E731
+            await wait_for(pilot, lambda: item() is not None and item().place == "the hall")
+            assert (item().start, item().end) == (
+                parse_when("2026-11-26 18:30"),
+                parse_when("2026-11-26 22:00"),
+            )
+            await pilot.press("e")
+            await wait_for(pilot, lambda: app.screen.query("#end"))
+            app.screen.query_one("#end", Input).value = ""
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: item() is not None and item().end is None)
+
+
+class TestSmallTerminal:
+    """At 80x24 every field of the longest form, and its buttons, can be reached and used."""
+
+    async def test_event_form_every_field_and_post_reachable_by_tab(
+        self, home_path: Path, make_app
+    ) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("4", "n")
+            await wait_for(pilot, lambda: app.screen.query("#title"))
+            dialog = app.screen.query_one(".dialog")
+            typed = {"title": "Soup", "start": "2026-11-25 19:00", "place": "yard"}
+            seen = []
+            for _ in range(12):
+                await pilot.pause()
+                focused = app.focused
+                assert focused is not None
+                seen.append(focused.id)
+                assert dialog.content_region.contains_region(focused.region), focused.id
+                if focused.id in typed:
+                    await pilot.press(*typed[focused.id])
+                if focused.id == "ok":
+                    break
+                await pilot.press("tab")
+            assert seen == ["title", "body", "tags", "start", "end", "place", "ok"]
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: detail_title(app) == "Soup")
+
+    async def test_invite_code_and_qr_fit_side_by_side(
+        self, home_path: Path, make_app, monkeypatch: pytest.MonkeyPatch
+    ) -> None:  # type: ignore[no-untyped-def]
+        hints = [("192.168.1.20", 7434), ("10.0.0.5", 7434)]  # a laptop on two networks
+        monkeypatch.setattr(NodeBridge, "hints", lambda self: hints)
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("i")
+            await wait_for(pilot, lambda: isinstance(app.screen, InviteScreen))
+            await pilot.pause()
+            assert decode_invite(app.screen.code).hints == tuple(hints)
+            box = app.screen.query_one("#invite")
+            screen = app.screen.region
+            assert screen.contains_region(box.region)
+            for part in ("#qr", "#code", ".dialog-title"):
+                assert box.content_region.contains_region(app.screen.query_one(part).region), part
+            qr = app.screen.query_one("#qr", Static)
+            drawn = qr_text(app.screen.code.upper()).splitlines()
+            assert qr.region.size == (len(drawn[0]), len(drawn))  # not cropped
+            shown = str(app.screen.query_one("#code", Static).render())
+            assert "".join(shown.split()) == app.screen.code
+
 
 class TestFinding:
     async def test_search(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
@@ -278,7 +421,7 @@ class TestInviteAndPeers:
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press("i")
             await wait_for(pilot, lambda: isinstance(app.screen, InviteScreen))
-            code = app.screen.query_one("#code", Input).value
+            code = app.screen.code
             assert "█" in str(app.screen.query_one("#qr", Static).render())
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
@@ -334,6 +477,41 @@ class TestLive:
             await wait_for(pilot, lambda: app.cursor >= 0 and app.seen == app.version())
             await pilot.press(*"sack")
             assert app.screen.query_one("#text", Input).value == "half a sack"
+
+    async def test_deep_in_a_long_list_a_live_change_reads_one_page(
+        self, home_path: Path, make_app, monkeypatch: pytest.MonkeyPatch
+    ) -> None:  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(tui.screens.board, "PAGE", 10)
+        monkeypatch.setattr(tui.screens.board, "LIVE_ROWS", 20)
+        with Home.open(home_path) as home:
+            board = home.board()
+            for n in range(45):
+                board.post(Kind.NEED, f"Jar {n}")
+        limits: list[int | None] = []
+        real_items = Board.items
+
+        def counting(self: Board, **kwargs: Any) -> list[ItemSummary]:
+            limits.append(kwargs.get("limit"))
+            return real_items(self, **kwargs)
+
+        monkeypatch.setattr(Board, "items", counting)
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            items = app.screen.query_one(ItemList)
+            await wait_for(pilot, lambda: items.option_count >= 10)
+            for _ in range(30):
+                await pilot.press("down")
+            await wait_for(pilot, lambda: items.option_count == 45)
+            chosen, index = items.current_id, items.highlighted
+            assert index == 30
+            limits.clear()
+            with Home.open(home_path) as other_window:
+                other_window.board().post(Kind.NEED, "Warm socks")
+            await wait_for(pilot, lambda: "Warm socks" in titles(app))
+            assert limits and max(x or 10**9 for x in limits) <= 10
+            assert (items.current_id, items.highlighted) == (chosen, index + 1)
+            assert items.option_count == 46
+            assert len(set(titles(app))) == 46
 
 
 class TestAnnouncements:

@@ -1,76 +1,117 @@
-"""The app with a stand-in node: status line, peers screen, adding a peer by address."""
+"""The bridge between the app and the node: plain words, bad addresses, a node run elsewhere."""
 
 from __future__ import annotations
 
-import sys
-import types
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
-from tests.tui.conftest import NOW, wait_for
+import tui.app
+from tests.p2p_helpers import Serve
+from tests.tui.conftest import wait_for
+from tui import cli
 from tui.app import PotluckApp
+from tui.node_bridge import NodeBridge, peer_view, span
 from tui.screens.board import BoardScreen
 from tui.screens.info import PeersScreen
 
 
-class FakeNode:
-    """The shape the bridge adapts to: start/aclose, peers(), in_sync(), add_peer()."""
+def test_times_and_words() -> None:
+    assert [span(s) for s in (0, 5, 61, 600, 7300, 86400 * 3)] == [
+        "0 s",
+        "5 s",
+        "1 min",
+        "10 min",
+        "2 h",
+        "3 days",
+    ]
+    now = 1_000_000.0
+    raw = {
+        "device_id": "ab" * 16,
+        "name": "Bo",
+        "board_id": "b",
+        "address": "127.0.0.1:7434",
+        "found": "mdns",
+        "since": now - 600,
+        "last_sync": now - 5,
+        "pending": 0,
+    }
+    view = peer_view(raw, now)
+    assert (view.name, view.found, view.since, view.last_sync, view.pending) == (
+        "Bo",
+        "nearby (mDNS)",
+        "since 10 min",
+        "synced 5 s ago",
+        "nothing",
+    )
+    assert view.in_sync
+    waiting = peer_view({**raw, "name": "", "last_sync": None, "pending": 3}, now)
+    assert (waiting.name, waiting.last_sync, waiting.pending) == (
+        "device ababab",
+        "never",
+        "3 items",
+    )
+    assert not waiting.in_sync
 
-    instances: ClassVar[list[FakeNode]] = []
 
-    def __init__(self, home: Any) -> None:
-        self.home = home
-        self.dialled: list[tuple[str, int]] = []
-        self.closed = False
-        FakeNode.instances.append(self)
-
-    async def start(self) -> None:
-        pass
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-    def peers(self) -> list[dict[str, str]]:
-        return [
-            {"name": "Bo", "found": "mDNS", "since": "10:02", "last_sync": "10:03", "pending": ""}
-        ]
-
-    def in_sync(self) -> bool:
-        return True
-
-    async def add_peer(self, host: str, port: int) -> None:
-        self.dialled.append((host, port))
+async def test_a_bad_address_is_explained(tmp_path: Path) -> None:
+    bridge = NodeBridge(tmp_path)
+    for bad in ("nonsense", "host:", ":7434", "10.0.0.1:99999"):
+        with pytest.raises(ValueError, match="host:port"):
+            await bridge.add_peer(bad)
 
 
-@pytest.fixture
-def fake_node(monkeypatch: pytest.MonkeyPatch) -> type[FakeNode]:
-    module = types.ModuleType("p2p.node")
-    module.Node = FakeNode  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "p2p.node", module)
-    FakeNode.instances.clear()
-    return FakeNode
+def test_peer_on_the_command_line_reaches_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opened: list[Any] = []
+    monkeypatch.setattr(tui.app, "run_app", lambda *args: opened.append(args))
+    home = tmp_path / "home"
+    assert cli.main(["--home", str(home), "--peer", "127.0.0.1:7434", "--peer", "[::1]:9"]) == 0
+    assert opened == [(home, None, [("127.0.0.1", 7434), ("::1", 9)])]
+    assert cli.main(["--home", str(home), "--peer", "127.0.0.1"]) == 1
+    assert "is not HOST:PORT" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        cli.main(["--home", str(home), "--peer", "127.0.0.1:7434", "ls"])
+    assert usage.value.code == 2
 
 
-class TestWithANode:
-    async def test_status_and_peers(self, home_path: Path, fake_node: type[FakeNode]) -> None:
-        app = PotluckApp(home_path, clock=lambda: NOW, peers=["10.0.0.5:7777"])
+async def test_beside_a_running_serve_the_app_reads_its_peers(home_path: Path) -> None:
+    """Only one node per home: the app then shows what `potluck serve` publishes."""
+    serve = Serve(home_path, "--port", "0", "--no-mdns")
+    try:
+        serve.wait_line("is syncing", timeout=30)
+        bridge = NodeBridge(home_path, port=0, host="127.0.0.1", mdns=False)
+        app = PotluckApp(home_path, bridge=bridge)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: app.bridge.running)
-            node = fake_node.instances[0]
-            assert node.dialled == [("10.0.0.5", 7777)]
+            await wait_for(pilot, lambda: bridge.elsewhere, 20)
             assert isinstance(app.screen, BoardScreen)
             status = app.screen.query_one("#status", Static)
-            await wait_for(pilot, lambda: "1 person here · all in sync" in str(status.render()))
+            await wait_for(pilot, lambda: "no one else here yet" in str(status.render()))
             await pilot.press("p")
             await wait_for(pilot, lambda: isinstance(app.screen, PeersScreen))
-            table = app.screen.query_one(DataTable)
-            assert table.row_count == 1
-            assert table.get_row_at(0)[:2] == ["Bo", "mDNS"]
-            app.screen.query_one("#address", Input).value = "192.168.1.20:7777"
             app.screen.query_one("#address", Input).focus()
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: ("192.168.1.20", 7777) in node.dialled)
-        assert node.closed
+            await pilot.press(*"127.0.0.1:7434", "enter")
+            error = app.screen.query_one("#error", Static)
+            await wait_for(pilot, lambda: "potluck serve --peer" in str(error.render()))
+    finally:
+        assert serve.stop() == 0
+
+
+async def test_when_syncing_cannot_start_the_app_says_why_and_works(home_path: Path) -> None:
+    # An address this machine does not have: binding fails at once, nothing is sent.
+    bridge = NodeBridge(home_path, port=0, host="198.51.100.7", mdns=False)
+    app = PotluckApp(home_path, bridge=bridge)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: bridge.problem != "", 20)
+        assert "cannot listen" in bridge.problem and not bridge.running
+        status = app.screen.query_one("#status", Static)
+        await wait_for(pilot, lambda: "on this laptop only" in str(status.render()))
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PeersScreen))
+        note = str(app.screen.query_one("#peer-note", Static).render())
+        assert "working on its own" in note and "cannot listen" in note
+        await pilot.press("escape", "n", *"Kept anyway", "enter")
+        await wait_for(pilot, lambda: app.home.board().items()[0].title == "Kept anyway")

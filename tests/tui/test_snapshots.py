@@ -15,6 +15,7 @@ from p2p.home import Home
 from p2p.model import Kind, ResponseKind
 from tests.tui.conftest import NOW, wait_for
 from tui.app import PotluckApp
+from tui.node_bridge import NodeBridge
 from tui.widgets.detail import ItemDetail
 
 MINUTE = 60_000
@@ -28,6 +29,7 @@ def fixed_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     clock: Callable[[], int] = lambda: next(ticks)  # noqa: E731
     monkeypatch.setattr(p2p.home, "now_ms", clock)
     monkeypatch.setattr(p2p.store, "now_ms", clock)
+    monkeypatch.setattr(p2p.home, "new_board_key", lambda: bytes(range(32)))  # a fixed invite
     path = tmp_path / "home"
     with Home.open(path) as home:
         home.set_profile(name="Ana")
@@ -49,8 +51,44 @@ def fixed_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def make(path: Path) -> PotluckApp:
-    return PotluckApp(path, clock=lambda: NOW, run_node=False)
+class PictureNode:
+    """Stands in for p2p.node.Node in pictures only (Bo connected 10 min, synced 5 s ago); the
+    real node with the app is tested in test_live_node.py."""
+
+    def __init__(self, board_id: str) -> None:
+        self.board_id = board_id
+
+    def peers(self) -> list[dict[str, object]]:
+        now = NOW / 1000
+        return [
+            {
+                "device_id": "b0" * 16,
+                "name": "Bo",
+                "board_id": self.board_id,
+                "address": "192.168.1.20:7434",
+                "found": "mdns",
+                "since": now - 600,
+                "last_sync": now - 5,
+                "pending": 0,
+            }
+        ]
+
+    def in_sync(self) -> bool:
+        return True
+
+    def addresses(self) -> list[tuple[str, int]]:
+        return [("192.168.1.9", 7434)]
+
+    async def aclose(self) -> None:
+        pass
+
+
+def make(path: Path, with_peer: bool = True) -> PotluckApp:
+    bridge = NodeBridge(path, clock=lambda: NOW / 1000)
+    if with_peer:
+        with Home.open(path) as home:
+            bridge.node = PictureNode(home.board().board_id)  # type: ignore[assignment]
+    return PotluckApp(path, clock=lambda: NOW, run_node=False, bridge=bridge)
 
 
 def settle(title: str | None) -> Callable[[Pilot], object]:
@@ -90,4 +128,17 @@ class TestSnapshots:
         assert snap_compare(make(fixed_home), terminal_size=size, run_before=run_before)
 
     def test_first_run(self, tmp_path: Path, size: tuple[int, int], snap_compare) -> None:  # type: ignore[no-untyped-def]
-        assert snap_compare(make(tmp_path / "fresh"), terminal_size=size, run_before=settle(None))
+        app = make(tmp_path / "fresh", with_peer=False)
+        assert snap_compare(app, terminal_size=size, run_before=settle(None))
+
+    @pytest.mark.parametrize("key", ["i", "p"], ids=["invite", "peers"])
+    def test_invite_and_peers(
+        self, fixed_home: Path, size: tuple[int, int], key: str, snap_compare
+    ) -> None:  # type: ignore[no-untyped-def]
+        async def run_before(pilot: Pilot) -> None:
+            await settle("Big pots for Thursday soup")(pilot)
+            await pilot.press(key)
+            await pilot.pause(0.2)
+            await settle(None)(pilot)
+
+        assert snap_compare(make(fixed_home), terminal_size=size, run_before=run_before)

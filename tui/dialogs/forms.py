@@ -14,7 +14,10 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from p2p.errors import PotluckError
 from p2p.model import Item, Kind, ResponseKind
-from tui.fmt import parse_when
+from tui.fmt import as_input, parse_when
+
+EXAMPLE = "2026-11-25 19:00"
+"""How a time is written in a form (the placeholder and the error messages say so)."""
 
 KIND_WORDS = {
     Kind.NEED: "a need",
@@ -39,18 +42,60 @@ class FormDialog(ModalScreen[str | None]):
     def __init__(self, submit: Callable[[dict[str, Any]], str]) -> None:
         super().__init__()
         self.submit = submit
+        self.early: list[tuple[str, str | None]] = []
+        self.ready = False
+        self.closed = False
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog"):
+        # Not focusable itself: the first field gets the focus (and what is typed) at once.
+        with VerticalScroll(classes="dialog", can_focus=False):
             yield Label(self.title_text, classes="dialog-title")
             yield from self.fields()
             yield Static("", classes="error", id="error")
             with Horizontal(classes="buttons"):
                 yield Button(self.ok_label, variant="primary", id="ok", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+                yield Static(f"ctrl+s {self.ok_label.lower()} · Esc cancel", classes="hint")
 
     def fields(self) -> ComposeResult:
         yield from ()
+
+    def type_ahead(self, key: str, character: str | None) -> None:
+        """A key typed after the one that opened this form but before the form was ready
+        (keys sent in one burst): kept, and played into the form once it is."""
+        self.early.append((key, character))
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()  # every form starts with a one-line field
+        box = self.query_one(".dialog", VerticalScroll)
+        self.call_after_refresh(box.scroll_home, animate=False)  # show the form's title too
+        self.ready = True
+        early, self.early = self.early, []
+        for key, character in early:
+            if not self.play(key, character):
+                return
+
+    def play(self, key: str, character: str | None) -> bool:
+        """One early key, as the form would have taken it; False once the form is closed."""
+        focused = self.focused
+        if key == "escape":
+            self.action_cancel()
+            return False
+        if key in ("ctrl+s", "enter") and not (key == "enter" and isinstance(focused, TextArea)):
+            self.action_submit()
+            return not self.closed
+        if key == "tab":
+            self.focus_next()
+        elif key == "shift+tab":
+            self.focus_previous()
+        elif key == "enter" and isinstance(focused, TextArea):
+            focused.insert("\n")
+        elif character and character.isprintable():
+            if isinstance(focused, Input):
+                focused.insert_text_at_cursor(character)
+            elif isinstance(focused, TextArea):
+                focused.insert(character)
+        return True
 
     def values(self) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -65,8 +110,12 @@ class FormDialog(ModalScreen[str | None]):
                 result[widget.id] = widget.value  # type: ignore[attr-defined]
         return result
 
+    def close(self, result: str | None) -> None:
+        self.closed = True
+        self.dismiss(result)
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.close(None)
 
     def action_submit(self) -> None:
         error = self.query_one("#error", Static)
@@ -75,7 +124,7 @@ class FormDialog(ModalScreen[str | None]):
         except (PotluckError, ValueError) as exc:
             error.update(str(exc))
             return
-        self.dismiss(sentence)
+        self.close(sentence)
 
     @on(Button.Pressed, "#ok")
     def pressed_ok(self) -> None:
@@ -83,7 +132,7 @@ class FormDialog(ModalScreen[str | None]):
 
     @on(Button.Pressed, "#cancel")
     def pressed_cancel(self) -> None:
-        self.dismiss(None)
+        self.close(None)
 
     @on(Input.Submitted)
     def submitted(self) -> None:
@@ -109,12 +158,10 @@ class NewItemDialog(FormDialog):
         yield from field("Title", Input(id="title", compact=True, placeholder="a short line"))
         yield from field("More words (optional)", TextArea(id="body", compact=True))
         yield from field(
-            "Tags (optional)", Input(id="tags", compact=True, placeholder="food tools")
+            "Tags (optional)", Input(id="tags", compact=True, placeholder="e.g. food tools")
         )
         if self.kind is Kind.EVENT:
-            yield from field(
-                "Starts", Input(id="start", compact=True, placeholder="2026-11-25 19:00")
-            )
+            yield from field("Starts", Input(id="start", compact=True, placeholder=EXAMPLE))
             yield from field("Ends (optional)", Input(id="end", compact=True))
             yield from field(
                 "Where", Input(id="place", compact=True, placeholder="the big kitchen")
@@ -128,9 +175,6 @@ class NewItemDialog(FormDialog):
                 "Shifts: when x how many, by ;",
                 Input(id="shifts", compact=True, placeholder="Tue 18:00 x3; Thu 18:00 x2"),
             )
-
-    def on_mount(self) -> None:
-        self.query_one("#title", Input).focus()
 
 
 def parse_shifts(text: str) -> list[tuple[str, int]]:
@@ -159,7 +203,7 @@ def post_fields(values: dict[str, Any]) -> dict[str, Any]:
         kwargs["end"] = parse_when(values.get("end", ""))
         kwargs["place"] = values.get("place", "").strip()
         if kwargs["start"] is None:
-            raise ValueError("an event needs a start time, like 2026-11-25 19:00")
+            raise ValueError(f"an event needs a start time, like {EXAMPLE}")
     if "tasks" in values:
         kwargs["tasks"] = [t.strip() for t in values["tasks"].split(",") if t.strip()]
         kwargs["shifts"] = parse_shifts(values.get("shifts", ""))
@@ -175,9 +219,6 @@ class ReplyDialog(FormDialog):
 
     def fields(self) -> ComposeResult:
         yield Input(id="text", compact=True, placeholder="write your reply, then Enter")
-
-    def on_mount(self) -> None:
-        self.query_one("#text", Input).focus()
 
 
 def response_choices(item: Item, me: str, name: Callable[[str], str]) -> list[tuple[str, str]]:
@@ -226,9 +267,6 @@ class RespondDialog(FormDialog):
         )
         yield from field("A note (optional)", Input(id="note", compact=True))
 
-    def on_mount(self) -> None:
-        self.query_one("#note", Input).focus()
-
 
 def parse_choice(value: str) -> tuple[ResponseKind, int | None]:
     kind, _, which = value.partition(":")
@@ -248,7 +286,36 @@ class EditDialog(FormDialog):
         yield from field("More words", TextArea(self.item.body, id="body", compact=True))
         yield from field("Tags", Input(" ".join(self.item.tags), id="tags", compact=True))
         if self.item.kind is Kind.EVENT:
+            yield from field(
+                "Starts",
+                Input(as_input(self.item.start), id="start", compact=True, placeholder=EXAMPLE),
+            )
+            yield from field(
+                "Ends (optional)", Input(as_input(self.item.end), id="end", compact=True)
+            )
             yield from field("Where", Input(self.item.place, id="place", compact=True))
+
+
+def edit_fields(item: Item, values: dict[str, Any]) -> dict[str, Any]:
+    """Edit form values → keyword arguments of Board.edit: only what changed."""
+    tags = [t.lstrip("#").lower() for t in values.get("tags", "").replace(",", " ").split()]
+    kwargs: dict[str, Any] = {
+        "title": values["title"] if values["title"] != item.title else None,
+        "body": values["body"] if values["body"] != item.body else None,
+        "add_tags": [t for t in tags if t not in item.tags],
+        "remove_tags": [t for t in item.tags if t not in tags],
+    }
+    if item.kind is Kind.EVENT:
+        start = parse_when(values.get("start", ""))
+        end = parse_when(values.get("end", ""))
+        if start is None:
+            raise ValueError(f"an event needs a start time, like {EXAMPLE}")
+        place = values.get("place", "").strip()
+        kwargs["start"] = start if start != item.start else None
+        kwargs["end"] = end if end != item.end else None
+        kwargs["clear_end"] = end is None and item.end is not None
+        kwargs["place"] = place if place != item.place else None
+    return kwargs
 
 
 class TagDialog(FormDialog):
@@ -268,6 +335,3 @@ class TagDialog(FormDialog):
         )
         if self.tags:
             yield Static("Tags here: " + " ".join(f"#{t}" for t in self.tags[:30]), classes="hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#tag", Input).focus()

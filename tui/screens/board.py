@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -16,10 +17,12 @@ from p2p.home import Board
 from p2p.model import ALLOWED_RESPONSES, Item, ItemSummary, Kind, Status
 from tui.dialogs.forms import (
     EditDialog,
+    FormDialog,
     NewItemDialog,
     ReplyDialog,
     RespondDialog,
     TagDialog,
+    edit_fields,
     parse_choice,
     post_fields,
     response_choices,
@@ -29,6 +32,8 @@ from tui.widgets.detail import ItemDetail
 from tui.widgets.item_list import ItemList
 
 PAGE = 200
+LIVE_ROWS = 2 * PAGE
+"""Past this many rows loaded, a live change re-reads only the first page and keeps the rest."""
 TABS: list[tuple[Kind, str]] = [
     (Kind.NEED, "Needs"),
     (Kind.OFFER, "Offers"),
@@ -41,7 +46,17 @@ DONE_WORD = {Kind.NEED: Status.MET, Kind.OFFER: Status.MET}
 
 
 def b(key: str, action: str, desc: str, bid: str, tip: str, show: bool = True) -> Binding:
-    return Binding(key, action, desc, show=show, id=f"board.{bid}", tooltip=tip)
+    return Binding(
+        key,
+        action,
+        desc,
+        show=show,
+        id=f"board.{bid}",
+        tooltip=tip,
+        # Run in the order typed, before the key reaches a widget: "2n" posts an offer, and
+        # letters typed right after "r" land in the reply form (see check_action, on_key).
+        priority=True,
+    )
 
 
 class BoardScreen(Screen[None]):
@@ -85,6 +100,8 @@ class BoardScreen(Screen[None]):
         self.loaded = 0
         self.exhausted = False
         self.names: dict[str, str] = {}
+        self.opening: FormDialog | None = None
+        self.board_items = 0
 
     # ------------------------------------------------------------ layout
 
@@ -99,7 +116,7 @@ class BoardScreen(Screen[None]):
                 yield ItemList(id="items")
             yield ItemDetail(id="detail")
         yield Static("", id="status")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
@@ -155,20 +172,25 @@ class BoardScreen(Screen[None]):
         self.loaded = len(rows)
         self.exhausted = len(rows) < want
         items.show(rows, self.now(), keep)
-        for kind, label in TABS:
-            n = counts.get((kind, Status.OPEN), 0)
-            self.query_one(f"#tab-{kind.value}", Tab).label = f"{label} {n}" if n else label
+        self.update_counts(counts)
         self.update_filters()
         self.update_status()
         self.show_current()
+
+    def update_counts(self, counts: dict[tuple[Kind, Status], int]) -> None:
+        self.board_items = sum(counts.values())
+        for kind, label in TABS:
+            n = counts.get((kind, Status.OPEN), 0)
+            self.query_one(f"#tab-{kind.value}", Tab).label = f"{label} {n}" if n else label
 
     def load_more(self) -> None:
         if self.exhausted:
             return
         rows = self.query_items(self.loaded)
-        self.loaded += len(rows)
         self.exhausted = len(rows) < PAGE
-        self.query_one(ItemList).append(rows, self.now())
+        items = self.query_one(ItemList)
+        items.append(rows, self.now())
+        self.loaded = items.option_count
 
     def update_filters(self) -> None:
         bits = []
@@ -186,15 +208,15 @@ class BoardScreen(Screen[None]):
         if not self.alive():
             return
         bridge = self.app_.bridge
-        peers = len(bridge.peers())
+        board_id = self.board.board_id
+        peers = len(bridge.peers(board_id))
         if not bridge.running:
-            net = "on this laptop only"
+            net = "on this laptop only (p: why)" if bridge.problem else "starting sync…"
         elif peers == 0:
-            net = "no one else here yet"
+            net = "no one else here yet (p: peers)"
         else:
-            sync = bridge.in_sync()
             net = f"{peers} {'person' if peers == 1 else 'people'} here · " + (
-                "all in sync" if sync else "syncing…"
+                "all in sync" if bridge.in_sync(board_id) else "syncing…"
             )
         me = self.names.get(self.board.me, "")
         with self.app_.db_lock:
@@ -209,11 +231,16 @@ class BoardScreen(Screen[None]):
         item_id = self.query_one(ItemList).current_id
         detail = self.query_one(ItemDetail)
         if item_id is None:
-            empty = (
-                "Nothing matches."
-                if self.search or self.tag
-                else "Nothing here yet. Press n to post the first one."
-            )
+            if self.search or self.tag:
+                empty = "Nothing matches."
+            elif self.board_items == 0:
+                empty = (
+                    "This board is empty on this laptop so far. Posts by others arrive as soon "
+                    "as one of their laptops is reachable (p shows who is here).\n\n"
+                    "Press n to post the first one."
+                )
+            else:
+                empty = "Nothing here yet. Press n to post the first one."
             detail.show(None, self.who, self.now(), empty)
             return
         self.load_detail(item_id)
@@ -250,20 +277,25 @@ class BoardScreen(Screen[None]):
 
     @on(Tabs.TabActivated)
     def tab_changed(self, event: Tabs.TabActivated) -> None:
+        """A tab clicked with the mouse (keys switch in action_goto)."""
         if event.tab is None or event.tab.id is None:
             return
-        kind = Kind(event.tab.id.removeprefix("tab-"))
+        self.switch_kind(Kind(event.tab.id.removeprefix("tab-")))
+
+    def switch_kind(self, kind: Kind) -> None:
+        """Show `kind` now, so a key pressed right after (n) already acts on it."""
         if kind is not self.kind:
             self.kind = kind
             self.loaded = 0
             self.reload(keep=None)
+        self.query_one(Tabs).active = f"tab-{kind.value}"
 
     def action_tab(self, step: int) -> None:
         index = [k for k, _ in TABS].index(self.kind)
         self.action_goto((index + step) % len(TABS))
 
     def action_goto(self, index: int) -> None:
-        self.query_one(Tabs).active = f"tab-{TABS[index][0].value}"
+        self.switch_kind(TABS[index][0])
 
     # ------------------------------------------------------------ live changes
 
@@ -276,9 +308,42 @@ class BoardScreen(Screen[None]):
         if not self.alive():
             return
         self.refresh_names()
-        self.reload()
+        if self.loaded <= LIVE_ROWS:
+            self.reload()
+        else:
+            self.reload_top()
+
+    def reload_top(self) -> None:
+        """Someone scrolled deep: re-read the first page only (changed items come first)
+        and keep the rows below as they are, so a live change never re-reads thousands."""
+        items = self.query_one(ItemList)
+        with self.app_.db_lock:
+            if self.app_.closed:
+                return
+            top = self.query_items(0)
+            counts = self.app_.home.store.count_items(self.board.board_id)
+        items.merge_top(top, self.now())
+        self.loaded = items.option_count
+        self.update_counts(counts)
+        self.update_status()
+        self.show_current()
 
     # ------------------------------------------------------------ acting
+
+    def open_form(self, form: FormDialog, done: Callable[[str | None], None]) -> None:
+        """Show a form; until it is ready, keys typed after the one that opened it are handed
+        to it (PotluckApp.on_event)."""
+        self.opening = form
+
+        def closed(result: str | None) -> None:
+            self.opening = None
+            done(result)
+
+        self.app.push_screen(form, closed)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys are letters while the search box has the focus (Esc still clears it)."""
+        return action == "clear" or not isinstance(self.focused, Input)
 
     def current_item(self) -> Item | None:
         detail = self.query_one(ItemDetail)
@@ -306,7 +371,7 @@ class BoardScreen(Screen[None]):
             fields = post_fields(values)
             return self.locked(lambda: self.board.post(kind, values["title"], **fields))
 
-        self.app.push_screen(NewItemDialog(kind, submit), self.posted)
+        self.open_form(NewItemDialog(kind, submit), self.posted)
 
     def posted(self, item_id: str | None) -> None:
         if item_id:
@@ -322,7 +387,7 @@ class BoardScreen(Screen[None]):
             self.locked(lambda: self.board.reply(item.id, values["text"]))
             return "Reply sent."
 
-        self.app.push_screen(ReplyDialog(item.title, submit), self.acted)
+        self.open_form(ReplyDialog(item.title, submit), self.acted)
 
     def acted(self, sentence: str | None) -> None:
         if sentence:
@@ -345,7 +410,7 @@ class BoardScreen(Screen[None]):
             )
             return str(sentence).capitalize() + "."
 
-        self.app.push_screen(RespondDialog(item, choices, submit), self.acted)
+        self.open_form(RespondDialog(item, choices, submit), self.acted)
 
     def action_edit(self) -> None:
         item = self.current_item()
@@ -356,21 +421,11 @@ class BoardScreen(Screen[None]):
             return
 
         def submit(values: dict[str, Any]) -> str:
-            tags = values["tags"].replace(",", " ").split()
-            clean = [t.lstrip("#").lower() for t in tags]
-            self.locked(
-                lambda: self.board.edit(
-                    item.id,
-                    title=values["title"],
-                    body=values["body"],
-                    add_tags=[t for t in clean if t not in item.tags],
-                    remove_tags=[t for t in item.tags if t not in clean],
-                    place=values.get("place"),
-                )
-            )
+            fields = edit_fields(item, values)
+            self.locked(lambda: self.board.edit(item.id, **fields))
             return "Saved."
 
-        self.app.push_screen(EditDialog(item, submit), self.acted)
+        self.open_form(EditDialog(item, submit), self.acted)
 
     def action_mark(self) -> None:
         item = self.current_item()
@@ -417,7 +472,7 @@ class BoardScreen(Screen[None]):
                 self.loaded = 0
                 self.reload(keep=None)
 
-        self.app.push_screen(TagDialog(self.tag, tags, submit), chosen)
+        self.open_form(TagDialog(self.tag, tags, submit), chosen)
 
     def action_clear(self) -> None:
         if self.search or self.tag:
@@ -442,7 +497,7 @@ class BoardScreen(Screen[None]):
         self.app.push_screen(InviteScreen(name, code))
 
     def action_peers(self) -> None:
-        self.app.push_screen(PeersScreen())
+        self.app.push_screen(PeersScreen(self.board.board_id))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())

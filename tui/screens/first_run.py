@@ -21,6 +21,12 @@ class FirstRunScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="welcome"):
             yield Label("Welcome to Potluck", classes="dialog-title")
+            yield Static(
+                "A board of needs, offers and plans, shared by the laptops of the people "
+                "here. No internet, no account.",
+                classes="hint",
+                id="intro",
+            )
             with Vertical(id="step-name"):
                 yield Static("What should people here call you?")
                 yield Input(id="name", compact=True, placeholder="your name")

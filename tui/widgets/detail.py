@@ -76,7 +76,8 @@ def render_item(item: Item, name: Callable[[str], str], now_ms: int) -> Group:
         )
     )
     for reply in item.replies:
-        line = Text(f" {name(reply.author)}", style="bold")
+        line = Text(" ")
+        line.append(name(reply.author), style="bold")
         line.append(f" · {ago(reply.time, now_ms)}\n", style="dim")
         line.append("  " + reply.text.replace("\n", "\n  "))
         parts.append(line)
