@@ -344,10 +344,11 @@ class Board:
         place: str | None = None,
         clear_end: bool = False,
     ) -> str:
-        """Edit an item's own text (and an event's time and place); only its author does that
-        (everyone can reply and respond). `clear_end` removes an event's end time."""
+        """Edit an item's own text (and an event's time and place): its author does that, and
+        everyone for a note (a shared text written together); everyone can reply and respond.
+        `clear_end` removes an event's end time."""
         item = self.item(id_or_prefix)
-        if item.author != self.me:
+        if item.author != self.me and item.kind is not Kind.NOTE:
             raise InvalidInput(
                 f"only {self.member_name(item.author)} can edit this item's text; "
                 "you can reply to it instead"

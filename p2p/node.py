@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import random
+import socket
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -56,6 +57,21 @@ def _loopback(ip: str) -> bool:
         return ipaddress.ip_address(ip.split("%")[0]).is_loopback
     except ValueError:
         return False
+
+
+TCP_RTO_MAX_MS = 44
+"""The Linux (6.15 and later) socket option that caps one socket's retransmission timeout."""
+RTO_MAX_MS = 3000
+"""Our cap. TCP doubles the wait between retransmissions up to two minutes, so after a router
+reboot or half a minute unplugged a healed link stood unused for up to as long again."""
+
+
+def cap_retransmissions(writer: asyncio.StreamWriter) -> None:
+    """Retransmit at least every RTO_MAX_MS on this connection (no-op where unsupported)."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, TCP_RTO_MAX_MS, RTO_MAX_MS)
 
 
 class FoundBy:
@@ -359,6 +375,7 @@ class Node:
             writer.transport.abort()
             return
         self._handshakes[ip] = self._handshakes.get(ip, 0) + 1
+        cap_retransmissions(writer)
         try:
             conn = await respond(reader, writer, self.identity, self._key_for_tag)
         except HandshakeError as exc:
@@ -571,6 +588,7 @@ class Node:
             except (OSError, TimeoutError) as exc:
                 log.debug("could not reach %s:%d: %s", host, port, exc)
                 continue
+            cap_retransmissions(writer)
             try:
                 return await initiate(reader, writer, self.identity, board_key)
             except HandshakeError as exc:

@@ -443,7 +443,7 @@ class Session:
                 continue
             state = self._states.get(doc_id)
             theirs = self.peer_digests.get(doc_id)
-            if state is None and theirs == digest:
+            if theirs == digest:
                 continue
             if state is None and theirs is None:
                 plan.append(("doc", doc_id, None))

@@ -244,9 +244,21 @@ class TestItems:
         run_potluck(bo, "import", str(export))
         refused = run_potluck(bo, "edit", item, "--title", "Mine now", check=False)
         assert refused.returncode == 1 and "Ana" in refused.stderr
+        assert run_json(bo, "show", item)["title"] == "Ladder"
         run_potluck(bo, "reply", item, "I have one")
         run_potluck(bo, "status", item, "met")
         assert run_json(bo, "show", item)["status"] == "met"
+
+    def test_a_note_is_written_together(self, board_home: Path, tmp_path: Path) -> None:
+        note = run_json(board_home, "post", "note", "House agreements", "--body", "Be kind.")["id"]
+        bo = tmp_path / "bo"
+        run_potluck(bo, "whoami", "--name", "Bo")
+        run_potluck(bo, "join", run_json(board_home, "invite")["invite"])
+        export = tmp_path / "board.potluck"
+        run_potluck(board_home, "export", str(export))
+        run_potluck(bo, "import", str(export))
+        run_potluck(bo, "edit", note, "--body", "Be kind.\nWash your cup.")
+        assert run_json(bo, "show", note)["body"] == "Be kind.\nWash your cup."
 
 
 class TestUsage:

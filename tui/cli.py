@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("status", choices=[s.value for s in Status])
 
     p = sub.add_parser(
-        "edit", help="edit the title, body or tags of an item you posted (and an event's time)"
+        "edit", help="edit the text of an item you posted or of any note (and an event's time)"
     )
     p.add_argument("id")
     p.add_argument("--title")
