@@ -336,6 +336,7 @@ def _add_task(w: Writer, task_list: bytes, title: str) -> None:
     w.put_str(task, "id", new_id()[:8])
     w.put_str(task, "title", title)
     w.put_bool(task, "done", False)
+    w.map_at(task, "taken")
 
 
 def _add_shift(w: Writer, shift_list: bytes, when: str, slots: int) -> None:
@@ -427,7 +428,7 @@ def withdraw_response(doc: Doc, *, member: str, kind: str, now: int) -> bool:
 def take_task(doc: Doc, *, member: str, task_index: int, now: int) -> str:
     task = list(_maps_in_list(doc, _child(doc, ROOT, "tasks")))[task_index]
     with change(doc) as w:
-        w.put_str(task, "taken_by", member)
+        w.put_int(w.map_at(task, "taken"), member, now)
         w.put_int(ROOT, "updated", now)
     return _str(_scalar(doc, task, "title"))
 
@@ -505,15 +506,19 @@ def read_item(doc: Doc, item_id: str) -> Item:
         )
         for h in _maps_in_list(doc, _child(doc, ROOT, "history"))
     )
-    tasks = tuple(
-        Task(
-            id=_str(_scalar(doc, t, "id")),
-            title=_str(_scalar(doc, t, "title")),
-            taken_by=_str(_scalar(doc, t, "taken_by")) or None,
-            done=bool(_scalar(doc, t, "done", False)),
+    tasks = []
+    for t in _maps_in_list(doc, _child(doc, ROOT, "tasks")):
+        taken = _child(doc, t, "taken")
+        tasks.append(
+            Task(
+                id=_str(_scalar(doc, t, "id")),
+                title=_str(_scalar(doc, t, "title")),
+                taken_by=(
+                    tuple(sorted(doc.keys(taken)[:MAX_LIST_SHOWN])) if taken is not None else ()
+                ),
+                done=bool(_scalar(doc, t, "done", False)),
+            )
         )
-        for t in _maps_in_list(doc, _child(doc, ROOT, "tasks"))
-    )
     shifts = []
     for s in _maps_in_list(doc, _child(doc, ROOT, "shifts")):
         signed = _child(doc, s, "signed")

@@ -416,7 +416,7 @@ class Board:
         now = now_ms()
         if kind is ResponseKind.TASK:
             index = _pick(
-                [t for t in item.tasks], which, lambda t: t.taken_by is None and not t.done, "task"
+                [t for t in item.tasks], which, lambda t: not t.taken_by and not t.done, "task"
             )
             titles: list[str] = []
             self._update(

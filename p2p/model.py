@@ -91,7 +91,8 @@ class Response:
 class Task:
     id: str
     title: str
-    taken_by: str | None
+    taken_by: tuple[str, ...]
+    """Everyone who took it: two people who take it while apart are both kept."""
     done: bool
 
 

@@ -222,7 +222,8 @@ class Node:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._server is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 2)
+                async with asyncio.timeout(2):
+                    await self._server.wait_closed()
         self._db.close()
         with contextlib.suppress(OSError):
             (self.home.path / STATE_NAME).unlink()
@@ -327,7 +328,8 @@ class Node:
         """Follow the store's change feed: SQLite's data_version, then the changed documents."""
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._feed_wake.wait(), self.feed_interval)
+                async with asyncio.timeout(self.feed_interval):
+                    await self._feed_wake.wait()
             woken = self._feed_wake.is_set()
             self._feed_wake.clear()
             now = await self._db.data_version()
@@ -462,7 +464,8 @@ class Node:
         if found_by == FoundBy.INCOMING and (crowded := self._crowded(address[0])):
             self._log_refusal(address[0], crowded)
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(NoiseChannel(conn).send(Bye(CloseReason.BUSY.value)), 1)
+                async with asyncio.timeout(1):
+                    await NoiseChannel(conn).send(Bye(CloseReason.BUSY.value))
             await conn.aclose()
             return CloseReason.BUSY
         hello = Hello(
@@ -582,9 +585,8 @@ class Node:
     async def _dial(self, target: _Target, board_key: bytes) -> SecureConnection | None:
         for host, port in target.addresses:
             try:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(host, port), CONNECT_TIMEOUT
-                )
+                async with asyncio.timeout(CONNECT_TIMEOUT):
+                    reader, writer = await asyncio.open_connection(host, port)
             except (OSError, TimeoutError) as exc:
                 log.debug("could not reach %s:%d: %s", host, port, exc)
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from noise.connection import Keypair, NoiseConnection
 
@@ -145,7 +145,8 @@ class SecureConnection:
         for plaintext in split_message(message):
             self.writer.write(encode_frame(self._noise.encrypt(plaintext)))
         try:
-            await asyncio.wait_for(self.writer.drain(), self.write_timeout)
+            async with asyncio.timeout(self.write_timeout):
+                await self.writer.drain()
         except TimeoutError:
             raise TimeoutError("the peer stopped reading") from None
 
@@ -186,7 +187,8 @@ class SecureConnection:
         self._release_large()
         self.writer.close()
         with contextlib.suppress(OSError, TimeoutError):
-            await asyncio.wait_for(self.writer.wait_closed(), 1.0)
+            async with asyncio.timeout(1.0):
+                await self.writer.wait_closed()
 
 
 async def _read_handshake_frame(reader: asyncio.StreamReader) -> bytes:
@@ -265,9 +267,10 @@ async def respond(
     return await _bounded(run(), timeout)
 
 
-async def _bounded(coro: object, timeout: float) -> SecureConnection:
+async def _bounded(coro: Awaitable[SecureConnection], timeout: float) -> SecureConnection:
     try:
-        return await asyncio.wait_for(coro, timeout)  # type: ignore[arg-type]
+        async with asyncio.timeout(timeout):
+            return await coro
     except TimeoutError:
         raise HandshakeError(f"the handshake did not finish within {timeout:g} s") from None
     except (ConnectionError, OSError) as exc:

@@ -431,7 +431,10 @@ class Session:
                 continue
             idle = time.monotonic() - self._last_sent
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.timing.ping_every - idle)
+                # asyncio.timeout, never wait_for: on 3.11 wait_for swallows a cancellation
+                # that arrives as the event is set, and a closed session would run on.
+                async with asyncio.timeout(self.timing.ping_every - idle):
+                    await self._wake.wait()
 
     async def _prepare(self, doc_ids: list[str]) -> list[Message]:
         """The messages that bring the peer up to date on these documents (one db trip)."""
@@ -483,7 +486,8 @@ class Session:
             await asyncio.sleep(min(1.0, self.timing.silence_limit / 4))
 
     async def _send(self, message: Message) -> None:
-        await asyncio.wait_for(self.channel.send(message), self.timing.silence_limit)
+        async with asyncio.timeout(self.timing.silence_limit):
+            await self.channel.send(message)
         self._last_sent = time.monotonic()
 
     async def _finish(self) -> None:
@@ -492,7 +496,8 @@ class Session:
         if closed.reason not in (CloseReason.PEER_CLOSED, CloseReason.TIMEOUT):
             # The channel may already be broken; the reason is logged below either way.
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.channel.send(Bye(closed.reason.value)), 1.0)
+                async with asyncio.timeout(1.0):
+                    await self.channel.send(Bye(closed.reason.value))
         await self.channel.aclose()
         level = logging.INFO if closed.reason in _ORDINARY else logging.WARNING
         log.log(level, "closed %s: %s %s", self._who(), closed.reason.value, closed.detail)

@@ -139,7 +139,7 @@ class TestItems:
         run_potluck(board_home, "respond", project, "--as", "task", "--which", "2")
         run_potluck(board_home, "respond", project, "--as", "shift")
         shown = run_json(board_home, "show", project)
-        assert [t["taken_by"] is not None for t in shown["tasks"]] == [False, True]
+        assert [bool(t["taken_by"]) for t in shown["tasks"]] == [False, True]
         assert shown["shifts"][0]["slots"] == 3 and len(shown["shifts"][0]["signed_up"]) == 1
         people = run_potluck(board_home, "show", project).stdout
         assert "Saturdays 10:00 (1/3): Ana" in people and "seeds (taken by Ana)" in people

@@ -117,5 +117,18 @@ def test_project_tasks_and_shifts_taken_apart(home: Home, other_home: Home) -> N
     copy_documents(b, a)
     merged = a.item(project)
     assert merged == b.item(project)
-    assert [t.taken_by for t in merged.tasks] == [a.me, b.me]
+    assert [t.taken_by for t in merged.tasks] == [(a.me,), (b.me,)]
     assert set(merged.shifts[0].signed_up) == {a.me, b.me}
+
+
+def test_one_task_taken_by_two_people_apart_keeps_both(home: Home, other_home: Home) -> None:
+    a, b = pair(home, other_home)
+    project = a.post(Kind.PROJECT, "Roof garden", tasks=["dig beds"])
+    copy_documents(a, b)
+    a.respond(project, ResponseKind.TASK)
+    b.respond(project, ResponseKind.TASK)
+    copy_documents(a, b)
+    copy_documents(b, a)
+    merged = a.item(project)
+    assert merged == b.item(project)
+    assert set(merged.tasks[0].taken_by) == {a.me, b.me}

@@ -242,7 +242,7 @@ def item_json(board: Board, item: Item) -> dict[str, Any]:
             for r in item.responses
         ],
         "tasks": [
-            {"id": t.id, "title": t.title, "taken_by": t.taken_by, "done": t.done}
+            {"id": t.id, "title": t.title, "taken_by": list(t.taken_by), "done": t.done}
             for t in item.tasks
         ],
         "shifts": [
@@ -270,7 +270,7 @@ def render_item(board: Board, item: Item) -> str:
     if item.tasks:
         lines += ["", "tasks:"]
         for n, t in enumerate(item.tasks, 1):
-            who = f"taken by {name(t.taken_by)}" if t.taken_by else "free"
+            who = f"taken by {', '.join(map(name, t.taken_by))}" if t.taken_by else "free"
             lines.append(f"  {n}. {'[done] ' if t.done else ''}{t.title} ({who})")
     if item.shifts:
         lines += ["", "shifts:"]

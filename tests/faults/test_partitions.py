@@ -111,7 +111,7 @@ def test_two_groups_apart_edit_the_same_items_and_merge_without_loss(tmp_path: P
                     (d, "block", "night workers sleep"),
                 }
                 tasks = items[project]["tasks"]
-                assert [t["taken_by"] for t in tasks] == [a, c], tasks
+                assert [t["taken_by"] for t in tasks] == [[a], [c]], tasks
                 assert sorted(items[project]["shifts"][0]["signed_up"]) == sorted([b, d])
                 for item_id, texts in replies.items():
                     got = sorted(r["text"] for r in items[item_id]["replies"])

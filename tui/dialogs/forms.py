@@ -239,7 +239,7 @@ def response_choices(item: Item, me: str, name: Callable[[str], str]) -> list[tu
         ]
     elif item.kind is Kind.PROJECT:
         for n, task in enumerate(item.tasks, 1):
-            if task.taken_by is None and not task.done:
+            if not task.taken_by and not task.done:
                 choices.append((f"Take the task: {task.title}", f"task:{n}"))
         for n, shift in enumerate(item.shifts, 1):
             if me not in shift.signed_up and len(shift.signed_up) < shift.slots:

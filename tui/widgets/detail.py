@@ -47,7 +47,8 @@ def render_item(item: Item, name: Callable[[str], str], now_ms: int) -> Group:
     if item.tasks:
         parts.append(Text("\nTasks", style="bold"))
         for n, task in enumerate(item.tasks, 1):
-            who = "done" if task.done else (name(task.taken_by) if task.taken_by else "free")
+            takers = ", ".join(name(m) for m in task.taken_by) or "free"
+            who = "done" if task.done else takers
             parts.append(Text(f" {n}. {task.title} — {who}"))
     if item.shifts:
         parts.append(Text("\nShifts", style="bold"))
