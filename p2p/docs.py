@@ -367,7 +367,13 @@ def edit_item(
     end: int | None = None,
     place: str | None = None,
     clear_end: bool = False,
+    body_from: list[bytes] | None = None,
 ) -> None:
+    """`body_from`: the heads the new body was written from; the edit is made there and
+    merged, so text that peers added since is kept rather than diffed away."""
+    if body is not None and body_from:
+        _edit_body_from(doc, body_from, body)
+        body = None
     with change(doc) as w:
         if title is not None:
             w.put_str(ROOT, "title", title)
@@ -390,6 +396,17 @@ def edit_item(
             w.put_str(ROOT, "place", place)
         w.put_int(ROOT, "updated", now)
         _history(w, who, "edited", now)
+
+
+def _edit_body_from(doc: Doc, heads: list[bytes], body: str) -> None:
+    fork = doc.fork_at(heads)
+    actor = doc.get_actor()
+    if any(c.actor_id == actor for c in doc.get_changes(heads)):
+        actor = os.urandom(16)  # our own later change holds the next sequence number
+    fork.set_actor(actor)
+    with change(fork) as w:
+        w.set_text(ROOT, "body", body)
+    doc.merge(fork)
 
 
 def add_reply(doc: Doc, *, author: str, text: str, now: int) -> str:
@@ -552,4 +569,5 @@ def read_item(doc: Doc, item_id: str) -> Item:
         place=_str(_scalar(doc, ROOT, "place")),
         tasks=tasks,
         shifts=tuple(shifts),
+        heads=tuple(doc.get_heads()),
     )

@@ -343,10 +343,12 @@ class Board:
         end: int | None = None,
         place: str | None = None,
         clear_end: bool = False,
+        body_from: tuple[bytes, ...] = (),
     ) -> str:
         """Edit an item's own text (and an event's time and place): its author does that, and
         everyone for a note (a shared text written together); everyone can reply and respond.
-        `clear_end` removes an event's end time."""
+        `clear_end` removes an event's end time. `body_from` is `Item.heads` of the item the
+        new body was written from: what others added since is kept."""
         item = self.item(id_or_prefix)
         if item.author != self.me and item.kind is not Kind.NOTE:
             raise InvalidInput(
@@ -376,6 +378,7 @@ class Board:
                 end=None if clear_end else end,
                 place=place,
                 clear_end=clear_end,
+                body_from=list(body_from),
             ),
         )
         return item.id

@@ -130,6 +130,9 @@ class Item:
     place: str = ""
     tasks: tuple[Task, ...] = ()
     shifts: tuple[Shift, ...] = ()
+    heads: tuple[bytes, ...] = ()
+    """The document's version as read: a body edited from it (`Board.edit(body_from=)`)
+    keeps the words that arrived in the meantime."""
 
     @property
     def positions(self) -> tuple[Response, ...]:

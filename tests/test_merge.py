@@ -132,3 +132,20 @@ def test_one_task_taken_by_two_people_apart_keeps_both(home: Home, other_home: H
     merged = a.item(project)
     assert merged == b.item(project)
     assert set(merged.tasks[0].taken_by) == {a.me, b.me}
+
+
+def test_a_body_edited_from_an_older_read_keeps_what_arrived_since(
+    home: Home, other_home: Home
+) -> None:
+    a, b = pair(home, other_home)
+    note = a.post(Kind.NOTE, "House agreements", body="quiet after ten\n")
+    copy_documents(a, b)
+    read = a.item(note)  # Ana opens the editor
+    b.edit(note, body="quiet after ten\nshoes off upstairs\n")
+    copy_documents(b, a)  # Bo's line arrives while Ana types
+    a.edit(note, body="quiet after eleven\n", body_from=read.heads)
+    body = a.item(note).body
+    assert "quiet after eleven" in body and "shoes off upstairs" in body, body
+    assert "quiet after ten" not in body
+    copy_documents(a, b)
+    assert b.item(note).body == body

@@ -302,6 +302,7 @@ def edit_fields(item: Item, values: dict[str, Any]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "title": values["title"] if values["title"] != item.title else None,
         "body": values["body"] if values["body"] != item.body else None,
+        "body_from": item.heads,
         "add_tags": [t for t in tags if t not in item.tags],
         "remove_tags": [t for t in item.tags if t not in tags],
     }

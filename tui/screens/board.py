@@ -416,7 +416,7 @@ class BoardScreen(Screen[None]):
         item = self.current_item()
         if item is None:
             return
-        if item.author != self.board.me:
+        if item.author != self.board.me and item.kind is not Kind.NOTE:
             self.notify(f"Only {self.who(item.author)} can edit this; you can reply instead.")
             return
 
