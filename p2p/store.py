@@ -83,6 +83,7 @@ CREATE TABLE IF NOT EXISTS item_tags (
     board_id TEXT NOT NULL, id TEXT NOT NULL, tag TEXT NOT NULL,
     PRIMARY KEY (board_id, tag, id)
 );
+CREATE INDEX IF NOT EXISTS item_tags_item ON item_tags (board_id, id);
 CREATE TABLE IF NOT EXISTS members (
     board_id TEXT NOT NULL, device_id TEXT NOT NULL, name TEXT NOT NULL, about TEXT NOT NULL,
     PRIMARY KEY (board_id, device_id)
