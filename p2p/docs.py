@@ -477,6 +477,12 @@ def set_status(doc: Doc, *, status: Status, who: str, now: int) -> None:
         _history(w, who, f"marked {status.value}", now)
 
 
+def _member_keys(doc: Doc, obj: bytes, prop: str) -> tuple[str, ...]:
+    """The members keyed in the map at `prop` (who took a task, who signed up for a shift)."""
+    found = _child(doc, obj, prop)
+    return tuple(sorted(doc.keys(found)[:MAX_LIST_SHOWN])) if found is not None else ()
+
+
 def read_item(doc: Doc, item_id: str) -> Item:
     """The whole item as a plain dataclass; tolerant of fields a peer left out or mistyped."""
     kind_value = _str(_scalar(doc, ROOT, "kind"), Kind.NOTE.value)
@@ -523,32 +529,24 @@ def read_item(doc: Doc, item_id: str) -> Item:
         )
         for h in _maps_in_list(doc, _child(doc, ROOT, "history"))
     )
-    tasks = []
-    for t in _maps_in_list(doc, _child(doc, ROOT, "tasks")):
-        taken = _child(doc, t, "taken")
-        tasks.append(
-            Task(
-                id=_str(_scalar(doc, t, "id")),
-                title=_str(_scalar(doc, t, "title")),
-                taken_by=(
-                    tuple(sorted(doc.keys(taken)[:MAX_LIST_SHOWN])) if taken is not None else ()
-                ),
-                done=bool(_scalar(doc, t, "done", False)),
-            )
+    tasks = tuple(
+        Task(
+            id=_str(_scalar(doc, t, "id")),
+            title=_str(_scalar(doc, t, "title")),
+            taken_by=_member_keys(doc, t, "taken"),
+            done=bool(_scalar(doc, t, "done", False)),
         )
-    shifts = []
-    for s in _maps_in_list(doc, _child(doc, ROOT, "shifts")):
-        signed = _child(doc, s, "signed")
-        shifts.append(
-            Shift(
-                id=_str(_scalar(doc, s, "id")),
-                when=_str(_scalar(doc, s, "when")),
-                slots=_int(_scalar(doc, s, "slots"), 1),
-                signed_up=(
-                    tuple(sorted(doc.keys(signed)[:MAX_LIST_SHOWN])) if signed is not None else ()
-                ),
-            )
+        for t in _maps_in_list(doc, _child(doc, ROOT, "tasks"))
+    )
+    shifts = tuple(
+        Shift(
+            id=_str(_scalar(doc, s, "id")),
+            when=_str(_scalar(doc, s, "when")),
+            slots=_int(_scalar(doc, s, "slots"), 1),
+            signed_up=_member_keys(doc, s, "signed"),
         )
+        for s in _maps_in_list(doc, _child(doc, ROOT, "shifts"))
+    )
     start = _scalar(doc, ROOT, "start")
     end = _scalar(doc, ROOT, "end")
     return Item(
@@ -568,6 +566,6 @@ def read_item(doc: Doc, item_id: str) -> Item:
         end=end if isinstance(end, int) else None,
         place=_str(_scalar(doc, ROOT, "place")),
         tasks=tasks,
-        shifts=tuple(shifts),
+        shifts=shifts,
         heads=tuple(doc.get_heads()),
     )

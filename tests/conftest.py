@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +67,17 @@ def potluck() -> Callable[..., subprocess.CompletedProcess[str]]:
 
 def run_json(home: Path, *args: str) -> Any:
     return json.loads(run_potluck(home, *args, "--json").stdout)
+
+
+@contextmanager
+def mounted_tmpfs(where: Path, size: int) -> Iterator[Path]:
+    """A tmpfs of `size` bytes mounted at `where` (made here), unmounted at the end; the test
+    is skipped, with the reason, where mounting needs a root this run does not have."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a small tmpfs")
+    where.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)

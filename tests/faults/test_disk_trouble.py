@@ -11,9 +11,7 @@ import asyncio
 import logging
 import os
 import random
-import shutil
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from p2p.home import Home
 from p2p.model import Kind
 from p2p.node import Node
 from p2p.presence import STATE_NAME
-from tests.conftest import run_json, run_potluck
+from tests.conftest import mounted_tmpfs, run_json, run_potluck
 from tests.p2p_helpers import Serve, wait_sync
 
 BIG_ITEMS = 200
@@ -39,17 +37,8 @@ HEADROOM = 2 * 1024 * 1024
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A tmpfs of DISK bytes mounted for this test alone, unmounted at the end."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("needs root to mount a small tmpfs")
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={DISK}", "tmpfs", str(mount_point)], check=True
-    )
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+    with mounted_tmpfs(tmp_path / "disk", DISK) as disk:
+        yield disk
 
 
 def db_rows(home: Path, sql: str) -> list[tuple[object, ...]]:
