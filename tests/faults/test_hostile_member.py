@@ -364,6 +364,10 @@ async def test_items_arriving_while_the_next_page_loads_are_not_shown_twice(
     async with app.run_test(size=(100, 32)) as pilot:
         screen = app.screen
         assert isinstance(screen, BoardScreen)
+        deadline = time.monotonic() + 10
+        while not screen.query(ItemList) or len(screen.query_one(ItemList).options) < PAGE:
+            assert time.monotonic() < deadline, "the first page was never shown"
+            await pilot.pause(0.02)
         for i in range(20):  # arrive after the first page was read, before the next one
             board.post(Kind.NEED, f"late need {i}")
         screen.load_more()
