@@ -21,7 +21,6 @@ import pytest
 from p2p.home import Home
 from p2p.keys import board_psk, board_tag
 from p2p.model import Kind
-from p2p.node import MAX_HANDSHAKES_PER_ADDRESS
 from p2p.secure import HANDSHAKE_TIMEOUT, MAGIC
 from tests.conftest import run_potluck
 from tests.netns import Lan, netns_unavailable
@@ -215,11 +214,9 @@ def test_a_stranger_flooding_the_node_is_shut_out_and_learns_nothing(
     assert report["received"].get("garbage", 0) == 0
     assert report["received"].get("wrong key", 0) == 0
     assert report["received"].get("replay", 0) <= 5 * 98
-    log = victim.log()
-    assert f"refused a connection from {lan3.address(2)}" in log
-    assert f"{MAX_HANDSHAKES_PER_ADDRESS} handshakes from this address" in log or (
-        "connections a second" in log
-    )
+    # One warning per address per 10 s: its reason is whichever refusal came first (a failed
+    # handshake or a cap), so only the address is certain; the fd bound above shows the caps.
+    assert f"refused a connection from {lan3.address(2)}" in victim.log()
 
     # What crossed the bridge: a sync, a post, a reconnect and the flood, none of it readable.
     wire = capture.path.read_bytes()
