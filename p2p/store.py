@@ -34,8 +34,8 @@ CACHE_OPS = 2_000_000
 CACHE_BYTES = 32 * 1024 * 1024
 """… and bytes of their values."""
 
+META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS boards (
     board_id TEXT PRIMARY KEY,
     key BLOB NOT NULL,
@@ -123,7 +123,7 @@ class Store:
 
     def _migrate(self) -> None:
         with self._write() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            conn.execute(META)
             row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             found = int(row[0]) if row else SCHEMA_VERSION
             if found > SCHEMA_VERSION:
@@ -144,7 +144,11 @@ class Store:
                         doc = self._load(board_id, doc_id)
                         if doc is not None:
                             self._reindex(board_id, doc_id, doc)
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            if row is None or found != SCHEMA_VERSION:
+                # Only then: opening a home writes nothing, so it opens on a full disk.
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+                )
 
     def close(self) -> None:
         self.connection.close()

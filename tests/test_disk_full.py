@@ -35,6 +35,8 @@ def test_posting_until_the_disk_is_full(small_disk: Path) -> None:
     assert "disk" in failure.stderr and "full" in failure.stderr
     assert "Traceback" not in failure.stderr
     assert acknowledged, "nothing was posted before the disk filled"
+    # Still full: the board can be read, since opening a home writes nothing.
+    assert set(acknowledged) <= {i["id"] for i in run_json(home, "ls")}
 
     filler.unlink()
     listed = {i["id"] for i in run_json(home, "ls")}
