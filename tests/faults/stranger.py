@@ -89,14 +89,16 @@ class Stranger:
                 opened[1].transport.abort()
                 self.counts["churned"] = self.counts.get("churned", 0) + 1
 
-    async def probe(self, what: str, first: bytes) -> None:
+    async def probe(self, what: str, first: bytes, sent: asyncio.Event) -> None:
         opened = await self.open()
         if opened is None:
+            sent.set()
             return
         reader, writer = opened
         writer.write(first)
         with contextlib.suppress(OSError):
             await writer.drain()
+        sent.set()
         got, _ = await answer(reader, 15)
         self.note(what, got)
         writer.close()
@@ -114,11 +116,17 @@ class Stranger:
     async def run(self) -> None:
         # The probes first, within the node's per-address burst, so that each is answered by
         # the handshake code rather than by the rate limit; then the flood.
-        probes = [self.probe("replay", self.replay) for _ in range(5)]
-        probes += [self.probe("wrong key", self.wrong_key()) for _ in range(15)]
-        probes += [self.probe("garbage", os.urandom(2000)) for _ in range(10)]
-        started = [asyncio.ensure_future(p) for p in probes]
-        await asyncio.sleep(1)
+        firsts = [("replay", self.replay)] * 5
+        firsts += [("wrong key", self.wrong_key()) for _ in range(15)]
+        firsts += [("garbage", os.urandom(2000)) for _ in range(10)]
+        sent = [asyncio.Event() for _ in firsts]
+        started = [
+            asyncio.ensure_future(self.probe(what, first, done))
+            for (what, first), done in zip(firsts, sent, strict=True)
+        ]
+        async with asyncio.timeout(15):
+            await asyncio.gather(*(done.wait() for done in sent))
+        print(json.dumps({"flooding": True}), flush=True)
         await asyncio.gather(*(self.hold(i) for i in range(HELD)), self.churn(), *started)
 
 

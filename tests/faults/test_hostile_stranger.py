@@ -12,7 +12,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,7 +179,7 @@ def test_a_stranger_flooding_the_node_is_shut_out_and_learns_nothing(
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        time.sleep(1.5)
+        assert json.loads(stranger.stdout.readline()) == {"flooding": True}
         # During the flood: a post over the live connection …
         run_potluck(honest_path, "post", "offer", POSTS[1][0], "--body", POSTS[1][1])
         wait_sync(lambda: stored(victim_path, POSTS[1][0]), 10, "a post during the flood")
