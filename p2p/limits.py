@@ -63,7 +63,8 @@ class _Reader:
     def done(self) -> bool:
         return self.pos >= len(self.data)
 
-    def uleb(self) -> int:
+    def _leb(self) -> tuple[int, int, int]:
+        """A LEB128 number's bits, how many, and its last byte (for the sign)."""
         result = shift = 0
         data = self.data
         while True:
@@ -74,22 +75,14 @@ class _Reader:
             result |= (byte & 0x7F) << shift
             shift += 7
             if byte < 0x80:
-                return result
+                return result, shift, byte
+
+    def uleb(self) -> int:
+        return self._leb()[0]
 
     def sleb(self) -> int:
-        result = shift = 0
-        data = self.data
-        while True:
-            if self.pos >= len(data) or shift > 63:
-                raise DamagedDocument("automerge data: bad or truncated number")
-            byte = data[self.pos]
-            self.pos += 1
-            result |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                if byte & 0x40:
-                    result -= 1 << shift
-                return result
+        result, shift, last = self._leb()
+        return result - (1 << shift) if last & 0x40 else result
 
     def take(self, n: int) -> memoryview:
         if n < 0 or self.pos + n > len(self.data):

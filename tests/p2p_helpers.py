@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -131,3 +132,12 @@ def wait_sync(condition: Callable[[], object], timeout: float, what: str) -> Non
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(0.05)
+
+
+def stored(home: Path, title: str) -> bool:
+    """Whether the home's index lists an item with this title (read with a fresh connection)."""
+    conn = sqlite3.connect(home / "potluck.db", timeout=30)
+    try:
+        return conn.execute("SELECT 1 FROM items WHERE title=?", (title,)).fetchone() is not None
+    finally:
+        conn.close()

@@ -35,6 +35,7 @@ from tests.p2p_helpers import (
     connected,
     make_homes,
     running_node,
+    stored,
     titles,
     wait_sync,
     wait_until,
@@ -188,15 +189,6 @@ def victim_and_honest(tmp_path: Path) -> Iterator[tuple[Path, Path, bytes, Serve
 
 def offers(home: Path) -> list[str]:
     return sorted(i["title"] for i in run_json(home, "ls", "--kind", "offer"))
-
-
-def stored(home: Path, title: str) -> bool:
-    """Whether the home's index lists an item with this title (read with a fresh connection)."""
-    conn = sqlite3.connect(home / "potluck.db", timeout=30)
-    try:
-        return conn.execute("SELECT 1 FROM items WHERE title=?", (title,)).fetchone() is not None
-    finally:
-        conn.close()
 
 
 async def test_a_flooding_member_cannot_exhaust_memory_stall_peers_or_freeze_the_app(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from p2p.model import Kind
 from p2p.secure import HANDSHAKE_TIMEOUT, MAGIC
 from tests.conftest import run_potluck
 from tests.netns import Lan, netns_unavailable
-from tests.p2p_helpers import Serve, wait_sync
+from tests.p2p_helpers import Serve, stored, wait_sync
 
 REASON = netns_unavailable()
 pytestmark = [
@@ -69,14 +68,6 @@ def packets(path: Path) -> Iterator[tuple[str, str, bytes]]:
 
 def fd_count(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def stored(home: Path, title: str) -> bool:
-    conn = sqlite3.connect(home / "potluck.db", timeout=30)
-    try:
-        return conn.execute("SELECT 1 FROM items WHERE title=?", (title,)).fetchone() is not None
-    finally:
-        conn.close()
 
 
 class Capture:
