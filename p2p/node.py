@@ -11,6 +11,7 @@ import logging
 import os
 import random
 import socket
+import struct
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -35,6 +36,8 @@ FEED_INTERVAL = 0.05
 """How often the node asks SQLite whether another process committed (PRAGMA data_version)."""
 STATE_INTERVAL = 0.5
 """At most this often, node.json is rewritten for `potluck peers`."""
+LISTEN_BACKLOG = 128
+"""Connections the kernel completes before the node has taken them."""
 MAX_HANDSHAKES = 64
 """Incoming connections still in their handshake at once; more are closed unread."""
 MAX_HANDSHAKES_PER_ADDRESS = 8
@@ -149,7 +152,7 @@ class Node:
         self._targets: dict[tuple[str, tuple[tuple[str, int], ...]], _Target] = {}
         self._mdns_targets: dict[str, list[_Target]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._server: asyncio.Server | None = None
+        self._listener: socket.socket | None = None
         self._discovery: Discovery | None = None
         self._lock_file: Any = None
         self._feed_wake = asyncio.Event()
@@ -211,8 +214,6 @@ class Node:
         if self._discovery is not None:
             with contextlib.suppress(Exception):
                 await self._discovery.aclose()
-        if self._server is not None:
-            self._server.close()
         links = list(self._links.values())
         await asyncio.gather(
             *(link.session.close(CloseReason.SHUTDOWN) for link in links), return_exceptions=True
@@ -220,10 +221,8 @@ class Node:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._server is not None:
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(2):
-                    await self._server.wait_closed()
+        if self._listener is not None:
+            self._listener.close()
         self._db.close()
         with contextlib.suppress(OSError):
             (self.home.path / STATE_NAME).unlink()
@@ -247,16 +246,42 @@ class Node:
         self._lock_file = f
 
     async def _listen(self) -> None:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         try:
-            self._server = await asyncio.start_server(
-                self._on_incoming, self.host, self.requested_port
+            listener = socket.create_server(
+                (self.host, self.requested_port), family=family, backlog=LISTEN_BACKLOG
             )
         except OSError as exc:
             if self.requested_port == 0:
                 raise NodeError(f"cannot listen for peers: {exc}") from None
             log.info("port %d is taken (%s); using another", self.requested_port, exc.strerror)
-            self._server = await asyncio.start_server(self._on_incoming, self.host, 0)
-        self.port = self._server.sockets[0].getsockname()[1]
+            listener = socket.create_server((self.host, 0), family=family, backlog=LISTEN_BACKLOG)
+        listener.setblocking(False)
+        self._listener = listener
+        self.port = listener.getsockname()[1]
+        self._spawn(self._accept(listener))
+
+    async def _accept(self, listener: socket.socket) -> None:
+        """Take incoming connections one at a time; one refused is reset before the next is
+        taken, so a flood holds no more descriptors than the handshakes it is allowed."""
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                sock, peer = await loop.sock_accept(listener)
+            except OSError as exc:  # out of descriptors, say: wait for some to be freed
+                log.warning("cannot take a connection: %s", exc.strerror or exc)
+                await asyncio.sleep(0.5)
+                continue
+            ip = str(peer[0])
+            too_many = self._admit(ip)
+            if too_many:
+                self._log_refusal(ip, too_many)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()
+            else:
+                self._handshakes[ip] = self._handshakes.get(ip, 0) + 1
+                self._spawn(self._on_incoming(sock, ip, int(peer[1])))
+            await asyncio.sleep(0)  # a flood must not starve the sessions
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -366,29 +391,26 @@ class Node:
         board_id = self._tags.get(tag)
         return None if board_id is None else self._boards[board_id].key
 
-    async def _on_incoming(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        peer = writer.get_extra_info("peername") or ("?", 0)
-        ip = str(peer[0])
-        too_many = self._admit(ip)
-        if too_many:
-            self._log_refusal(ip, too_many)
-            writer.transport.abort()
-            return
-        self._handshakes[ip] = self._handshakes.get(ip, 0) + 1
-        cap_retransmissions(writer)
+    async def _on_incoming(self, sock: socket.socket, ip: str, port: int) -> None:
+        """Run the responder handshake on an admitted connection, then its session."""
         try:
-            conn = await respond(reader, writer, self.identity, self._key_for_tag)
-        except HandshakeError as exc:
-            self._log_refusal(ip, str(exc))
-            writer.transport.abort()
-            return
+            try:
+                reader, writer = await asyncio.open_connection(sock=sock)
+            except OSError:
+                sock.close()
+                return
+            cap_retransmissions(writer)
+            try:
+                conn = await respond(reader, writer, self.identity, self._key_for_tag)
+            except HandshakeError as exc:
+                self._log_refusal(ip, str(exc))
+                writer.transport.abort()
+                return
         finally:
             self._handshakes[ip] -= 1
             if not self._handshakes[ip]:
                 del self._handshakes[ip]
-        await self._run_connection(conn, FoundBy.INCOMING, (ip, int(peer[1])))
+        await self._run_connection(conn, FoundBy.INCOMING, (ip, port))
 
     def _admit(self, ip: str) -> str:
         """Why a new incoming connection from `ip` is refused at once, or "" to take it.

@@ -27,6 +27,8 @@ HELD = 300
 """Connections opened and held without finishing a handshake."""
 CHURN = 1500
 """Connections opened and dropped at once (a SYN-ish flood through the real stack)."""
+PROBES_AT_ONCE = 6
+"""Probes open at a time: fewer than the node's pending handshakes per address (8)."""
 
 
 async def answer(reader: asyncio.StreamReader, limit: float) -> tuple[bytes, float]:
@@ -51,8 +53,10 @@ class Stranger:
         self.lifetimes: list[float] = []
         self.received: dict[str, int] = {}
         self.counts: dict[str, int] = {}
+        self.probing = asyncio.Semaphore(PROBES_AT_ONCE)
 
     def note(self, what: str, got: bytes) -> None:
+        """One connection of this kind was tried, and the node sent it `got`."""
         self.counts[what] = self.counts.get(what, 0) + 1
         self.received[what] = self.received.get(what, 0) + len(got)
 
@@ -67,6 +71,7 @@ class Stranger:
         """Connect, send nothing or a little, and wait for the node to give up on us."""
         opened = await self.open()
         if opened is None:
+            self.note("held", b"")
             return
         reader, writer = opened
         if index % 3 == 1:
@@ -90,18 +95,19 @@ class Stranger:
                 self.counts["churned"] = self.counts.get("churned", 0) + 1
 
     async def probe(self, what: str, first: bytes, sent: asyncio.Event) -> None:
-        opened = await self.open()
-        if opened is None:
+        async with self.probing:
+            opened = await self.open()
+            if opened is None:
+                sent.set()
+                return
+            reader, writer = opened
+            writer.write(first)
+            with contextlib.suppress(OSError):
+                await writer.drain()
             sent.set()
-            return
-        reader, writer = opened
-        writer.write(first)
-        with contextlib.suppress(OSError):
-            await writer.drain()
-        sent.set()
-        got, _ = await answer(reader, 15)
-        self.note(what, got)
-        writer.close()
+            got, _ = await answer(reader, 15)
+            self.note(what, got)
+            writer.close()
 
     def wrong_key(self) -> bytes:
         pre = MAGIC + self.tag
@@ -114,11 +120,12 @@ class Stranger:
         return pre + encode_frame(noise.write_handshake())
 
     async def run(self) -> None:
-        # The probes first, within the node's per-address burst, so that each is answered by
-        # the handshake code rather than by the rate limit; then the flood.
-        firsts = [("replay", self.replay)] * 5
-        firsts += [("wrong key", self.wrong_key()) for _ in range(15)]
+        # The probes first, within the node's per-address burst and pending handshakes, so that
+        # each is answered by the handshake code rather than by a cap; then the flood. A
+        # replay waits for the node's handshake timeout, so the replays go last.
+        firsts = [("wrong key", self.wrong_key()) for _ in range(15)]
         firsts += [("garbage", os.urandom(2000)) for _ in range(10)]
+        firsts += [("replay", self.replay)] * 5
         sent = [asyncio.Event() for _ in firsts]
         started = [
             asyncio.ensure_future(self.probe(what, first, done))
@@ -141,7 +148,7 @@ def main() -> None:
             {
                 "counts": stranger.counts,
                 "received": stranger.received,
-                "held": len(lifetimes),
+                "opened": len(lifetimes),
                 "longest": lifetimes[-1] if lifetimes else None,
             }
         ),

@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,10 +39,10 @@ POSTS = [
     ("Ladder for the roof Periwinkle", "Whoever has the long one Marzipan"),
     ("Bicycle pump wanted Tangerine", "The blue valve kind Quetzalcoatl"),
 ]
-MAX_FDS = 200
+MAX_FDS = 100
 """Open file descriptors of the victim during the flood of 300 held connections. It idles at
-about 15; on top come at most 64 pending handshakes and the connections accepted in one go
-(asyncio accepts up to its listen backlog of 100 at once) before they are closed unread."""
+about 15; on top come at most 64 pending handshakes (8 from one address): the node takes one
+connection at a time and resets a refused one before it takes the next."""
 FIRST_FLIGHT = 12 + 2 + 48
 """Preamble, then the framed Noise message 1."""
 
@@ -68,6 +69,24 @@ def packets(path: Path) -> Iterator[tuple[str, str, bytes]]:
 
 def fd_count(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+HELD_STATES = {"01", "08"}
+"""ESTABLISHED and CLOSE_WAIT: a connection the node's side still holds open."""
+
+
+def held_from(pid: int, ip: str, port: int) -> set[int]:
+    """The remote ports of connections from `ip` to `port` that the process's namespace holds,
+    read from its kernel TCP table (what the node keeps open, not what the stranger believes)."""
+    local = f":{port:04X}"
+    remote = "".join(f"{int(part):02X}" for part in reversed(ip.split(".")))
+    ports = set()
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        there, state = fields[2], fields[3]
+        if fields[1].endswith(local) and there.startswith(remote) and state in HELD_STATES:
+            ports.add(int(there.split(":")[1], 16))
+    return ports
 
 
 class Capture:
@@ -162,11 +181,17 @@ def test_a_stranger_flooding_the_node_is_shut_out_and_learns_nothing(
         assert stranger.stdout is not None
         assert json.loads(stranger.stdout.readline()) == {"ready": True}
         stop_sampling = threading.Event()
+        first_seen: dict[int, float] = {}
+        last_seen: dict[int, float] = {}
 
         def sample() -> None:
             nonlocal peak_fds
             while not stop_sampling.wait(0.05):
                 peak_fds = max(peak_fds, fd_count(victim.proc.pid))
+                now = time.monotonic()
+                for port in held_from(victim.proc.pid, lan3.address(2), 7434):
+                    first_seen.setdefault(port, now)
+                    last_seen[port] = now
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -191,12 +216,21 @@ def test_a_stranger_flooding_the_node_is_shut_out_and_learns_nothing(
         capture.stop()
     assert codes == [0, 0], victim.log()[-3000:]
     report = json.loads(out.strip().splitlines()[-1])
-    print(f"\nvictim fds idle {idle_fds}, peak {peak_fds}; stranger {report}")
+    held_for = {port: last_seen[port] - first_seen[port] for port in first_seen}
+    longest = max(held_for.values(), default=0.0)
+    print(
+        f"\nvictim fds idle {idle_fds}, peak {peak_fds}; held {len(held_for)} stranger "
+        f"connections, longest {longest:.1f} s; stranger {report}"
+    )
 
-    # The flood was real, and every held connection was closed by the node in time.
-    assert report["held"] >= 250, (report, err[-2000:])
+    # The flood was real, and the node closed every connection it held in time. (Measured on
+    # the node's side: under the flood the node's kernel can drop a handshake's last ACK with
+    # a full accept queue, leaving a connection that only the silent stranger believes in.)
+    assert report["counts"].get("held") == 300, (report, err[-2000:])
+    probes = ("wrong key", "garbage", "replay")
+    assert [report["counts"].get(what) for what in probes] == [15, 10, 5], report
     assert report["counts"].get("churned", 0) >= 100, report
-    assert report["longest"] < HANDSHAKE_TIMEOUT + 5, report
+    assert longest < HANDSHAKE_TIMEOUT + 5, sorted(held_for.values())[-5:]
     assert peak_fds <= MAX_FDS, peak_fds
     # Without the key the node tells a stranger nothing: not a byte for garbage or a wrong key;
     # a replayed first flight gets only the encrypted second handshake message (98 bytes).
