@@ -15,8 +15,9 @@ from tui.app import PotluckApp
 NOW = 1_795_000_000_000  # a fixed "now" (ms) so "how long ago" never drifts
 
 
-async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 5.0) -> None:
-    """Let the app run until `condition()` is true, or fail after `timeout` seconds."""
+async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 15.0) -> None:
+    """Let the app run until `condition()` is true, or fail after `timeout` seconds (generous:
+    a key's effect takes milliseconds alone, but seconds on two cores busy with a network test)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
