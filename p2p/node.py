@@ -39,7 +39,7 @@ STATE_INTERVAL = 0.5
 LISTEN_BACKLOG = 128
 """Connections the kernel completes before the node has taken them."""
 MAX_HANDSHAKES = 64
-"""Incoming connections still in their handshake at once; more are closed unread."""
+"""Incoming connections still in their handshake at once; a new one pushes out the oldest."""
 MAX_HANDSHAKES_PER_ADDRESS = 8
 """The same, from one IP address."""
 CONNECT_RATE = 10.0
@@ -160,6 +160,9 @@ class Node:
         self._closing = False
         self._state_unwritable = False
         self._handshakes: dict[str, int] = {}
+        """Incoming handshakes in progress, by address."""
+        self._pending: dict[asyncio.Task[Any], str] = {}
+        """The same, oldest first."""
         self._buckets: dict[str, tuple[float, float]] = {}
         self._refused_logged: dict[str, float] = {}
         self._large_gate = asyncio.Semaphore(LARGE_AT_ONCE)
@@ -279,9 +282,13 @@ class Node:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 sock.close()
             else:
+                if len(self._pending) >= MAX_HANDSHAKES:
+                    self._push_out_oldest_handshake()
                 self._handshakes[ip] = self._handshakes.get(ip, 0) + 1
-                self._spawn(self._on_incoming(sock, ip, int(peer[1])))
-            await asyncio.sleep(0)  # a flood must not starve the sessions
+                self._pending[self._spawn(self._on_incoming(sock, ip, int(peer[1])))] = ip
+            # A flood must not starve the sessions; and the new handshake takes its first step
+            # before the next connection is taken, so one pushed out has a socket to close.
+            await asyncio.sleep(0)
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -393,31 +400,49 @@ class Node:
 
     async def _on_incoming(self, sock: socket.socket, ip: str, port: int) -> None:
         """Run the responder handshake on an admitted connection, then its session."""
+        writer: asyncio.StreamWriter | None = None
         try:
-            try:
-                reader, writer = await asyncio.open_connection(sock=sock)
-            except OSError:
-                sock.close()
-                return
+            reader, writer = await asyncio.open_connection(sock=sock)
             cap_retransmissions(writer)
-            try:
-                conn = await respond(reader, writer, self.identity, self._key_for_tag)
-            except HandshakeError as exc:
-                self._log_refusal(ip, str(exc))
+            conn = await respond(reader, writer, self.identity, self._key_for_tag)
+        except HandshakeError as exc:
+            self._log_refusal(ip, str(exc))
+            if writer is not None:
                 writer.transport.abort()
-                return
+            return
+        except OSError:
+            sock.close()
+            return
+        except asyncio.CancelledError:  # pushed out by newer handshakes, or shutting down
+            if writer is not None:
+                writer.transport.abort()
+            else:
+                sock.close()
+            raise
         finally:
-            self._handshakes[ip] -= 1
-            if not self._handshakes[ip]:
-                del self._handshakes[ip]
+            self._handshake_over(asyncio.current_task())
         await self._run_connection(conn, FoundBy.INCOMING, (ip, port))
+
+    def _handshake_over(self, task: asyncio.Task[Any] | None) -> None:
+        ip = self._pending.pop(task, None) if task is not None else None
+        if ip is None:
+            return
+        self._handshakes[ip] -= 1
+        if not self._handshakes[ip]:
+            del self._handshakes[ip]
+
+    def _push_out_oldest_handshake(self) -> None:
+        """Make room by closing the handshake waiting longest: a real peer's handshake takes
+        milliseconds, a stranger holding connections open takes up to HANDSHAKE_TIMEOUT."""
+        oldest, ip = next(iter(self._pending.items()))
+        self._handshake_over(oldest)
+        oldest.cancel()
+        self._log_refusal(ip, f"pushed out by newer handshakes ({MAX_HANDSHAKES} pending)")
 
     def _admit(self, ip: str) -> str:
         """Why a new incoming connection from `ip` is refused at once, or "" to take it.
 
         Loopback connections come from this device and skip the per-address limits."""
-        if sum(self._handshakes.values()) >= MAX_HANDSHAKES:
-            return f"{MAX_HANDSHAKES} handshakes already pending"
         if _loopback(ip):
             return ""
         now = time.monotonic()

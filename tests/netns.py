@@ -73,6 +73,13 @@ class Lan:
     def address(self, i: int) -> str:
         return f"{SUBNET}.{i + 1}"
 
+    def add_addresses(self, i: int, count: int) -> list[str]:
+        """Give host i `count` more addresses (198.18.0.100 onwards), as a device with many."""
+        extra = [f"{SUBNET}.{100 + k}" for k in range(count)]
+        for address in extra:
+            _run("ip", "-n", self.hosts[i], "addr", "add", f"{address}/24", "dev", "eth0")
+        return extra
+
     def prefix(self, i: int) -> tuple[str, ...]:
         """Run a command inside host i: ('ip', 'netns', 'exec', name)."""
         return ("ip", "netns", "exec", self.hosts[i])

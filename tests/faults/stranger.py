@@ -1,10 +1,12 @@
 """A stranger on the LAN without the board key: connection floods and handshake garbage.
 
-Run inside a namespace: `python stranger.py HOST PORT TAG_HEX REPLAY_HEX SECONDS`. It knows
-the board tag (mDNS advertises it) and a first flight captured from a real handshake, and at
-once: holds many connections open without finishing a handshake, opens and drops connections
-as fast as it can, sends garbage, sends a well-formed Noise first message made with a wrong
-key, and replays the captured first flight. It prints one JSON object of what happened.
+Run inside a namespace: `python stranger.py HOST PORT TAG_HEX REPLAY_HEX SECONDS SOURCES`
+(SOURCES: the comma-separated addresses it holds connections from). It knows the board tag
+(mDNS advertises it) and a first flight captured from a real handshake, and at once: holds
+many connections open from many addresses without finishing a handshake, opens and drops
+connections as fast as it can, sends garbage, sends a well-formed Noise first message made
+with a wrong key, and replays the captured first flight. It prints one JSON object of what
+happened.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from p2p.keys import DeviceIdentity, board_psk, new_board_key
 from p2p.secure import MAGIC, NoiseState
 
 HELD = 300
-"""Connections opened and held without finishing a handshake."""
+"""Connections held open at once without finishing a handshake (re-opened when closed)."""
+HOLD_ROUNDS = 200
+"""At most this many connections one holder opens in turn."""
 CHURN = 1500
 """Connections opened and dropped at once (a SYN-ish flood through the real stack)."""
 PROBES_AT_ONCE = 6
@@ -47,8 +51,17 @@ async def answer(reader: asyncio.StreamReader, limit: float) -> tuple[bytes, flo
 
 
 class Stranger:
-    def __init__(self, host: str, port: int, tag: bytes, replay: bytes, seconds: float) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        tag: bytes,
+        replay: bytes,
+        seconds: float,
+        sources: list[str],
+    ) -> None:
         self.host, self.port, self.tag, self.replay = host, port, tag, replay
+        self.sources = sources
         self.seconds = seconds
         self.lifetimes: list[float] = []
         self.received: dict[str, int] = {}
@@ -60,28 +73,39 @@ class Stranger:
         self.counts[what] = self.counts.get(what, 0) + 1
         self.received[what] = self.received.get(what, 0) + len(got)
 
-    async def open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+    async def open(
+        self, source: str | None = None
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        local = None if source is None else (source, 0)
         try:
-            return await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 5)
+            return await asyncio.wait_for(
+                asyncio.open_connection(self.host, self.port, local_addr=local), 5
+            )
         except (OSError, TimeoutError):
             self.counts["connect failed"] = self.counts.get("connect failed", 0) + 1
             return None
 
-    async def hold(self, index: int) -> None:
-        """Connect, send nothing or a little, and wait for the node to give up on us."""
-        opened = await self.open()
-        if opened is None:
-            self.note("held", b"")
-            return
-        reader, writer = opened
-        if index % 3 == 1:
-            writer.write(MAGIC + self.tag)  # a preamble, then silence
-        elif index % 3 == 2:
-            writer.write(os.urandom(7))
-        got, lived = await answer(reader, self.seconds)
-        self.lifetimes.append(lived)
-        self.note("held", got)
-        writer.close()
+    async def hold(self, index: int, until: float) -> None:
+        """Connect from one of the sources, send nothing or a little, wait for the node to give
+        up on us; again and again until `until`, so the node's handshake slots stay full."""
+        source = self.sources[index % len(self.sources)]
+        for _ in range(HOLD_ROUNDS):
+            if time.monotonic() >= until:
+                return
+            opened = await self.open(source)
+            if opened is None:
+                self.note("held", b"")
+                await asyncio.sleep(0.5)
+                continue
+            reader, writer = opened
+            if index % 3 == 1:
+                writer.write(MAGIC + self.tag)  # a preamble, then silence
+            elif index % 3 == 2:
+                writer.write(os.urandom(7))
+            got, lived = await answer(reader, max(0.1, until - time.monotonic()))
+            self.lifetimes.append(lived)
+            self.note("held", got)
+            writer.close()
 
     async def churn(self) -> None:
         deadline = time.monotonic() + self.seconds / 2
@@ -134,12 +158,20 @@ class Stranger:
         async with asyncio.timeout(15):
             await asyncio.gather(*(done.wait() for done in sent))
         print(json.dumps({"flooding": True}), flush=True)
-        await asyncio.gather(*(self.hold(i) for i in range(HELD)), self.churn(), *started)
+        until = time.monotonic() + self.seconds
+        await asyncio.gather(*(self.hold(i, until) for i in range(HELD)), self.churn(), *started)
 
 
 def main() -> None:
-    host, port, tag, replay, seconds = sys.argv[1:6]
-    stranger = Stranger(host, int(port), bytes.fromhex(tag), bytes.fromhex(replay), float(seconds))
+    host, port, tag, replay, seconds, sources = sys.argv[1:7]
+    stranger = Stranger(
+        host,
+        int(port),
+        bytes.fromhex(tag),
+        bytes.fromhex(replay),
+        float(seconds),
+        sources.split(","),
+    )
     print(json.dumps({"ready": True}), flush=True)
     asyncio.run(stranger.run())
     lifetimes = sorted(stranger.lifetimes)

@@ -142,6 +142,12 @@ class TestLimits:
         assert home.store.document_digests(board_id) == digests  # the last one wrote nothing
         home.close()
 
+    def test_changes_are_measured_through_their_compression(self) -> None:
+        changes = text_doc(50_000).get_changes([])
+        assert {bytes(c.bytes)[8] for c in changes} == {2}  # DEFLATE-compressed change chunks
+        size = limits.document_size(b"".join(c.bytes for c in changes))
+        assert 50_000 <= size.change_ops == size.ops < 55_000
+
     def test_many_operations_as_changes_are_refused(self) -> None:
         doc = text_doc(200_000)
         as_changes = b"".join(c.bytes for c in doc.get_changes([]))
