@@ -155,7 +155,6 @@ class Node:
         self._listener: socket.socket | None = None
         self._discovery: Discovery | None = None
         self._lock_file: Any = None
-        self._feed_wake = asyncio.Event()
         self._state_dirty = asyncio.Event()
         self._closing = False
         self._state_unwritable = False
@@ -359,13 +358,9 @@ class Node:
     async def _feed_loop(self, cursor: int, version: int) -> None:
         """Follow the store's change feed: SQLite's data_version, then the changed documents."""
         while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.feed_interval):
-                    await self._feed_wake.wait()
-            woken = self._feed_wake.is_set()
-            self._feed_wake.clear()
+            await asyncio.sleep(self.feed_interval)
             now = await self._db.data_version()
-            if now == version and not woken:
+            if now == version:
                 continue
             version = now
             try:
@@ -388,9 +383,13 @@ class Node:
             if link_board == board_id:
                 link.session.notify(doc_ids)
 
-    def _on_remote_change(self, board_id: str, doc_ids: set[str]) -> None:
-        """A session committed a peer's change: relay it to the others at once."""
-        self._notify(board_id, doc_ids)
+    def _on_remote_change(self, origin: Session, doc_ids: set[str]) -> None:
+        """A session committed a peer's change: it answers at once, the others relay it on."""
+        for (link_board, _), link in list(self._links.items()):
+            if link.session is origin:
+                link.session.notify(doc_ids)
+            elif link_board == origin.board.board_id:
+                link.session.relay(doc_ids)
 
     # ------------------------------------------------------------ connections
 

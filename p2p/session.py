@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -71,6 +72,9 @@ class Timing:
 
     ping_every: float = 15.0
     silence_limit: float = 45.0
+    relay_delay: float = 0.05
+    """A change from one peer goes on to the others after this (×0.5–1.5), unless they say
+    first that they hold it: in a mesh most have it from its author by then."""
 
 
 class BoardState:
@@ -111,7 +115,7 @@ class Session:
         hello: Hello,
         *,
         timing: Timing = Timing(),
-        on_change: Callable[[str, set[str]], None] = lambda board_id, ids: None,
+        on_change: Callable[[Session, set[str]], None] = lambda session, ids: None,
         on_update: Callable[[Session], None] = lambda session: None,
     ) -> None:
         self.channel = channel
@@ -136,6 +140,8 @@ class Session:
         self._states: dict[str, Any] = {}
         self._told: dict[str, bytes] = {}
         self._dirty: set[str] = set()
+        self._relaying: dict[str, float] = {}
+        """Documents another peer changed, and when to send the change on to this one."""
         self._control: list[Message] = []
         self._wake = asyncio.Event()
         self._last_heard = self._last_sent = time.monotonic()
@@ -152,12 +158,21 @@ class Session:
 
     @property
     def in_sync(self) -> bool:
-        return self._have_received and not self.pending and not self._dirty
+        return self._have_received and not self.pending and not self._dirty and not self._relaying
 
     def notify(self, doc_ids: Iterable[str]) -> None:
-        """Local documents changed (any process, or another session): push them."""
+        """Local documents changed (any process, or this session's peer): push them."""
         for doc_id in doc_ids:
             self._dirty.add(doc_id)
+            self._recheck(doc_id)
+        self._wake.set()
+
+    def relay(self, doc_ids: Iterable[str]) -> None:
+        """Another peer changed these documents: tell this peer our digests at once, and send
+        the changes after `relay_delay`, unless it says by then that it holds the same."""
+        due = time.monotonic() + self.timing.relay_delay * random.uniform(0.5, 1.5)
+        for doc_id in doc_ids:
+            self._relaying.setdefault(doc_id, due)
             self._recheck(doc_id)
         self._wake.set()
 
@@ -353,7 +368,7 @@ class Session:
         )
         self.board.digests.update(changed)
         if changed:
-            self.on_change(board_id, set(changed))
+            self.on_change(self, set(changed))
         if isinstance(refused, TooLarge):
             raise Closed(CloseReason.TOO_LARGE, str(refused))
         if refused is not None:
@@ -380,7 +395,7 @@ class Session:
         self._active = True
         if changed:
             self.board.digests[doc_id] = new_digest
-            self.on_change(self.board.board_id, {doc_id})
+            self.on_change(self, {doc_id})
         self._recheck(doc_id)
 
     def _recheck(self, doc_id: str) -> None:
@@ -406,6 +421,8 @@ class Session:
                 self._control.append(Ping())  # even while busy, so the peer hears from us
             while self._control:
                 await self._send(self._control.pop(0))
+            if self._relaying and self._have_received:
+                await self._tell_relayed()
             if self._dirty and self._have_received:
                 batch = [self._dirty.pop() for _ in range(min(BATCH, len(self._dirty)))]
                 for message in await self._prepare(batch):
@@ -429,12 +446,28 @@ class Session:
                 )
                 self.on_update(self)
                 continue
-            idle = time.monotonic() - self._last_sent
+            now = time.monotonic()
+            wait = self.timing.ping_every - (now - self._last_sent)
+            if self._relaying and self._have_received:
+                wait = min(wait, min(self._relaying.values()) - now)
             with contextlib.suppress(TimeoutError):
                 # asyncio.timeout, never wait_for: on 3.11 wait_for swallows a cancellation
                 # that arrives as the event is set, and a closed session would run on.
-                async with asyncio.timeout(self.timing.ping_every - idle):
+                async with asyncio.timeout(max(0.0, wait)):
                     await self._wake.wait()
+
+    async def _tell_relayed(self) -> None:
+        """Our new digests of relayed documents go out at once; the changes, when due."""
+        mine = self.board.digests
+        untold = {d: mine[d] for d in self._relaying if d in mine and mine[d] != self._told.get(d)}
+        if untold:
+            self._told.update(untold)
+            await self._send(Have(untold))
+        now = time.monotonic()
+        for doc_id, due in list(self._relaying.items()):
+            if due <= now:
+                del self._relaying[doc_id]
+                self._dirty.add(doc_id)  # skipped in _prepare if the peer holds it by now
 
     async def _prepare(self, doc_ids: list[str]) -> list[Message]:
         """The messages that bring the peer up to date on these documents (one db trip)."""

@@ -59,7 +59,8 @@ async def running_node(
 ) -> AsyncIterator[Node]:
     """A node on 127.0.0.1 with its own connection to the home, as the app runs it."""
     home = Home.open(path)
-    node = Node(home, port=0, host="127.0.0.1", peers=peers, mdns=False, timing=FAST, **kwargs)
+    kwargs.setdefault("timing", FAST)
+    node = Node(home, port=0, host="127.0.0.1", peers=peers, mdns=False, **kwargs)
     try:
         await node.start()
         yield node
