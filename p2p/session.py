@@ -73,6 +73,10 @@ class Timing:
     ping_every: float = 15.0
     silence_limit: float = 45.0
     relay_delay: float = 0.05
+    hold_after: float = 3.0
+    """A peer silent this long gets a ping with the next push, and no more pushes if that ping
+    goes unanswered this long: changes wait merged here, not queued on a dead link, and go in
+    one round when the peer is heard again (after a cut that the connection survived)."""
     """A change from one peer goes on to the others after this (×0.5–1.5), unless they say
     first that they hold it: in a mesh most have it from its author by then."""
 
@@ -145,6 +149,7 @@ class Session:
         self._control: list[Message] = []
         self._wake = asyncio.Event()
         self._last_heard = self._last_sent = time.monotonic()
+        self._probe_sent: float | None = None
         self._last_logged = -SYNC_LOG_EVERY
         self._closing: Closed | None = None
         self._done = asyncio.Event()
@@ -285,6 +290,7 @@ class Session:
                 message = await (ahead if ahead is not None else self.channel.receive())
                 ahead = None
                 self._last_heard = time.monotonic()
+                self._probe_sent = None
                 if not self._is_new_document(message):
                     await self._handle(message)
                     continue
@@ -421,9 +427,12 @@ class Session:
                 self._control.append(Ping())  # even while busy, so the peer hears from us
             while self._control:
                 await self._send(self._control.pop(0))
-            if self._relaying and self._have_received:
+            pushing = self._have_received and not self._held_back()
+            if pushing and (self._relaying or self._dirty):
+                await self._probe_if_unheard()
+            if self._relaying and pushing:
                 await self._tell_relayed()
-            if self._dirty and self._have_received:
+            if self._dirty and pushing:
                 batch = [self._dirty.pop() for _ in range(min(BATCH, len(self._dirty)))]
                 for message in await self._prepare(batch):
                     await self._send(message)
@@ -448,13 +457,25 @@ class Session:
                 continue
             now = time.monotonic()
             wait = self.timing.ping_every - (now - self._last_sent)
-            if self._relaying and self._have_received:
+            if self._relaying and pushing:
                 wait = min(wait, min(self._relaying.values()) - now)
             with contextlib.suppress(TimeoutError):
                 # asyncio.timeout, never wait_for: on 3.11 wait_for swallows a cancellation
                 # that arrives as the event is set, and a closed session would run on.
                 async with asyncio.timeout(max(0.0, wait)):
                     await self._wake.wait()
+
+    def _held_back(self) -> bool:
+        """Whether the peer left a probe unanswered for `hold_after`: push nothing until heard."""
+        if self._probe_sent is None:
+            return False
+        return time.monotonic() - self._probe_sent > self.timing.hold_after
+
+    async def _probe_if_unheard(self) -> None:
+        now = time.monotonic()
+        if self._probe_sent is None and now - self._last_heard > self.timing.hold_after:
+            self._probe_sent = now
+            await self._send(Ping())
 
     async def _tell_relayed(self) -> None:
         """Our new digests of relayed documents go out at once; the changes, when due."""

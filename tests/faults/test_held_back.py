@@ -1,0 +1,105 @@
+"""A peer that cannot be heard is not sent change after change. A cut that the connection
+survives (a router rebooting, a cable out for half a minute) used to queue one sync message per
+change on the dead link; after the heal all of them arrived, and were answered, at once."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from p2p.home import Home
+from p2p.messages import Message, Sync
+from p2p.model import Kind
+from p2p.session import Session, Timing
+from p2p.transport import MemoryChannel, memory_pair
+from tests.faults.test_relay import session
+from tests.p2p_helpers import make_homes, wait_until
+
+REPLIES = 15
+
+
+class Cuttable:
+    """A channel whose sends can be held back, as on a link that is cut, and let through."""
+
+    def __init__(self, inner: MemoryChannel) -> None:
+        self.inner = inner
+        self.remote_device = inner.remote_device
+        self.sent: list[Message] = []
+        self.cut = False
+        self._held: list[Message] = []
+
+    async def send(self, message: Message) -> None:
+        self.sent.append(message)
+        if self.cut:
+            self._held.append(message)
+        else:
+            await self.inner.send(message)
+
+    async def heal(self) -> None:
+        self.cut = False
+        for message in self._held:
+            await self.inner.send(message)
+        self._held.clear()
+
+    async def receive(self) -> Message:
+        return await self.inner.receive()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_changes_made_during_a_cut_wait_and_go_in_one_round_after_it(
+    tmp_path: Path,
+) -> None:
+    (ana, bo), board_id = make_homes(tmp_path, ["Ana", "Bo"])
+    item = ana.board(board_id).post(Kind.NEED, "Blankets for the night shelter")
+    to_bo, to_ana = (Cuttable(end) for end in memory_pair(ana.device_id, bo.device_id))
+    timing = Timing(ping_every=30.0, silence_limit=60.0, hold_after=0.2)
+    ana_side, ana_node_home, ana_db = session(ana.path, board_id, to_bo)
+    bo_side, bo_node_home, bo_db = session(bo.path, board_id, to_ana)
+    ana_side.timing = bo_side.timing = timing
+    tasks = [asyncio.create_task(s.run()) for s in (ana_side, bo_side)]
+
+    def syncs_to_bo() -> int:
+        return sum(isinstance(m, Sync) and m.id == item for m in to_bo.sent)
+
+    def in_sync(*sides: Session) -> bool:
+        return all(side.in_sync for side in sides)
+
+    def replies(home: Home) -> list[str]:
+        return sorted(r.text for r in home.board(board_id).item(item).replies)
+
+    try:
+        await wait_until(lambda: in_sync(ana_side, bo_side) and item in bo_side.board.digests)
+        # Bo replies once, so that the next changes go as sync messages, not whole documents.
+        bo.board(board_id).reply(item, "I have two")
+        bo_side.board.digests[item] = bo.store.document_digests(board_id)[item]
+        bo_side.notify({item})
+        await wait_until(lambda: in_sync(ana_side, bo_side) and len(replies(ana)) == 1)
+
+        to_bo.cut = to_ana.cut = True
+        before = syncs_to_bo()
+        for n in range(REPLIES):  # a person replying over two seconds, while the link is cut
+            ana.board(board_id).reply(item, f"Blanket {n} is in the hall")
+            ana_side.board.digests[item] = ana.store.document_digests(board_id)[item]
+            ana_side.notify({item})
+            await asyncio.sleep(2.0 / REPLIES)
+        during_cut = syncs_to_bo() - before
+        # Pushes stop once a ping has gone unanswered for hold_after (0.2 s), not one per reply.
+        assert 1 <= during_cut <= 5, during_cut
+
+        await to_bo.heal()
+        await to_ana.heal()
+        await wait_until(
+            lambda: len(replies(bo)) == REPLIES + 1 and in_sync(ana_side, bo_side),
+            what="Bo has every reply",
+        )
+        assert syncs_to_bo() - before - during_cut <= 4  # the rest went in one round
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for db, home in ((ana_db, ana_node_home), (bo_db, bo_node_home)):
+            db.close()
+            home.close()
+    assert replies(bo) == replies(ana)
