@@ -532,9 +532,11 @@ class Node:
         )
         link = _Link(session, found_by, address, rank)
         self._links[key] = link
+        self._boards[board_id].sessions += 1
         try:
             reason = await session.run()
         finally:
+            self._boards[board_id].sessions -= 1
             if self._links.get(key) is link:
                 del self._links[key]
             link.done.set()

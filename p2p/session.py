@@ -43,6 +43,9 @@ SYNC_LOG_EVERY = 10.0
 """Seconds between two "synced" log lines of one connection (the rest go to debug)."""
 MAX_CONTROL_QUEUE = 64
 """Pongs and markers waiting to go out; a peer that makes more is flooding us."""
+SPREAD_PER_PEER = 0.1
+"""Seconds added, per other peer on the board, to the wait before pushing a document that
+differs on both sides when a connection starts (Session._spread)."""
 
 
 class CloseReason(StrEnum):
@@ -73,12 +76,12 @@ class Timing:
     ping_every: float = 15.0
     silence_limit: float = 45.0
     relay_delay: float = 0.05
+    """A change from one peer goes on to the others after this (×0.5–1.5), unless they say
+    first that they hold it: in a mesh most have it from its author by then."""
     hold_after: float = 3.0
     """A peer silent this long gets a ping with the next push, and no more pushes if that ping
     goes unanswered this long: changes wait merged here, not queued on a dead link, and go in
     one round when the peer is heard again (after a cut that the connection survived)."""
-    """A change from one peer goes on to the others after this (×0.5–1.5), unless they say
-    first that they hold it: in a mesh most have it from its author by then."""
 
 
 class BoardState:
@@ -88,6 +91,8 @@ class BoardState:
         self.board_id = board_id
         self.key = key
         self.digests = digests
+        self.sessions = 0
+        """Connections to peers on this board that are running."""
 
 
 class Closed(Exception):
@@ -171,6 +176,19 @@ class Session:
             self._dirty.add(doc_id)
             self._recheck(doc_id)
         self._wake.set()
+
+    def _spread(self, doc_ids: set[str]) -> None:
+        """Documents both sides hold in different versions when the connection starts: with
+        other peers on the board (a mesh meeting again after a cut), each is pushed after a
+        random wait that grows with their number, so that most arrive from one peer, pass on
+        within the other side, and are found in sync before every peer has sent them."""
+        spread = SPREAD_PER_PEER * (self.board.sessions - 1)
+        if spread <= 0:
+            self._dirty |= doc_ids
+            return
+        now = time.monotonic()
+        for doc_id in doc_ids:
+            self._relaying.setdefault(doc_id, now + random.uniform(0, spread))
 
     def relay(self, doc_ids: Iterable[str]) -> None:
         """Another peer changed these documents: tell this peer our digests at once, and send
@@ -328,7 +346,8 @@ class Session:
                 self.peer_digests = dict(docs)
                 mine = self.board.digests
                 self.pending = {d for d in mine.keys() | docs.keys() if mine.get(d) != docs.get(d)}
-                self._dirty |= {d for d in self.pending if d in mine}
+                self._dirty |= {d for d in self.pending if d in mine and d not in docs}
+                self._spread({d for d in self.pending if d in mine and d in docs})
                 self._active = True
             case Have(docs=docs):
                 self.peer_digests.update(docs)

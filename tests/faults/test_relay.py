@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from p2p import session as session_module
 from p2p.db import Db
 from p2p.home import Home
 from p2p.messages import PROTOCOL_VERSIONS, Doc, Have, Hello, Message, Sync
@@ -146,3 +147,49 @@ async def test_in_a_mesh_a_change_is_not_relayed_to_a_peer_that_has_it_from_its_
     # … for each had the item from Ana herself.
     from_ana = [to for frm, to, m in sent if frm == ana.device_id and isinstance(m, Doc)]
     assert sorted(from_ana) == sorted([bo.device_id, cy.device_id])
+
+
+@pytest.mark.parametrize("others", [0, 10])
+async def test_a_mesh_meeting_again_spreads_what_differs_on_both_sides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, others: int
+) -> None:
+    """Ana and Bo meet again with an item changed on Ana's side. With ten other peers on the
+    board each waits before pushing it (up to 1 s; here the whole second), and Bo has it from
+    one of them meanwhile: no sync message about it crosses. Alone, they sync it at once."""
+    monkeypatch.setattr(session_module.random, "uniform", lambda low, high: high)
+    (ana, bo), board_id = make_homes(tmp_path, ["Ana", "Bo"])
+    item = ana.board(board_id).post(Kind.NEED, "Candles for the power cut")
+    bo.store.apply_saved_document(board_id, item, ana.store.saved_document(board_id, item))
+    ana.board(board_id).reply(item, "Found a box of twelve")  # while they were apart
+    to_bo, to_ana = (Watched(end) for end in memory_pair(ana.device_id, bo.device_id))
+    ana_side, ana_node_home, ana_db = session(ana.path, board_id, to_bo)
+    bo_side, bo_node_home, bo_db = session(bo.path, board_id, to_ana)
+    ana_side.board.sessions = bo_side.board.sessions = 1 + others
+    tasks = [asyncio.create_task(s.run()) for s in (ana_side, bo_side)]
+    started = asyncio.get_running_loop().time()
+    try:
+        await wait_until(lambda: bo_side.peer_digests, what="the haves")
+        if others:
+            # Another peer brings Bo the item as Ana has it.
+            bo.store.apply_saved_document(board_id, item, ana.store.saved_document(board_id, item))
+            bo_side.board.digests[item] = bo.store.document_digests(board_id)[item]
+            bo_side.notify({item})
+        await wait_until(
+            lambda: ana_side.in_sync and bo_side.in_sync and not ana_side._active,
+            what="in sync",
+        )
+        took = asyncio.get_running_loop().time() - started
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for db, home in ((ana_db, ana_node_home), (bo_db, bo_node_home)):
+            db.close()
+            home.close()
+    syncs = [m for m in to_bo.sent + to_ana.sent if isinstance(m, Sync) and m.id == item]
+    assert len(bo.board(board_id).item(item).replies) == 1
+    if others:
+        assert syncs == []
+        assert took >= 1.0  # the spread waited its second before finding nothing to send
+    else:
+        assert syncs != []
