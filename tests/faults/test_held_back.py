@@ -12,7 +12,7 @@ from p2p.messages import Message, Sync
 from p2p.model import Kind
 from p2p.session import Session, Timing
 from p2p.transport import MemoryChannel, memory_pair
-from tests.faults.test_relay import session
+from tests.faults.test_relay import session, stop
 from tests.p2p_helpers import make_homes, wait_until
 
 REPLIES = 15
@@ -96,10 +96,5 @@ async def test_changes_made_during_a_cut_wait_and_go_in_one_round_after_it(
         )
         assert syncs_to_bo() - before - during_cut <= 4  # the rest went in one round
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for db, home in ((ana_db, ana_node_home), (bo_db, bo_node_home)):
-            db.close()
-            home.close()
+        await stop(tasks, (ana_db, ana_node_home), (bo_db, bo_node_home))
     assert replies(bo) == replies(ana)

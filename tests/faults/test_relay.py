@@ -16,7 +16,7 @@ from p2p.home import Home
 from p2p.messages import PROTOCOL_VERSIONS, Doc, Have, Hello, Message, Sync
 from p2p.model import Kind
 from p2p.node import Node
-from p2p.session import BoardState, Session, Timing
+from p2p.session import BoardState, CloseReason, Session, Timing
 from p2p.transport import Channel, MemoryChannel, memory_pair
 from tests.p2p_helpers import FAST, make_homes, running_node, titles, wait_until
 
@@ -48,6 +48,16 @@ def session(path: Path, board_id: str, channel: Channel) -> tuple[Session, Home,
     state = BoardState(board_id, board.key, home.store.document_digests(board_id))
     hello = Hello(PROTOCOL_VERSIONS, home.device_id, home.display_name(), 0, ())
     return Session(channel, state, db, hello), home, db
+
+
+async def stop(tasks: list[asyncio.Task[CloseReason]], *opened: tuple[Db, Home]) -> None:
+    """End the sessions' tasks, then close their databases and homes."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for db, home in opened:
+        db.close()
+        home.close()
 
 
 async def test_a_node_does_not_answer_a_relay_of_what_it_already_holds(tmp_path: Path) -> None:
@@ -96,12 +106,7 @@ async def test_a_node_does_not_answer_a_relay_of_what_it_already_holds(tmp_path:
         assert [m for m in to_cy.sent if isinstance(m, Sync) and m.id == item] == []
         assert len(cy.board(board_id).item(item).replies) == 3
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for db, home in ((bo_db, bo_node_home), (cy_db, cy_node_home)):
-            db.close()
-            home.close()
+        await stop(tasks, (bo_db, bo_node_home), (cy_db, cy_node_home))
 
 
 async def test_in_a_mesh_a_change_is_not_relayed_to_a_peer_that_has_it_from_its_author(
@@ -180,12 +185,7 @@ async def test_a_mesh_meeting_again_spreads_what_differs_on_both_sides(
         )
         took = asyncio.get_running_loop().time() - started
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for db, home in ((ana_db, ana_node_home), (bo_db, bo_node_home)):
-            db.close()
-            home.close()
+        await stop(tasks, (ana_db, ana_node_home), (bo_db, bo_node_home))
     syncs = [m for m in to_bo.sent + to_ana.sent if isinstance(m, Sync) and m.id == item]
     assert len(bo.board(board_id).item(item).replies) == 1
     if others:
