@@ -380,13 +380,15 @@ class Store:
         self._remember(board_id, doc_id, version, doc, size)
         return True
 
-    def _persist_new(self, board_id: str, doc_id: str, doc: Doc, data: bytes) -> bool:
-        """Write a document this home did not have as the bytes it arrived in (they loaded),
-        so a newcomer's catch-up does not take every document apart into change rows."""
+    def _persist_new(
+        self, board_id: str, doc_id: str, doc: Doc, data: bytes, size: limits.Size
+    ) -> bool:
+        """Write a document this home did not have as the bytes it arrived in (they loaded,
+        and measure `size`), so a newcomer's catch-up does not take every document apart into
+        change rows."""
         heads = docs.heads(doc)
         if not heads:
             return False
-        size = limits.stored_size(data)
         self.connection.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
             (board_id, doc_id, data, docs.heads_digest(heads), 1, self._next_seq()),
@@ -481,13 +483,14 @@ class Store:
         """Merge one saved document inside the open write; nothing is written if it raises."""
         what = f"document {doc_id}"
         try:
-            limits.document_size(data)
+            arrived = limits.document_size(data)
         except DamagedDocument as exc:  # TooLarge included: say which document
             raise type(exc)(f"{what}: {exc}") from None
         doc = self._load(board_id, doc_id)
         if doc is None:
+            loaded = docs.load_document(data, self.actor, what)
             return self._persist_new(
-                board_id, doc_id, docs.load_document(data, self.actor, what), data
+                board_id, doc_id, loaded, data, limits.Size(arrived.ops, arrived.bytes)
             )
         size = self._size(board_id, doc_id)
         before = docs.heads(doc)
