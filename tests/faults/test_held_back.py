@@ -5,6 +5,7 @@ change on the dead link; after the heal all of them arrived, and were answered, 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from p2p.home import Home
@@ -77,15 +78,26 @@ async def test_changes_made_during_a_cut_wait_and_go_in_one_round_after_it(
         bo_side.notify({item})
         await wait_until(lambda: in_sync(ana_side, bo_side) and len(replies(ana)) == 1)
 
-        to_bo.cut = to_ana.cut = True
-        before = syncs_to_bo()
-        for n in range(REPLIES):  # a person replying over two seconds, while the link is cut
+        def ana_replies(n: int) -> None:
             ana.board(board_id).reply(item, f"Blanket {n} is in the hall")
             ana_side.board.digests[item] = ana.store.document_digests(board_id)[item]
             ana_side.notify({item})
-            await asyncio.sleep(2.0 / REPLIES)
+
+        to_bo.cut = to_ana.cut = True
+        before = syncs_to_bo()
+        ana_replies(0)  # pushed into the cut
+        await wait_until(
+            lambda: time.monotonic() - ana_side._last_heard > timing.hold_after,
+            what="Bo silent for longer than hold_after",
+        )
+        ana_replies(1)  # pushed with a ping, which nothing answers …
+        await wait_until(ana_side._held_back, what="Ana holding back once the ping is 0.2 s old")
+        for n in range(2, REPLIES):  # … so the rest, made while the link stays cut, wait
+            ana_replies(n)
+        await wait_until(lambda: not ana_side._wake.is_set(), what="Ana's session has looked")
         during_cut = syncs_to_bo() - before
         # Pushes stop once a ping has gone unanswered for hold_after (0.2 s), not one per reply.
+        assert ana_side._held_back()
         assert 1 <= during_cut <= 5, during_cut
 
         await to_bo.heal()
