@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.conftest import run_potluck
-from tests.p2p_helpers import Serve, make_homes, wait_sync
+from tests.p2p_helpers import Serve, db_rows, make_homes, stored, wait_sync
 
 HEAVY = (
     "nested",
@@ -36,20 +35,8 @@ HEAVY = (
 """The heavier attacks of tests/faults/hostile_member.py, as its report names them."""
 
 
-def stored(home: Path, title: str) -> bool:
-    conn = sqlite3.connect(f"file:{home / 'potluck.db'}?mode=ro", uri=True, timeout=30)
-    try:
-        return conn.execute("SELECT 1 FROM items WHERE title=?", (title,)).fetchone() is not None
-    finally:
-        conn.close()
-
-
 def items(home: Path) -> int:
-    conn = sqlite3.connect(f"file:{home / 'potluck.db'}?mode=ro", uri=True, timeout=30)
-    try:
-        return int(conn.execute("SELECT count(*) FROM items").fetchone()[0])
-    finally:
-        conn.close()
+    return int(db_rows(home, "SELECT count(*) FROM items")[0][0])
 
 
 def rss_mb(pid: int) -> float:

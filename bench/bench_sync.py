@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -18,20 +17,14 @@ from p2p.home import Home
 from p2p.model import Kind
 from tests.conftest import run_potluck
 from tests.netns import Lan, netns_unavailable
-from tests.p2p_helpers import Serve, make_homes, wait_sync
+from tests.p2p_helpers import Serve, db_rows, make_homes, wait_sync
 
 PORT = 7434
 
 
 def count(path: Path, board_id: str) -> int:
-    """Items listed on a home, read the way a second process would (no write lock taken)."""
-    conn = sqlite3.connect(f"file:{path / 'potluck.db'}?mode=ro", uri=True)
-    try:
-        return int(
-            conn.execute("SELECT count(*) FROM items WHERE board_id=?", (board_id,)).fetchone()[0]
-        )
-    finally:
-        conn.close()
+    """Items listed on a home."""
+    return int(db_rows(path, "SELECT count(*) FROM items WHERE board_id=?", board_id)[0][0])
 
 
 def poll(condition: Callable[[], bool], timeout: float, every: float = 0.002) -> float:

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from p2p.home import Board, Home
 from p2p.node import Node
@@ -135,10 +136,15 @@ def wait_sync(condition: Callable[[], object], timeout: float, what: str) -> Non
         time.sleep(0.05)
 
 
-def stored(home: Path, title: str) -> bool:
-    """Whether the home's index lists an item with this title (read with a fresh connection)."""
-    conn = sqlite3.connect(home / "potluck.db", timeout=30)
+def db_rows(home: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    """Rows read the way any second process reads (read-only, no write lock)."""
+    conn = sqlite3.connect(f"file:{home / 'potluck.db'}?mode=ro", uri=True, timeout=30)
     try:
-        return conn.execute("SELECT 1 FROM items WHERE title=?", (title,)).fetchone() is not None
+        return conn.execute(sql, args).fetchall()
     finally:
         conn.close()
+
+
+def stored(home: Path, title: str) -> bool:
+    """Whether the home's index lists an item with this title."""
+    return bool(db_rows(home, "SELECT 1 FROM items WHERE title=?", title))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from p2p.model import Kind, Status
 from p2p.store import now_ms
 from tests.faults.lan import heal, partition
 from tests.netns import Lan
-from tests.p2p_helpers import Serve, make_homes, wait_sync
+from tests.p2p_helpers import Serve, db_rows, make_homes, wait_sync
 
 
 @dataclass(frozen=True)
@@ -49,13 +48,9 @@ class Round:
 
 
 def digests(home: Path, board_id: str) -> dict[str, bytes]:
-    """Document digests of a home, read as a second process would (no lock taken)."""
-    conn = sqlite3.connect(f"file:{home / 'potluck.db'}?mode=ro", uri=True, timeout=30)
-    try:
-        rows = conn.execute("SELECT doc_id, digest FROM documents WHERE board_id=?", (board_id,))
-        return {doc_id: bytes(digest) for doc_id, digest in rows}
-    finally:
-        conn.close()
+    """Document digests of a home."""
+    rows = db_rows(home, "SELECT doc_id, digest FROM documents WHERE board_id=?", board_id)
+    return {doc_id: bytes(digest) for doc_id, digest in rows}
 
 
 def agree(homes: list[Path], board_id: str) -> bool:

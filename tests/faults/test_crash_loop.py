@@ -13,7 +13,6 @@ import random
 import re
 import signal
 import socket
-import sqlite3
 import threading
 import time
 from collections import Counter
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.conftest import run_json, run_potluck
-from tests.p2p_helpers import Serve, wait_sync
+from tests.p2p_helpers import Serve, db_rows, wait_sync
 
 RESTARTS = 100
 SEED = 20261123
@@ -72,20 +71,12 @@ def serve(home: Path, port: int, peers: list[int]) -> Serve:
 
 
 def item_ids(home: Path) -> set[str]:
-    """Item ids in a home's index, read the way any second process reads (no write lock)."""
-    conn = sqlite3.connect(f"file:{home / 'potluck.db'}?mode=ro", uri=True, timeout=30)
-    try:
-        return {r[0] for r in conn.execute("SELECT id FROM items")}
-    finally:
-        conn.close()
+    """Item ids in a home's index."""
+    return {r[0] for r in db_rows(home, "SELECT id FROM items")}
 
 
 def integrity(home: Path) -> str:
-    conn = sqlite3.connect(f"file:{home / 'potluck.db'}?mode=ro", uri=True, timeout=30)
-    try:
-        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
-    finally:
-        conn.close()
+    return str(db_rows(home, "PRAGMA integrity_check")[0][0])
 
 
 @dataclass

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import os
 import random
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from p2p.model import Kind
 from p2p.node import Node
 from p2p.presence import STATE_NAME
 from tests.conftest import mounted_tmpfs, run_json, run_potluck
-from tests.p2p_helpers import Serve, wait_sync
+from tests.p2p_helpers import Serve, db_rows, wait_sync
 
 BIG_ITEMS = 200
 BODY_BYTES = 4000
@@ -39,15 +38,6 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A tmpfs of DISK bytes mounted for this test alone, unmounted at the end."""
     with mounted_tmpfs(tmp_path / "disk", DISK) as disk:
         yield disk
-
-
-def db_rows(home: Path, sql: str) -> list[tuple[object, ...]]:
-    """Rows read the way any second process reads (read-only, no write lock)."""
-    conn = sqlite3.connect(f"file:{home / 'potluck.db'}?mode=ro", uri=True, timeout=30)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def listed_ids(home: Path) -> set[str]:
