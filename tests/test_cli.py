@@ -236,12 +236,7 @@ class TestItems:
         self, board_home: Path, tmp_path: Path
     ) -> None:
         item = run_json(board_home, "post", "need", "Ladder")["id"]
-        bo = tmp_path / "bo"
-        run_potluck(bo, "whoami", "--name", "Bo")
-        run_potluck(bo, "join", run_json(board_home, "invite")["invite"])
-        export = tmp_path / "board.potluck"
-        run_potluck(board_home, "export", str(export))
-        run_potluck(bo, "import", str(export))
+        bo = second_home_with_the_board(board_home, tmp_path)
         refused = run_potluck(bo, "edit", item, "--title", "Mine now", check=False)
         assert refused.returncode == 1 and "Ana" in refused.stderr
         assert run_json(bo, "show", item)["title"] == "Ladder"
@@ -251,12 +246,7 @@ class TestItems:
 
     def test_a_note_is_written_together(self, board_home: Path, tmp_path: Path) -> None:
         note = run_json(board_home, "post", "note", "House agreements", "--body", "Be kind.")["id"]
-        bo = tmp_path / "bo"
-        run_potluck(bo, "whoami", "--name", "Bo")
-        run_potluck(bo, "join", run_json(board_home, "invite")["invite"])
-        export = tmp_path / "board.potluck"
-        run_potluck(board_home, "export", str(export))
-        run_potluck(bo, "import", str(export))
+        bo = second_home_with_the_board(board_home, tmp_path)
         run_potluck(bo, "edit", note, "--body", "Be kind.\nWash your cup.")
         assert run_json(bo, "show", note)["body"] == "Be kind.\nWash your cup."
 
@@ -333,3 +323,14 @@ def test_json_output_is_one_document(board_home: Path) -> None:
     out = run_potluck(board_home, "ls", "--json").stdout
     assert len(out.strip().splitlines()) == 1
     assert json.loads(out)[0]["title"] == "Agreements"
+
+
+def second_home_with_the_board(board_home: Path, tmp_path: Path) -> Path:
+    """Bo's home, joined to the board of `board_home` and holding its items (by a file)."""
+    bo = tmp_path / "bo"
+    run_potluck(bo, "whoami", "--name", "Bo")
+    run_potluck(bo, "join", run_json(board_home, "invite")["invite"])
+    export = tmp_path / "board.potluck"
+    run_potluck(board_home, "export", str(export))
+    run_potluck(bo, "import", str(export))
+    return bo
