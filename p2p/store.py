@@ -563,7 +563,7 @@ class Store:
             sort_time = max(sort_time, int(row[1]))
             conn.execute("DELETE FROM items WHERE num=?", (row[0],))
             conn.execute("DELETE FROM items_fts WHERE rowid=?", (row[0],))
-        conn.execute(
+        num = conn.execute(
             "INSERT INTO items (num, board_id, id, kind, status, title, tags, author, created, "
             "updated, replies, responses, sort_time) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -582,15 +582,14 @@ class Store:
                 len(item.responses),
                 sort_time,
             ),
-        )
+        ).lastrowid
         conn.execute("DELETE FROM item_tags WHERE board_id=? AND id=?", (board_id, item.id))
         conn.executemany(
             "INSERT INTO item_tags VALUES (?, ?, ?)", [(board_id, item.id, t) for t in item.tags]
         )
         conn.execute(
-            "INSERT INTO items_fts (rowid, title, body) "
-            "SELECT num, ?, ? FROM items WHERE board_id=? AND id=?",
-            (item.title, item.body, board_id, item.id),
+            "INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)",
+            (num, item.title, item.body),
         )
 
     def members(self, board_id: str) -> dict[str, Member]:
