@@ -124,7 +124,7 @@ async def test_in_a_mesh_a_change_is_not_relayed_to_a_peer_that_has_it_from_its_
     slow_relay = Timing(FAST.ping_every, FAST.silence_limit, relay_delay=1.0)
 
     def in_sync(*nodes: Node) -> bool:
-        return all(len(node.peer_infos()) == 2 and node.in_sync for node in nodes)
+        return all(len(node.peer_infos()) == 2 and node.in_sync() for node in nodes)
 
     async with (
         running_node(ana.path, timing=slow_relay) as node_a,
