@@ -13,8 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from p2p.home import Home
-from p2p.model import Kind
+from potluck.p2p.home import Home
+from potluck.p2p.model.types import Kind
+
 from tests.conftest import run_potluck
 from tests.netns import Lan, netns_unavailable
 from tests.p2p_helpers import Serve, db_rows, make_homes, wait_sync

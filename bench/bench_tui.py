@@ -17,14 +17,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from potluck.p2p.home import Home
+from potluck.p2p.model.types import Kind
+from potluck.tui.app import PotluckApp
+from potluck.tui.screens.board import BoardScreen
+from potluck.tui.widgets.detail import ItemDetail
+from potluck.tui.widgets.item_list import ItemList
 from textual import events
-
-from p2p.home import Home
-from p2p.model import Kind
-from tui.app import PotluckApp
-from tui.screens.board import BoardScreen
-from tui.widgets.detail import ItemDetail
-from tui.widgets.item_list import ItemList
 
 IMPORT_SECONDS = time.perf_counter() - T_PROCESS
 
@@ -56,7 +55,7 @@ def build(path: Path, count: int) -> None:
     with Home.open(path) as home:
         home.set_profile(name="Bench")
         board = home.new_board("Bench board")
-        home.store.connection.execute("PRAGMA synchronous = OFF")  # building only
+        home.store.db.connection.execute("PRAGMA synchronous = OFF")  # building only
         for n in range(count):
             kind = Kind.NEED if n % 2 else rng.choice(KINDS)
             board.post(

@@ -1,1 +1,97 @@
-"""Everything below the user interface: the board model, storage, sync and discovery."""
+"""Everything below the screen: the board model, storage, sync and discovery.
+
+This module is the facade the command line and the app use; nothing else of `potluck.p2p` is
+theirs to import. `Node` and `Timing` load the network (and zeroconf, slow to import) only
+when first asked for.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .board import Board
+from .errors import (
+    BoardNotFound,
+    DamagedDocument,
+    ExportError,
+    HomeError,
+    InvalidInput,
+    InviteError,
+    ItemNotFound,
+    NodeError,
+    PotluckError,
+    ProtocolError,
+)
+from .home import Home
+from .model.board_document import BOARD_DOC_ID
+from .model.types import (
+    ALLOWED_RESPONSES,
+    MAIN_RESPONSE,
+    POSITIONS,
+    BoardInfo,
+    HistoryEntry,
+    Item,
+    ItemSummary,
+    Kind,
+    Member,
+    Reply,
+    Response,
+    ResponseKind,
+    Shift,
+    Status,
+    Task,
+)
+from .net.messages import DEFAULT_PORT
+from .net.presence import invite_hints, read_node_state
+
+if TYPE_CHECKING:
+    from .net.node import Node
+    from .net.session import Timing
+
+__all__ = [
+    "ALLOWED_RESPONSES",
+    "BOARD_DOC_ID",
+    "DEFAULT_PORT",
+    "MAIN_RESPONSE",
+    "POSITIONS",
+    "Board",
+    "BoardInfo",
+    "BoardNotFound",
+    "DamagedDocument",
+    "ExportError",
+    "HistoryEntry",
+    "Home",
+    "HomeError",
+    "InvalidInput",
+    "InviteError",
+    "Item",
+    "ItemNotFound",
+    "ItemSummary",
+    "Kind",
+    "Member",
+    "Node",
+    "NodeError",
+    "PotluckError",
+    "ProtocolError",
+    "Reply",
+    "Response",
+    "ResponseKind",
+    "Shift",
+    "Status",
+    "Task",
+    "Timing",
+    "invite_hints",
+    "read_node_state",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Node":
+        from .net.node import Node
+
+        return Node
+    if name == "Timing":
+        from .net.session import Timing
+
+        return Timing
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

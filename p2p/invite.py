@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import msgpack
 
-from p2p.errors import InviteError
-from p2p.keys import BOARD_KEY_SIZE
+from .errors import InviteError
+from .keys import BOARD_KEY_SIZE
 
 PREFIX = "potluck-"
 VERSION = 1

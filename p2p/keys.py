@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from p2p.errors import HomeError
+from .errors import HomeError
 
 BOARD_KEY_SIZE = 32
 

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from p2p.home import Home
+from potluck.p2p.home import Home
 
 POTLUCK = str(Path(sys.executable).with_name("potluck"))
 

@@ -15,9 +15,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from p2p.home import Board, Home
-from p2p.node import Node
-from p2p.session import Timing
+from potluck.p2p.home import Board, Home
+from potluck.p2p.net.node import Node
+from potluck.p2p.net.session import Timing
 
 FAST = Timing(ping_every=1.0, silence_limit=3.0)
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from potluck.p2p.invite import decode_invite
 
-from p2p.invite import decode_invite
 from tests.conftest import run_json, run_potluck
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 
-from p2p import docs
-from p2p.home import Home
-from p2p.model import Kind
-from p2p.store import now_ms
+from potluck.p2p.clock import now_ms
+from potluck.p2p.home import Home
+from potluck.p2p.model import item_document as docs
+from potluck.p2p.model.types import Kind
+
 from tests.test_merge import copy_documents
 
 DAY = 86_400_000
@@ -30,7 +31,7 @@ def test_items_from_skewed_clocks_sort_sensibly(home: Home, other_home: Home) ->
     behind = docs.new_id()
     store = other_home.store
     for item_id, title, skew in ((ahead, "from next year", YEAR), (behind, "from yesterday", -DAY)):
-        store.update(
+        store.documents.update(
             b.board_id,
             item_id,
             lambda doc, title=title, skew=skew: docs.init_item(
@@ -59,7 +60,7 @@ def test_items_from_skewed_clocks_sort_sensibly(home: Home, other_home: Home) ->
 
     # A reply stamped by a clock a day behind is new activity too: it never sinks the item.
     copy_documents(a, b)
-    store.update(
+    store.documents.update(
         b.board_id,
         fresh,
         lambda doc: docs.add_reply(doc, author=b.me, text="from yesterday", now=now_ms() - DAY),

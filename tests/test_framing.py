@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from p2p.errors import ProtocolError
-from p2p.framing import (
+from potluck.p2p.errors import ProtocolError
+from potluck.p2p.net.framing import (
     MAX_CHUNK,
     MAX_MESSAGE,
     MORE,

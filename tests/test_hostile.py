@@ -11,14 +11,14 @@ from pathlib import Path
 
 import msgpack
 import pytest
+from potluck.p2p.home import Home
+from potluck.p2p.keys import DeviceIdentity, board_psk, new_board_key
+from potluck.p2p.model.types import Kind
+from potluck.p2p.net.framing import MAX_CHUNK, MORE, encode_frame
+from potluck.p2p.net.messages import PROTOCOL_VERSIONS, Have, Hello, Sync, WholeDocument, encode
+from potluck.p2p.net.node import Node
+from potluck.p2p.net.noise import NoiseState, SecureConnection, initiate, preamble
 
-from p2p.framing import MAX_CHUNK, MORE, encode_frame
-from p2p.home import Home
-from p2p.keys import DeviceIdentity, board_psk, new_board_key
-from p2p.messages import PROTOCOL_VERSIONS, Doc, Have, Hello, Sync, encode
-from p2p.model import Kind
-from p2p.node import Node
-from p2p.secure import NoiseState, SecureConnection, initiate, preamble
 from tests.p2p_helpers import connected, make_homes, running_node, titles, wait_until
 
 Attack = Callable[[SecureConnection], Awaitable[None]]
@@ -95,7 +95,7 @@ async def unknown_type(conn: SecureConnection) -> None:
 
 async def bad_document(conn: SecureConnection) -> None:
     await conn.send(encode(Have({})))
-    await conn.send(encode(Doc("ab" * 16, b"\x85o\x4a\x83 not automerge", bytes(16))))
+    await conn.send(encode(WholeDocument("ab" * 16, b"\x85o\x4a\x83 not automerge", bytes(16))))
 
 
 async def bad_sync(conn: SecureConnection) -> None:
@@ -105,7 +105,7 @@ async def bad_sync(conn: SecureConnection) -> None:
 
 async def closed_mid_sync(conn: SecureConnection) -> None:
     await conn.send(encode(Have({"cd" * 16: bytes(16)})))
-    half = encode(Doc("cd" * 16, bytes(100_000), bytes(16)))[:70_000]
+    half = encode(WholeDocument("cd" * 16, bytes(100_000), bytes(16)))[:70_000]
     conn.writer.write(encode_frame(conn._noise.encrypt(bytes([MORE]) + half[:MAX_CHUNK])))
     await conn.writer.drain()
     conn.writer.close()
@@ -145,7 +145,7 @@ async def test_bad_input_closes_only_that_connection(
     ana, bo, board_id, node_a, _ = pair
     attack, reason = ATTACKS[name]
     before = snapshot(ana.path)
-    caplog.set_level(logging.INFO, logger="p2p")
+    caplog.set_level(logging.INFO, logger="potluck.p2p")
     mallory = DeviceIdentity.generate()
     conn = await hostile(node_a.port, ana.board(board_id).key, mallory)
     await attack(conn)
@@ -172,7 +172,7 @@ class TestWrongKey:
         caplog: pytest.LogCaptureFixture,
     ) -> None:
         ana, bo, board_id, node_a, _ = pair
-        caplog.set_level(logging.INFO, logger="p2p")
+        caplog.set_level(logging.INFO, logger="potluck.p2p")
         eve = Home.open(tmp_path / "eve")
         eve.set_profile(name="Eve")
         eve.new_board("Elsewhere")
@@ -195,7 +195,7 @@ class TestWrongKey:
     ) -> None:
         """psk0: the node answers nothing, so Eve never sees its static key."""
         ana, bo, board_id, node_a, _ = pair
-        caplog.set_level(logging.INFO, logger="p2p")
+        caplog.set_level(logging.INFO, logger="potluck.p2p")
         before = snapshot(ana.path)
         pre = preamble(ana.board(board_id).key)
         eve = NoiseState(
@@ -221,7 +221,7 @@ async def test_a_peer_that_stops_reading_is_dropped_and_stalls_nobody(
     pair: tuple[Home, Home, str, Node, Node], caplog: pytest.LogCaptureFixture
 ) -> None:
     ana, bo, board_id, node_a, _ = pair
-    caplog.set_level(logging.INFO, logger="p2p")
+    caplog.set_level(logging.INFO, logger="potluck.p2p")
     conn = await hostile(node_a.port, ana.board(board_id).key)
     await conn.send(encode(Have({})))  # "send me everything", then never read again
     board = ana.board(board_id)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from p2p.home import Board, Home
-from p2p.model import Kind, Status
+from potluck.p2p.home import Board, Home
+from potluck.p2p.model.types import Kind, Status
 
 words = st.text(alphabet="abcdefghij klmnop", min_size=1, max_size=20).filter(str.strip)
 tags = st.lists(st.sampled_from(["food", "tools", "urgent", "bikes"]), max_size=3)
@@ -31,7 +30,7 @@ operations = st.lists(
 def check_index(board: Board) -> None:
     store = board.home.store
     listed = {s.id: s for s in board.items()}
-    assert set(listed) == set(store.item_ids(board.board_id))
+    assert set(listed) == set(store.documents.item_ids(board.board_id))
     names = {d: m.name for d, m in board.members().items()}
     for item_id, summary in listed.items():
         item = board.item(item_id)
@@ -79,10 +78,10 @@ def test_index_agrees_with_documents(ops: list[tuple]) -> None:
                     _, kind, title = op
                     new_id = peer_board.post(kind, title, body=title)
                     for doc_id in (new_id, "board"):
-                        home.store.apply_saved_document(
+                        home.store.documents.apply_saved_document(
                             board.board_id,
                             doc_id,
-                            peer.store.saved_document(peer_board.board_id, doc_id),
+                            peer.store.documents.saved_document(peer_board.board_id, doc_id),
                         )
                     ids.append(new_id)
                 elif ids:

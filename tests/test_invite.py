@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from p2p.errors import InviteError
-from p2p.invite import Invite, decode_invite, encode_invite
-from p2p.keys import board_id_for, new_board_key
+from potluck.p2p.errors import InviteError
+from potluck.p2p.invite import Invite, decode_invite, encode_invite
+from potluck.p2p.keys import board_id_for, new_board_key
 
 invites = st.builds(
     Invite,

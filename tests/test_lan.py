@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from potluck.p2p.invite import decode_invite
+from potluck.p2p.keys import board_tag
+from potluck.p2p.model.types import Kind
 
-from p2p.invite import decode_invite
-from p2p.keys import board_tag
-from p2p.model import Kind
 from tests.conftest import run_json, run_potluck
 from tests.netns import Lan, netns_unavailable
 from tests.p2p_helpers import Serve, make_homes, wait_sync

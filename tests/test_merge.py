@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import pytest
-
-from p2p import docs
-from p2p.docs import BOARD_DOC_ID
-from p2p.home import Board, Home
-from p2p.model import Kind, ResponseKind, Status
+from potluck.p2p.home import Board, Home
+from potluck.p2p.model import item_document as docs
+from potluck.p2p.model.board_document import BOARD_DOC_ID
+from potluck.p2p.model.types import Kind, ResponseKind, Status
 
 
 def copy_documents(src: Board, dst: Board) -> None:
     """Carry every document from one home to the other, as a sync or an export would."""
-    for doc_id in src.home.store.document_digests(src.board_id):
-        dst.home.store.apply_saved_document(
-            dst.board_id, doc_id, src.home.store.saved_document(src.board_id, doc_id)
+    for doc_id in src.home.store.documents.digests(src.board_id):
+        dst.home.store.documents.apply_saved_document(
+            dst.board_id, doc_id, src.home.store.documents.saved_document(src.board_id, doc_id)
         )
 
 
@@ -39,7 +38,7 @@ def test_concurrent_item_edits_keep_everyones_words(
     b.respond(item, ResponseKind.HELP, "I have one on Tuesday")
     a.respond(item, ResponseKind.HELP, "I can hold it")
     # Bo is not the author, so he edits the document directly, as a peer's device would.
-    other_home.store.update(
+    other_home.store.documents.update(
         b.board_id,
         item,
         lambda doc: docs.edit_item(
@@ -98,8 +97,8 @@ def test_members_added_apart_both_survive(home: Home, other_home: Home) -> None:
         assert members[b.me].about == "fixes bikes"
     assert b.name == "Kitchen"
     assert (
-        home.store.document_digests(a.board_id)[BOARD_DOC_ID]
-        == other_home.store.document_digests(b.board_id)[BOARD_DOC_ID]
+        home.store.documents.digests(a.board_id)[BOARD_DOC_ID]
+        == other_home.store.documents.digests(b.board_id)[BOARD_DOC_ID]
     )
 
 

@@ -12,16 +12,16 @@ import time
 from pathlib import Path
 
 import pytest
+from potluck.p2p.errors import DamagedDocument, HomeError
+from potluck.p2p.home import Home
+from potluck.p2p.model.types import Kind, ResponseKind
 
-from p2p.errors import DamagedDocument, HomeError
-from p2p.home import Home
-from p2p.model import Kind, ResponseKind
 from tests.conftest import run_json, run_potluck
 
 POSTER = textwrap.dedent(
     """
     import sys
-    from tui.cli import main
+    from potluck.tui.main import main
     home = sys.argv[1]
     for n in range(10_000):
         main(["--home", home, "post", "need", f"post number {n}", "--body", "x" * 200])
@@ -58,27 +58,27 @@ def test_compaction_keeps_the_document_identical(home: Home) -> None:
         board.reply(item, f"reply {n}")
     board.respond(item, ResponseKind.BRING, "bread")
     store = home.store
-    before_digest = store.document_digests(board.board_id)[item]
+    before_digest = store.documents.digests(board.board_id)[item]
     before_item = board.item(item)
-    before_heads = sorted(store.read_document(board.board_id, item).get_heads())
-    rows = store.connection.execute(
+    before_heads = sorted(store.documents.read_document(board.board_id, item).heads())
+    rows = store.db.connection.execute(
         "SELECT count(*) FROM changes WHERE doc_id=?", (item,)
     ).fetchone()[0]
     assert rows > 10
 
-    store.compact(board.board_id, item)
+    store.documents.compact(board.board_id, item)
 
     assert (
-        store.connection.execute("SELECT count(*) FROM changes WHERE doc_id=?", (item,)).fetchone()[
-            0
-        ]
+        store.db.connection.execute(
+            "SELECT count(*) FROM changes WHERE doc_id=?", (item,)
+        ).fetchone()[0]
         == 0
     )
     reopened = Home.open(home.path)
     try:
-        doc = reopened.store.read_document(board.board_id, item)
-        assert sorted(doc.get_heads()) == before_heads
-        assert reopened.store.document_digests(board.board_id)[item] == before_digest
+        doc = reopened.store.documents.read_document(board.board_id, item)
+        assert sorted(doc.heads()) == before_heads
+        assert reopened.store.documents.digests(board.board_id)[item] == before_digest
         assert reopened.board(board.board_id).item(item) == before_item
     finally:
         reopened.close()
@@ -89,7 +89,7 @@ def test_automatic_compaction_after_many_changes(home: Home) -> None:
     item = board.post(Kind.NOTE, "House agreements")
     for n in range(100):
         board.reply(item, f"line {n}")
-    rows = home.store.connection.execute(
+    rows = home.store.db.connection.execute(
         "SELECT count(*) FROM changes WHERE doc_id=?", (item,)
     ).fetchone()[0]
     assert rows <= 64
@@ -134,7 +134,7 @@ def test_a_damaged_database_is_named_not_emptied(tmp_path: Path) -> None:
 def test_a_document_automerge_refuses_is_named(home: Home) -> None:
     board = home.new_board("Kitchen")
     item = board.post(Kind.NEED, "Blankets")
-    home.store.compact(board.board_id, item)
+    home.store.documents.compact(board.board_id, item)
     conn = sqlite3.connect(home.path / "potluck.db")
     snapshot = conn.execute("SELECT snapshot FROM documents WHERE doc_id=?", (item,)).fetchone()[0]
     conn.execute(
@@ -186,17 +186,17 @@ def test_a_batch_of_saved_documents_is_one_commit_and_stops_at_a_damaged_one(
     board = home.new_board("Kitchen")
     ids = [board.post(Kind.NEED, f"need {i}", body=f"words {i}") for i in range(5)]
     joined, _ = other_home.join(board.invite())
-    saved = [(i, home.store.saved_document(board.board_id, i)) for i in ids]
+    saved = [(i, home.store.documents.saved_document(board.board_id, i)) for i in ids]
     store = other_home.store
-    before = store.change_cursor()
-    changed, damaged = store.apply_saved_documents(
+    before = store.documents.change_cursor()
+    changed, damaged = store.documents.apply_saved_documents(
         board.board_id, [*saved[:3], (ids[3], b"not automerge"), saved[4]]
     )
     assert changed == ids[:3] and damaged is not None and ids[3] in str(damaged)
     assert sorted(s.title for s in joined.items()) == ["need 0", "need 1", "need 2"]
-    assert store.change_cursor() == before + 3
+    assert store.documents.change_cursor() == before + 3
     assert [s.id for s in joined.items(search="words 1")] == [ids[1]]
-    changed, damaged = store.apply_saved_documents(board.board_id, saved)
+    changed, damaged = store.documents.apply_saved_documents(board.board_id, saved)
     assert changed == ids[3:] and damaged is None
-    assert store.apply_saved_documents(board.board_id, saved) == ([], None)
+    assert store.documents.apply_saved_documents(board.board_id, saved) == ([], None)
     assert len(joined.items()) == 5

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from p2p.home import Home
-from p2p.model import Kind, ResponseKind, Status
-from p2p.node import Node
-from p2p.presence import invite_hints, read_node_state
+from potluck.p2p.home import Home
+from potluck.p2p.model.types import Kind, ResponseKind, Status
+from potluck.p2p.net.node import Node
+from potluck.p2p.net.presence import invite_hints, read_node_state
+
 from tests.p2p_helpers import FAST, connected, make_homes, running_node, titles, wait_until
 
 

@@ -7,13 +7,12 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
-
-from p2p.errors import HandshakeError, ProtocolError
-from p2p.framing import encode_frame
-from p2p.keys import DeviceIdentity, new_board_key
-from p2p.messages import Doc, Hello, Ping, Synced
-from p2p.secure import SecureConnection, initiate, preamble, respond
-from p2p.transport import Channel, NoiseChannel, PeerClosed, memory_pair
+from potluck.p2p.errors import HandshakeError, ProtocolError
+from potluck.p2p.keys import DeviceIdentity, new_board_key
+from potluck.p2p.net.channel import Channel, NoiseChannel, PeerClosed, memory_pair
+from potluck.p2p.net.framing import encode_frame
+from potluck.p2p.net.messages import Hello, Ping, Synced, WholeDocument
+from potluck.p2p.net.noise import SecureConnection, initiate, preamble, respond
 
 ANA = DeviceIdentity.generate()
 BO = DeviceIdentity.generate()
@@ -83,7 +82,7 @@ class TestChannelContract:
         self, channels: tuple[Channel, Channel]
     ) -> None:
         a, b = channels
-        big = Doc("board", bytes(range(256)) * 5000, bytes(16))
+        big = WholeDocument("board", bytes(range(256)) * 5000, bytes(16))
         send = asyncio.create_task(a.send(big))
         assert await asyncio.wait_for(b.receive(), 10) == big
         await send

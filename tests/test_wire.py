@@ -10,13 +10,22 @@ import msgpack
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from p2p import messages
-from p2p.errors import ProtocolError
-from p2p.framing import encode_frame, split_message
-from p2p.keys import DeviceIdentity, board_psk, board_tag
-from p2p.messages import Bye, Doc, Have, Hello, Ping, Pong, Sync, Synced, UnknownType
-from p2p.secure import PROTOCOL_NAME, NoiseState, preamble
+from potluck.p2p.errors import ProtocolError
+from potluck.p2p.keys import DeviceIdentity, board_psk, board_tag
+from potluck.p2p.net import messages
+from potluck.p2p.net.framing import encode_frame, split_message
+from potluck.p2p.net.messages import (
+    Bye,
+    Have,
+    Hello,
+    Ping,
+    Pong,
+    Sync,
+    Synced,
+    UnknownType,
+    WholeDocument,
+)
+from potluck.p2p.net.noise import PROTOCOL_NAME, NoiseState, preamble
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "noise_psk0_potluck.json").read_text())
 DEVICE = "0123456789abcdef0123456789abcdef"
@@ -28,7 +37,7 @@ class TestMessages:
         [
             Hello((1,), DEVICE, "Ana", 7434, ("198.18.0.1",)),
             Have({"board": bytes(16), "ab" * 16: bytes(range(16))}),
-            Doc("ab" * 16, b"\x85o", bytes(16)),
+            WholeDocument("ab" * 16, b"\x85o", bytes(16)),
             Sync("board", b"\x42", bytes(16)),
             Synced(3),
             Ping(),

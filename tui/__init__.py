@@ -1,1 +1,1 @@
-"""The person-facing parts: the `potluck` command line and the Textual board."""
+"""The person-facing parts: the `potluck` command line (`cli/`) and the Textual board."""

@@ -1,7 +1,7 @@
-"""`python -m tui` runs the potluck command."""
+"""`python -m potluck.tui` runs the potluck command."""
 
 import sys
 
-from tui.cli import main
+from .main import main
 
 sys.exit(main())

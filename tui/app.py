@@ -10,19 +10,16 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import ClassVar
 
+from potluck.p2p import BOARD_DOC_ID, Board, Home, Kind, PotluckError
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from p2p.docs import BOARD_DOC_ID
-from p2p.errors import PotluckError
-from p2p.home import Board, Home
-from p2p.model import Kind
-from tui.fmt import Clock, wall_clock
-from tui.node_bridge import NodeBridge
-from tui.screens.board import BoardScreen
-from tui.screens.first_run import FirstRunScreen
+from .cli.words import Clock, wall_clock
+from .node_bridge import NodeBridge
+from .screens.board import BoardScreen
+from .screens.first_run import FirstRunScreen
 
 POLL_SECONDS = 0.2
 BUSY_SECONDS = 1.0
@@ -87,10 +84,10 @@ class PotluckApp(App[None]):
     def open_board(self, board: Board) -> None:
         """Show `board`, remember it as the last used, and start following changes."""
         with self.db_lock:
-            self.home.store.touch_board(board.board_id)
+            self.home.store.boards.touch(board.board_id)
             self.seen = self.version()
-            self.cursor = self.home.store.change_cursor()
-            self.known_ids = set(self.home.store.item_ids(board.board_id))
+            self.cursor = self.home.store.documents.change_cursor()
+            self.known_ids = set(self.home.store.documents.item_ids(board.board_id))
         self.board = board
         self.sub_title = board.name
         screen = self.board_screen = BoardScreen(board)
@@ -128,7 +125,7 @@ class PotluckApp(App[None]):
 
     def version(self) -> tuple[int, int]:
         store = self.home.store
-        return store.data_version(), store.change_cursor()
+        return store.db.data_version(), store.documents.change_cursor()
 
     def poll(self) -> None:
         """Cheap check (~every 200 ms): did another connection, or the node, commit?"""
@@ -143,7 +140,7 @@ class PotluckApp(App[None]):
             if version == self.seen:
                 return
             self.seen = version
-            self.cursor, changed = self.home.store.changed_since(self.cursor)
+            self.cursor, changed = self.home.store.documents.changed_since(self.cursor)
         finally:
             self.db_lock.release()
         doc_ids = {d for b, d in changed if b == self.board.board_id}

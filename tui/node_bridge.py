@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -10,13 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from p2p.errors import NodeError, PotluckError
-from p2p.home import Home
-from p2p.presence import invite_hints, read_node_state
+from potluck.p2p import Home, NodeError, PotluckError, invite_hints, read_node_state
+
+from .cli.words import parse_address, span
 
 if TYPE_CHECKING:
-    from p2p.node import Node
-    from p2p.session import Timing
+    from potluck.p2p import Node, Timing
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +41,6 @@ class PeerView:
     last_sync: str
     pending: str
     in_sync: bool
-
-
-def span(seconds: float) -> str:
-    """A duration in the fewest plain words: '5 s', '10 min', '3 h', '2 days'."""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 86400:
-        return f"{seconds // 3600} h"
-    days = seconds // 86400
-    return f"{days} day{'s' if days > 1 else ''}"
 
 
 def peer_view(peer: dict[str, Any], now: float) -> PeerView:
@@ -111,7 +98,7 @@ class NodeBridge:
     async def start(self) -> None:
         """Start the node; a failure leaves the app working offline with a plain reason."""
         # zeroconf is slow to import: keep it off the event loop that draws the screen.
-        module = await asyncio.to_thread(__import__, "p2p.node", fromlist=["Node"])
+        module = await asyncio.to_thread(importlib.import_module, "potluck.p2p.net.node")
         try:
             # The node gets its own connection: its commits then show up in the app's
             # PRAGMA data_version poll, and no SQLite connection is shared across threads.
@@ -156,18 +143,15 @@ class NodeBridge:
 
     async def add_peer(self, address: str) -> str:
         """Ask the node to keep connecting to host:port; returns a sentence for the person."""
-        host, _, port = address.strip().rpartition(":")
-        host = host.strip().strip("[]")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError("write the address as host:port, for example 192.168.1.20:7434")
+        host, port = parse_address(address)
         if self.node is None:
             if self.elsewhere:
-                raise ValueError(
+                raise NodeError(
                     "another potluck is syncing this home: add the address there "
                     f"(potluck serve --peer {host}:{port})"
                 )
-            raise ValueError(self.problem or "syncing has not started yet")
-        await self.node.add_peer(host, int(port))
+            raise NodeError(self.problem or "syncing has not started yet")
+        await self.node.add_peer(host, port)
         return f"Connecting to {host}:{port}… it shows up here once it answers."
 
     def raw_peers(self) -> list[dict[str, Any]]:

@@ -11,9 +11,10 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
+from potluck.tui.main import main
+
 from tests.conftest import run_potluck
 from tests.netns import Lan
-from tui.cli import main
 
 PORT = 7434
 

@@ -21,30 +21,34 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from automerge.core import ROOT, Document, ObjType, ScalarType, SyncState
-
-from p2p import docs, messages
-from p2p.keys import DeviceIdentity
-from p2p.messages import PROTOCOL_VERSIONS, Bye, Doc, Have, Hello, Sync
-from p2p.model import Kind
-from p2p.secure import SecureConnection, initiate
+from potluck.p2p.keys import DeviceIdentity
+from potluck.p2p.model import item_document as docs
+from potluck.p2p.model.automerge import Document as Handle
+from potluck.p2p.model.automerge import heads_digest
+from potluck.p2p.model.types import Kind
+from potluck.p2p.net import messages
+from potluck.p2p.net.messages import PROTOCOL_VERSIONS, Bye, Have, Hello, Sync, WholeDocument
+from potluck.p2p.net.noise import SecureConnection, initiate
 
 FLOOD_BATCH = 400
 """New junk items sent between two heavier attacks."""
 
 
 def saved(doc: Document) -> tuple[bytes, bytes]:
-    return doc.save(), docs.heads_digest(docs.heads(doc))
+    return doc.save(), heads_digest(doc.get_heads())
 
 
 def as_changes(doc: Document) -> tuple[bytes, bytes]:
     """A document sent as its raw changes (automerge loads those too, at far greater cost)."""
     data = b"".join(change.bytes for change in doc.get_changes([]))
-    return data, docs.heads_digest(docs.heads(doc))
+    return data, heads_digest(doc.get_heads())
 
 
 def junk_item(title: str = "junk", body: str = "junk") -> Document:
     doc = Document(os.urandom(16))
-    docs.init_item(doc, kind=Kind.NEED, title=title, body=body, tags=["junk"], author="m", now=1)
+    docs.init_item(
+        Handle(doc), kind=Kind.NEED, title=title, body=body, tags=["junk"], author="m", now=1
+    )
     return doc
 
 
@@ -132,11 +136,11 @@ class Attacker:
         doc = junk_item("synced")
         data, digest = saved(doc)
         doc_id = os.urandom(16).hex()
-        await self.send(conn, Doc(doc_id, data, digest), "doc")
+        await self.send(conn, WholeDocument(doc_id, data, digest), "doc")
         mirror = Document.load(data)
         mine, theirs = SyncState(), SyncState()
         for i in range(count):
-            docs.add_reply(doc, author="m", text=f"again {i}", now=i)
+            docs.add_reply(Handle(doc), author="m", text=f"again {i}", now=i)
             for _ in range(4):  # run sync against a mirror of the victim's copy
                 out = doc.generate_sync_message(mine)
                 if out is None:
@@ -151,12 +155,12 @@ class Attacker:
     async def round(self, conn: SecureConnection) -> None:
         data, digest = self.flood
         for _ in range(FLOOD_BATCH):
-            await self.send(conn, Doc(os.urandom(16).hex(), data, digest), "flood")
+            await self.send(conn, WholeDocument(os.urandom(16).hex(), data, digest), "flood")
         await self.sync_burst(conn, 30)
         if self.heavy:
             name, (data, digest) = self.heavy[self.next_heavy % len(self.heavy)]
             self.next_heavy += 1
-            await self.send(conn, Doc(os.urandom(16).hex(), data, digest), name)
+            await self.send(conn, WholeDocument(os.urandom(16).hex(), data, digest), name)
 
     async def run(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

@@ -12,10 +12,11 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from p2p import docs
-from p2p.home import Board, Home
-from p2p.model import Kind, Status
-from p2p.store import now_ms
+from potluck.p2p.clock import now_ms
+from potluck.p2p.home import Board, Home
+from potluck.p2p.model import item_document as docs
+from potluck.p2p.model.types import Kind, Status
+
 from tests.faults.lan import heal, partition
 from tests.netns import Lan
 from tests.p2p_helpers import Serve, db_rows, make_homes, wait_sync
@@ -146,7 +147,7 @@ class ScaleLan:
                 # Appended under the write lock. Board.edit takes a whole new body and applies
                 # its difference from the text as it is now, so a body read a moment earlier
                 # would delete any line a peer's change brought in between.
-                self.homes[i].store.update(
+                self.homes[i].store.documents.update(
                     self.board_id,
                     self.note,
                     lambda doc: docs.edit_item(

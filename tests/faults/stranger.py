@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from p2p.framing import encode_frame
-from p2p.keys import DeviceIdentity, board_psk, new_board_key
-from p2p.secure import MAGIC, NoiseState
+from potluck.p2p.keys import DeviceIdentity, board_psk, new_board_key
+from potluck.p2p.net.framing import encode_frame
+from potluck.p2p.net.noise import MAGIC, NoiseState
 
 HELD = 300
 """Connections held open at once without finishing a handshake (re-opened when closed)."""

@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from potluck.p2p.errors import HomeError
+from potluck.p2p.home import Home
+from potluck.p2p.model.types import Kind
+from potluck.p2p.net.node import Node
+from potluck.p2p.net.presence import STATE_NAME
+from potluck.p2p.storage.thread import StoreThread
 
-from p2p.db import Db
-from p2p.errors import HomeError
-from p2p.home import Home
-from p2p.model import Kind
-from p2p.node import Node
-from p2p.presence import STATE_NAME
 from tests.conftest import mounted_tmpfs, run_json, run_potluck
 from tests.p2p_helpers import Serve, db_rows, wait_sync
 
@@ -139,7 +139,7 @@ def test_a_peer_address_not_remembered_on_a_full_disk_is_a_clear_error(small_dis
     with Home.open(small_disk / "cy") as home:
         board = home.new_board("Kitchen")
         fill(small_disk / "filler", 0)
-        db = Db(home.store)
+        db = StoreThread(home.store)
         try:
             with pytest.raises(HomeError, match="full"):
                 asyncio.run(db.remember_peer(board.board_id, "ab" * 16, "127.0.0.1", 7434))
@@ -156,7 +156,7 @@ def test_a_state_file_that_cannot_be_written_is_said_once(
         node = Node(home, port=0, mdns=False)
         blocker = home.path / Path(STATE_NAME).with_suffix(".tmp")
         blocker.mkdir()  # writing the state file now fails as a full disk would make it fail
-        caplog.set_level(logging.WARNING, logger="p2p")
+        caplog.set_level(logging.WARNING, logger="potluck.p2p")
         for _ in range(5):
             node._write_state()
         assert len([r for r in caplog.records if STATE_NAME in r.getMessage()]) == 1

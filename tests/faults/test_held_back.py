@@ -8,11 +8,12 @@ import asyncio
 import time
 from pathlib import Path
 
-from p2p.home import Home
-from p2p.messages import Message, Sync
-from p2p.model import Kind
-from p2p.session import Session, Timing
-from p2p.transport import MemoryChannel, memory_pair
+from potluck.p2p.home import Home
+from potluck.p2p.model.types import Kind
+from potluck.p2p.net.channel import MemoryChannel, memory_pair
+from potluck.p2p.net.messages import Message, Sync
+from potluck.p2p.net.session import Session, Timing
+
 from tests.faults.test_relay import session, stop
 from tests.p2p_helpers import make_homes, wait_until
 
@@ -74,13 +75,13 @@ async def test_changes_made_during_a_cut_wait_and_go_in_one_round_after_it(
         await wait_until(lambda: in_sync(ana_side, bo_side) and item in bo_side.board.digests)
         # Bo replies once, so that the next changes go as sync messages, not whole documents.
         bo.board(board_id).reply(item, "I have two")
-        bo_side.board.digests[item] = bo.store.document_digests(board_id)[item]
+        bo_side.board.digests[item] = bo.store.documents.digests(board_id)[item]
         bo_side.notify({item})
         await wait_until(lambda: in_sync(ana_side, bo_side) and len(replies(ana)) == 1)
 
         def ana_replies(n: int) -> None:
             ana.board(board_id).reply(item, f"Blanket {n} is in the hall")
-            ana_side.board.digests[item] = ana.store.document_digests(board_id)[item]
+            ana_side.board.digests[item] = ana.store.documents.digests(board_id)[item]
             ana_side.notify({item})
 
         to_bo.cut = to_ana.cut = True

@@ -21,13 +21,19 @@ from pathlib import Path
 
 import pytest
 from automerge.core import ROOT, Message, SyncState
+from potluck.p2p.errors import DamagedDocument, InvalidInput
+from potluck.p2p.model import measure as limits
+from potluck.p2p.model.automerge import SyncState as StoredSyncState
+from potluck.p2p.model.automerge import heads_digest
+from potluck.p2p.model.types import Kind
+from potluck.p2p.net import messages
+from potluck.p2p.net import node as node_module
+from potluck.p2p.net.messages import Bye
+from potluck.tui.app import PotluckApp
+from potluck.tui.screens.board import PAGE, BoardScreen
+from potluck.tui.widgets.detail import ItemDetail
+from potluck.tui.widgets.item_list import ItemList
 
-from p2p import limits, messages
-from p2p import node as node_module
-from p2p.docs import heads_digest
-from p2p.errors import DamagedDocument, InvalidInput
-from p2p.messages import Bye
-from p2p.model import Kind
 from tests.conftest import run_json, run_potluck
 from tests.faults.hostile_member import bytes_doc, huge_text_doc, junk_item, nested_doc, text_doc
 from tests.p2p_helpers import (
@@ -42,10 +48,6 @@ from tests.p2p_helpers import (
 )
 from tests.test_hostile import closes, hostile
 from tests.tui.conftest import NOW
-from tui.app import PotluckApp
-from tui.screens.board import PAGE, BoardScreen
-from tui.widgets.detail import ItemDetail
-from tui.widgets.item_list import ItemList
 
 ATTACK_SECONDS = 20
 VICTIM_RSS_MB = 250
@@ -123,23 +125,25 @@ class TestLimits:
         """Each sync message is within the limits; the document they build is not."""
         (home,), board_id = make_homes(tmp_path, ["Ana"])
         doc = text_doc(400_000)
-        home.store.apply_saved_document(board_id, "ab" * 16, doc.save())
-        mine, theirs = SyncState(), SyncState()
-        digests = home.store.document_digests(board_id)
+        home.store.documents.apply_saved_document(board_id, "ab" * 16, doc.save())
+        mine, theirs = SyncState(), StoredSyncState()
+        digests = home.store.documents.digests(board_id)
         with pytest.raises(limits.TooLarge, match="would hold more than"):
             for _ in range(4):  # rounds of 60,000 more characters
                 with doc.transaction() as tx:
                     tx.splice_text(tx.get(ROOT, "body")[1], 0, 0, "c" * 60_000)
                 for _ in range(6):  # one sync, the store playing the receiving node
-                    digests = home.store.document_digests(board_id)
+                    digests = home.store.documents.digests(board_id)
                     out = doc.generate_sync_message(mine)
                     if out is None:
                         break
-                    home.store.receive_sync_message(board_id, "ab" * 16, theirs, out.encode())
-                    back = home.store.generate_sync_message(board_id, "ab" * 16, theirs)
+                    home.store.documents.receive_sync_message(
+                        board_id, "ab" * 16, theirs, out.encode()
+                    )
+                    back = home.store.documents.generate_sync_message(board_id, "ab" * 16, theirs)
                     if back is not None:
                         doc.receive_sync_message(mine, Message.decode(back))
-        assert home.store.document_digests(board_id) == digests  # the last one wrote nothing
+        assert home.store.documents.digests(board_id) == digests  # the last one wrote nothing
         home.close()
 
     def test_changes_are_measured_through_their_compression(self) -> None:
@@ -165,7 +169,7 @@ class TestLimits:
     def test_an_item_is_read_with_its_fields_cut_to_size(self, tmp_path: Path) -> None:
         (home,), board_id = make_homes(tmp_path, ["Ana"])
         doc = junk_item("t" * 10_000, "b" * 300_000)
-        home.store.apply_saved_document(board_id, "ab" * 16, doc.save())
+        home.store.documents.apply_saved_document(board_id, "ab" * 16, doc.save())
         [summary] = home.board(board_id).items()
         assert summary.title == "t" * limits.MAX_TITLE_SHOWN
         assert len(home.board(board_id).item("ab" * 16).body) == limits.MAX_BODY_SHOWN
@@ -327,7 +331,7 @@ async def test_a_members_huge_item_opens_promptly_cut_to_size(tmp_path: Path) ->
     """A million-character title, thousands of tags, a long body: the screen shows the limits."""
     (home,), board_id = make_homes(tmp_path, ["Vic"])
     home.board(board_id).post(Kind.NEED, "A real need")
-    home.store.apply_saved_document(board_id, "ab" * 16, huge_text_doc().save())
+    home.store.documents.apply_saved_document(board_id, "ab" * 16, huge_text_doc().save())
     home.close()
     app = PotluckApp(tmp_path / "vic", clock=lambda: NOW, run_node=False)
     async with app.run_test(size=(100, 32)) as pilot:

@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from potluck.p2p.home import Home
+from potluck.p2p.keys import board_psk, board_tag
+from potluck.p2p.model.types import Kind
+from potluck.p2p.net.noise import HANDSHAKE_TIMEOUT, MAGIC
 
-from p2p.home import Home
-from p2p.keys import board_psk, board_tag
-from p2p.model import Kind
-from p2p.secure import HANDSHAKE_TIMEOUT, MAGIC
 from tests.conftest import run_potluck
 from tests.netns import Lan, netns_unavailable
 from tests.p2p_helpers import Serve, stored, wait_sync

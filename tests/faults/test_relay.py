@@ -9,15 +9,15 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from potluck.p2p.home import Home
+from potluck.p2p.model.types import Kind
+from potluck.p2p.net import session as session_module
+from potluck.p2p.net.channel import Channel, MemoryChannel, memory_pair
+from potluck.p2p.net.messages import PROTOCOL_VERSIONS, Have, Hello, Message, Sync, WholeDocument
+from potluck.p2p.net.node import Node
+from potluck.p2p.net.session import BoardState, CloseReason, Session, Timing
+from potluck.p2p.storage.thread import StoreThread
 
-from p2p import session as session_module
-from p2p.db import Db
-from p2p.home import Home
-from p2p.messages import PROTOCOL_VERSIONS, Doc, Have, Hello, Message, Sync
-from p2p.model import Kind
-from p2p.node import Node
-from p2p.session import BoardState, CloseReason, Session, Timing
-from p2p.transport import Channel, MemoryChannel, memory_pair
 from tests.p2p_helpers import FAST, make_homes, running_node, titles, wait_until
 
 
@@ -40,17 +40,17 @@ class Watched:
         await self.inner.aclose()
 
 
-def session(path: Path, board_id: str, channel: Channel) -> tuple[Session, Home, Db]:
+def session(path: Path, board_id: str, channel: Channel) -> tuple[Session, Home, StoreThread]:
     """A session as a node runs it: with its own connection to the home and its own thread."""
     home = Home.open(path)
-    db = Db(home.store)
+    db = StoreThread(home.store)
     board = home.board(board_id)
-    state = BoardState(board_id, board.key, home.store.document_digests(board_id))
+    state = BoardState(board_id, board.key, home.store.documents.digests(board_id))
     hello = Hello(PROTOCOL_VERSIONS, home.device_id, home.display_name(), 0, ())
     return Session(channel, state, db, hello), home, db
 
 
-async def stop(tasks: list[asyncio.Task[CloseReason]], *opened: tuple[Db, Home]) -> None:
+async def stop(tasks: list[asyncio.Task[CloseReason]], *opened: tuple[StoreThread, Home]) -> None:
     """End the sessions' tasks, then close their databases and homes."""
     for task in tasks:
         task.cancel()
@@ -64,7 +64,9 @@ async def test_a_node_does_not_answer_a_relay_of_what_it_already_holds(tmp_path:
     (ana, bo, cy), board_id = make_homes(tmp_path, ["Ana", "Bo", "Cy"])
     item = ana.board(board_id).post(Kind.NEED, "We need a ladder")
     for home in (bo, cy):
-        home.store.apply_saved_document(board_id, item, ana.store.saved_document(board_id, item))
+        home.store.documents.apply_saved_document(
+            board_id, item, ana.store.documents.saved_document(board_id, item)
+        )
     to_cy, to_bo = (Watched(end) for end in memory_pair(bo.device_id, cy.device_id))
     bo_side, bo_node_home, bo_db = session(bo.path, board_id, to_cy)
     cy_side, cy_node_home, cy_db = session(cy.path, board_id, to_bo)
@@ -73,7 +75,7 @@ async def test_a_node_does_not_answer_a_relay_of_what_it_already_holds(tmp_path:
 
         async def change(home: Home, side: Session, doc_id: str) -> None:
             """A change committed here (by this device or from Ana), told to the session."""
-            side.board.digests[doc_id] = home.store.document_digests(board_id)[doc_id]
+            side.board.digests[doc_id] = home.store.documents.digests(board_id)[doc_id]
             side.notify({doc_id})
 
         def quiet() -> bool:
@@ -88,12 +90,14 @@ async def test_a_node_does_not_answer_a_relay_of_what_it_already_holds(tmp_path:
         await wait_until(lambda: quiet() and bo_side.board.digests == cy_side.board.digests)
 
         # Ana replies; her change reaches Bo and Cy over their own connections to her.
-        ana.store.apply_saved_document(board_id, item, bo.store.saved_document(board_id, item))
+        ana.store.documents.apply_saved_document(
+            board_id, item, bo.store.documents.saved_document(board_id, item)
+        )
         ana.board(board_id).reply(item, "Thanks, both")
-        saved = ana.store.saved_document(board_id, item)
-        bo.store.apply_saved_document(board_id, item, saved)
-        bo_side.board.digests[item] = bo.store.document_digests(board_id)[item]
-        cy.store.apply_saved_document(board_id, item, saved)
+        saved = ana.store.documents.saved_document(board_id, item)
+        bo.store.documents.apply_saved_document(board_id, item, saved)
+        bo_side.board.digests[item] = bo.store.documents.digests(board_id)[item]
+        cy.store.documents.apply_saved_document(board_id, item, saved)
         to_cy.sent.clear()
         # Cy relays it to Bo first; then Bo gets round to relaying it to Cy.
         await change(cy, cy_side, item)
@@ -102,7 +106,7 @@ async def test_a_node_does_not_answer_a_relay_of_what_it_already_holds(tmp_path:
         # Whatever Bo sends about the item goes before a later post of his.
         later = bo.board(board_id).post(Kind.OFFER, "Soup on Tuesday")
         await change(bo, bo_side, later)
-        await wait_until(lambda: later in cy.store.document_digests(board_id), what="the post")
+        await wait_until(lambda: later in cy.store.documents.digests(board_id), what="the post")
         assert [m for m in to_cy.sent if isinstance(m, Sync) and m.id == item] == []
         assert len(cy.board(board_id).item(item).replies) == 3
     finally:
@@ -150,7 +154,7 @@ async def test_in_a_mesh_a_change_is_not_relayed_to_a_peer_that_has_it_from_its_
     # Bo and Cy told each other their new digests (a `have` each way), and sent nothing more …
     assert relayed == ["Have", "Have"], relayed
     # … for each had the item from Ana herself.
-    from_ana = [to for frm, to, m in sent if frm == ana.device_id and isinstance(m, Doc)]
+    from_ana = [to for frm, to, m in sent if frm == ana.device_id and isinstance(m, WholeDocument)]
     assert sorted(from_ana) == sorted([bo.device_id, cy.device_id])
 
 
@@ -164,7 +168,9 @@ async def test_a_mesh_meeting_again_spreads_what_differs_on_both_sides(
     monkeypatch.setattr(session_module.random, "uniform", lambda low, high: high)
     (ana, bo), board_id = make_homes(tmp_path, ["Ana", "Bo"])
     item = ana.board(board_id).post(Kind.NEED, "Candles for the power cut")
-    bo.store.apply_saved_document(board_id, item, ana.store.saved_document(board_id, item))
+    bo.store.documents.apply_saved_document(
+        board_id, item, ana.store.documents.saved_document(board_id, item)
+    )
     ana.board(board_id).reply(item, "Found a box of twelve")  # while they were apart
     to_bo, to_ana = (Watched(end) for end in memory_pair(ana.device_id, bo.device_id))
     ana_side, ana_node_home, ana_db = session(ana.path, board_id, to_bo)
@@ -176,8 +182,10 @@ async def test_a_mesh_meeting_again_spreads_what_differs_on_both_sides(
         await wait_until(lambda: bo_side.peer_digests, what="the haves")
         if others:
             # Another peer brings Bo the item as Ana has it.
-            bo.store.apply_saved_document(board_id, item, ana.store.saved_document(board_id, item))
-            bo_side.board.digests[item] = bo.store.document_digests(board_id)[item]
+            bo.store.documents.apply_saved_document(
+                board_id, item, ana.store.documents.saved_document(board_id, item)
+            )
+            bo_side.board.digests[item] = bo.store.documents.digests(board_id)[item]
             bo_side.notify({item})
         await wait_until(
             lambda: ana_side.in_sync and bo_side.in_sync and not ana_side._active,

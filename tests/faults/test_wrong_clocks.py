@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from potluck.p2p.home import Home
 
-from p2p.home import Home
 from tests.conftest import POTLUCK
 from tests.faults.test_crash_loop import free_ports
 from tests.p2p_helpers import Serve, wait_sync

@@ -7,10 +7,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from potluck.p2p.home import Home
+from potluck.tui.app import PotluckApp
 from textual.pilot import Pilot
-
-from p2p.home import Home
-from tui.app import PotluckApp
 
 NOW = 1_795_000_000_000  # a fixed "now" (ms) so "how long ago" never drifts
 

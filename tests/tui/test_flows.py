@@ -8,24 +8,24 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import potluck.tui.screens.board
 import pytest
+from potluck.p2p.home import Board, Home
+from potluck.p2p.invite import decode_invite
+from potluck.p2p.model.types import ItemSummary, Kind, Status
+from potluck.tui.cli.words import parse_when
+from potluck.tui.dialogs.forms import NewItemDialog, ReplyDialog
+from potluck.tui.node_bridge import NodeBridge
+from potluck.tui.screens.board import BoardScreen
+from potluck.tui.screens.first_run import FirstRunScreen
+from potluck.tui.screens.info import InviteScreen, PeersScreen
+from potluck.tui.widgets.detail import ItemDetail
+from potluck.tui.widgets.item_list import ItemList
+from potluck.tui.widgets.qr import qr_text
 from textual import events
 from textual.widgets import Input, Select, Static, TextArea
 
-import tui.screens.board
-from p2p.home import Board, Home
-from p2p.invite import decode_invite
-from p2p.model import ItemSummary, Kind, Status
 from tests.tui.conftest import wait_for
-from tui.dialogs.forms import NewItemDialog, ReplyDialog
-from tui.fmt import parse_when
-from tui.node_bridge import NodeBridge
-from tui.screens.board import BoardScreen
-from tui.screens.first_run import FirstRunScreen
-from tui.screens.info import InviteScreen, PeersScreen
-from tui.widgets.detail import ItemDetail
-from tui.widgets.item_list import ItemList
-from tui.widgets.qr import qr_text
 
 SIZE = (100, 32)
 
@@ -309,7 +309,10 @@ class TestActing:
     async def test_edit_own_event_time_and_place(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         with Home.open(home_path) as home:
             home.board().post(
-                Kind.EVENT, "Soup night", start=parse_when("2026-11-25 19:00"), place="yard"
+                Kind.EVENT,
+                "Soup night",
+                start=parse_when("2026-11-25 19:00", "the start"),
+                place="yard",
             )
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
@@ -329,8 +332,8 @@ class TestActing:
             item = lambda: app.screen.query_one(ItemDetail).item  # noqa: E731
             await wait_for(pilot, lambda: item() is not None and item().place == "the hall")
             assert (item().start, item().end) == (
-                parse_when("2026-11-26 18:30"),
-                parse_when("2026-11-26 22:00"),
+                parse_when("2026-11-26 18:30", "the time"),
+                parse_when("2026-11-26 22:00", "the time"),
             )
             await pilot.press("e")
             await wait_for(pilot, lambda: app.screen.query("#end"))
@@ -451,8 +454,8 @@ class TestLive:
             await wait_for(pilot, lambda: detail_title(app) == "Bread for Friday")
             script = textwrap.dedent(
                 f"""
-                from p2p.home import Home
-                from p2p.model import Kind
+                from potluck.p2p.home import Home
+                from potluck.p2p.model.types import Kind
                 with Home.open({str(home_path)!r}) as h:
                     h.board().post(Kind.NEED, "Warm socks")
                 """
@@ -481,8 +484,8 @@ class TestLive:
     async def test_deep_in_a_long_list_a_live_change_reads_one_page(
         self, home_path: Path, make_app, monkeypatch: pytest.MonkeyPatch
     ) -> None:  # type: ignore[no-untyped-def]
-        monkeypatch.setattr(tui.screens.board, "PAGE", 10)
-        monkeypatch.setattr(tui.screens.board, "LIVE_ROWS", 20)
+        monkeypatch.setattr(potluck.tui.screens.board, "PAGE", 10)
+        monkeypatch.setattr(potluck.tui.screens.board, "LIVE_ROWS", 20)
         with Home.open(home_path) as home:
             board = home.board()
             for n in range(45):

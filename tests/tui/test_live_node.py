@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from potluck.p2p.model.types import Kind
+from potluck.tui.app import PotluckApp
+from potluck.tui.node_bridge import NodeBridge
+from potluck.tui.screens.board import BoardScreen
+from potluck.tui.screens.info import PeersScreen
+from potluck.tui.widgets.item_list import ItemList
 from textual.widgets import DataTable, Input, Static
 
-from p2p.model import Kind
 from tests.p2p_helpers import FAST, make_homes, running_node, wait_until
 from tests.tui.conftest import wait_for
-from tui.app import PotluckApp
-from tui.node_bridge import NodeBridge
-from tui.screens.board import BoardScreen
-from tui.screens.info import PeersScreen
-from tui.widgets.item_list import ItemList
 
 SIZE = (100, 32)
 DEADLINE = 20.0  # generous: two cores shared with other test runs

@@ -5,17 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import potluck.tui.app
 import pytest
+from potluck.p2p import InvalidInput
+from potluck.tui import main as cli
+from potluck.tui.app import PotluckApp
+from potluck.tui.cli.words import span
+from potluck.tui.node_bridge import NodeBridge, peer_view
+from potluck.tui.screens.board import BoardScreen
+from potluck.tui.screens.info import PeersScreen
 from textual.widgets import Input, Static
 
-import tui.app
 from tests.p2p_helpers import Serve
 from tests.tui.conftest import wait_for
-from tui import cli
-from tui.app import PotluckApp
-from tui.node_bridge import NodeBridge, peer_view, span
-from tui.screens.board import BoardScreen
-from tui.screens.info import PeersScreen
 
 
 def test_times_and_words() -> None:
@@ -59,7 +61,7 @@ def test_times_and_words() -> None:
 async def test_a_bad_address_is_explained(tmp_path: Path) -> None:
     bridge = NodeBridge(tmp_path)
     for bad in ("nonsense", "host:", ":7434", "10.0.0.1:99999"):
-        with pytest.raises(ValueError, match="host:port"):
+        with pytest.raises(InvalidInput, match="host:port"):
             await bridge.add_peer(bad)
 
 
@@ -67,7 +69,7 @@ def test_peer_on_the_command_line_reaches_the_app(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     opened: list[Any] = []
-    monkeypatch.setattr(tui.app, "run_app", lambda *args: opened.append(args))
+    monkeypatch.setattr(potluck.tui.app, "run_app", lambda *args: opened.append(args))
     home = tmp_path / "home"
     assert cli.main(["--home", str(home), "--peer", "127.0.0.1:7434", "--peer", "[::1]:9"]) == 0
     assert opened == [(home, None, [("127.0.0.1", 7434), ("::1", 9)])]

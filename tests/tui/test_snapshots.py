@@ -6,17 +6,17 @@ import itertools
 from collections.abc import Callable
 from pathlib import Path
 
+import potluck.p2p.clock
+import potluck.p2p.home
 import pytest
+from potluck.p2p.home import Home
+from potluck.p2p.model.types import Kind, ResponseKind, Status
+from potluck.tui.app import PotluckApp
+from potluck.tui.node_bridge import NodeBridge
+from potluck.tui.widgets.detail import ItemDetail
 from textual.pilot import Pilot
 
-import p2p.home
-import p2p.store
-from p2p.home import Home
-from p2p.model import Kind, ResponseKind
 from tests.tui.conftest import NOW, wait_for
-from tui.app import PotluckApp
-from tui.node_bridge import NodeBridge
-from tui.widgets.detail import ItemDetail
 
 MINUTE = 60_000
 SIZES = [(80, 24), (120, 36)]
@@ -27,15 +27,14 @@ def fixed_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A board whose every timestamp is fixed, so "how long ago" and order never drift."""
     ticks = itertools.count(NOW - 3 * 24 * 60 * MINUTE, 37 * MINUTE)
     clock: Callable[[], int] = lambda: next(ticks)  # noqa: E731
-    monkeypatch.setattr(p2p.home, "now_ms", clock)
-    monkeypatch.setattr(p2p.store, "now_ms", clock)
-    monkeypatch.setattr(p2p.home, "new_board_key", lambda: bytes(range(32)))  # a fixed invite
+    monkeypatch.setattr(potluck.p2p.clock, "now_ms", clock)
+    monkeypatch.setattr(potluck.p2p.home, "new_board_key", lambda: bytes(range(32)))  # fixed
     path = tmp_path / "home"
     with Home.open(path) as home:
         home.set_profile(name="Ana")
         board = home.new_board("Kitchen at No. 9")
         done = board.post(Kind.NEED, "Blankets for the night watch", tags=["winter"])
-        board.set_status(done, p2p.model.Status.MET)
+        board.set_status(done, Status.MET)
         board.post(Kind.NEED, "Someone to fix the bike pump", tags=["tools"])
         soup = board.post(
             Kind.NEED,
@@ -52,8 +51,8 @@ def fixed_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 class PictureNode:
-    """Stands in for p2p.node.Node in pictures only (Bo connected 10 min, synced 5 s ago); the
-    real node with the app is tested in test_live_node.py."""
+    """Stands in for the node in pictures only (Bo connected 10 min, synced 5 s ago); the real
+    node with the app is tested in test_live_node.py."""
 
     def __init__(self, board_id: str) -> None:
         self.board_id = board_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from potluck.p2p import InvalidInput, Item, Kind, PotluckError, ResponseKind
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,12 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from p2p.errors import PotluckError
-from p2p.model import Item, Kind, ResponseKind
-from tui.fmt import as_input, parse_when
-
-EXAMPLE = "2026-11-25 19:00"
-"""How a time is written in a form (the placeholder and the error messages say so)."""
+from ..cli.words import TIME_EXAMPLE, as_input, parse_when
 
 KIND_WORDS = {
     Kind.NEED: "a need",
@@ -121,7 +117,7 @@ class FormDialog(ModalScreen[str | None]):
         error = self.query_one("#error", Static)
         try:
             sentence = self.submit(self.values())
-        except (PotluckError, ValueError) as exc:
+        except PotluckError as exc:
             error.update(str(exc))
             return
         self.close(sentence)
@@ -161,7 +157,7 @@ class NewItemDialog(FormDialog):
             "Tags (optional)", Input(id="tags", compact=True, placeholder="e.g. food tools")
         )
         if self.kind is Kind.EVENT:
-            yield from field("Starts", Input(id="start", compact=True, placeholder=EXAMPLE))
+            yield from field("Starts", Input(id="start", compact=True, placeholder=TIME_EXAMPLE))
             yield from field("Ends (optional)", Input(id="end", compact=True))
             yield from field(
                 "Where", Input(id="place", compact=True, placeholder="the big kitchen")
@@ -199,11 +195,11 @@ def post_fields(values: dict[str, Any]) -> dict[str, Any]:
         "tags": values.get("tags", "").replace(",", " ").split(),
     }
     if "start" in values:
-        kwargs["start"] = parse_when(values["start"])
-        kwargs["end"] = parse_when(values.get("end", ""))
+        kwargs["start"] = parse_when(values["start"], "the start")
+        kwargs["end"] = parse_when(values.get("end", ""), "the end")
         kwargs["place"] = values.get("place", "").strip()
         if kwargs["start"] is None:
-            raise ValueError(f"an event needs a start time, like {EXAMPLE}")
+            raise InvalidInput(f"an event needs a start time, like {TIME_EXAMPLE}")
     if "tasks" in values:
         kwargs["tasks"] = [t.strip() for t in values["tasks"].split(",") if t.strip()]
         kwargs["shifts"] = parse_shifts(values.get("shifts", ""))
@@ -288,7 +284,9 @@ class EditDialog(FormDialog):
         if self.item.kind is Kind.EVENT:
             yield from field(
                 "Starts",
-                Input(as_input(self.item.start), id="start", compact=True, placeholder=EXAMPLE),
+                Input(
+                    as_input(self.item.start), id="start", compact=True, placeholder=TIME_EXAMPLE
+                ),
             )
             yield from field(
                 "Ends (optional)", Input(as_input(self.item.end), id="end", compact=True)
@@ -307,10 +305,10 @@ def edit_fields(item: Item, values: dict[str, Any]) -> dict[str, Any]:
         "remove_tags": [t for t in item.tags if t not in tags],
     }
     if item.kind is Kind.EVENT:
-        start = parse_when(values.get("start", ""))
-        end = parse_when(values.get("end", ""))
+        start = parse_when(values.get("start", ""), "the start")
+        end = parse_when(values.get("end", ""), "the end")
         if start is None:
-            raise ValueError(f"an event needs a start time, like {EXAMPLE}")
+            raise InvalidInput(f"an event needs a start time, like {TIME_EXAMPLE}")
         place = values.get("place", "").strip()
         kwargs["start"] = start if start != item.start else None
         kwargs["end"] = end if end != item.end else None

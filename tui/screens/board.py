@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from potluck.p2p import ALLOWED_RESPONSES, Board, Item, ItemSummary, Kind, PotluckError, Status
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,10 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tab, Tabs
 
-from p2p.errors import PotluckError
-from p2p.home import Board
-from p2p.model import ALLOWED_RESPONSES, Item, ItemSummary, Kind, Status
-from tui.dialogs.forms import (
+from ..dialogs.forms import (
     EditDialog,
     FormDialog,
     NewItemDialog,
@@ -27,9 +25,9 @@ from tui.dialogs.forms import (
     post_fields,
     response_choices,
 )
-from tui.screens.info import HelpScreen, InviteScreen, PeersScreen
-from tui.widgets.detail import ItemDetail
-from tui.widgets.item_list import ItemList
+from ..widgets.detail import ItemDetail
+from ..widgets.item_list import ItemList
+from .info import HelpScreen, InviteScreen, PeersScreen
 
 PAGE = 200
 LIVE_ROWS = 2 * PAGE
@@ -168,7 +166,7 @@ class BoardScreen(Screen[None]):
                 search=self.search or None,
                 limit=want,
             )
-            counts = self.app_.home.store.count_items(self.board.board_id)
+            counts = self.app_.home.store.index.count_items(self.board.board_id)
         self.loaded = len(rows)
         self.exhausted = len(rows) < want
         items.show(rows, self.now(), keep)
@@ -321,7 +319,7 @@ class BoardScreen(Screen[None]):
             if self.app_.closed:
                 return
             top = self.query_items(0)
-            counts = self.app_.home.store.count_items(self.board.board_id)
+            counts = self.app_.home.store.index.count_items(self.board.board_id)
         items.merge_top(top, self.now())
         self.loaded = items.option_count
         self.update_counts(counts)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from potluck.p2p import PotluckError
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
-
-from p2p.errors import PotluckError
 
 
 class FirstRunScreen(Screen[None]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from potluck.p2p import PotluckError
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -11,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
-from tui.widgets.qr import qr_text
+from ..widgets.qr import qr_text
 
 
 class CloseableScreen(ModalScreen[None]):
@@ -129,7 +130,7 @@ class PeersScreen(CloseableScreen):
         error = self.query_one("#error", Static)
         try:
             sentence = await self.app.bridge.add_peer(box.value)  # type: ignore[attr-defined]
-        except ValueError as exc:
+        except PotluckError as exc:
             error.update(str(exc))
             return
         error.update("")

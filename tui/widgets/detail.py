@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from potluck.p2p import Item, Kind, ResponseKind, Status
 from rich.console import Group
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from p2p.model import Item, Kind, ResponseKind, Status
-from tui.fmt import ago, when
+from ..cli.words import ago, when
 
 RESPONSE_WORDS = {
     ResponseKind.HELP: "can help",

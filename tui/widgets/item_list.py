@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from potluck.p2p import ItemSummary, Status
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from p2p.model import ItemSummary, Status
-from tui.fmt import ago
+from ..cli.words import ago
 
 
 def row(summary: ItemSummary, now_ms: int, width: int = 0) -> Text:

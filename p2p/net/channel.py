@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from p2p import messages
-from p2p.messages import Message
-from p2p.secure import PeerClosed, SecureConnection
+from . import messages
+from .messages import Message
+from .noise import PeerClosed, SecureConnection
 
 __all__ = ["Channel", "MemoryChannel", "NoiseChannel", "PeerClosed", "memory_pair"]
 

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from p2p.db import Db
-from p2p.errors import DamagedDocument, PotluckError, ProtocolError
-from p2p.framing import FrameError, OversizedMessage
-from p2p.limits import TooLarge
-from p2p.messages import (
+from ..errors import DamagedDocument, PotluckError, ProtocolError
+from ..model.measure import TooLarge
+from ..storage.thread import StoreThread
+from .channel import Channel, PeerClosed
+from .framing import FrameError, OversizedMessage
+from .messages import (
     PROTOCOL_VERSIONS,
     Bye,
-    Doc,
     Have,
     Hello,
     Message,
@@ -28,9 +28,9 @@ from p2p.messages import (
     Sync,
     Synced,
     UnknownType,
+    WholeDocument,
     choose_version,
 )
-from p2p.transport import Channel, PeerClosed
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Session:
         self,
         channel: Channel,
         board: BoardState,
-        db: Db,
+        db: StoreThread,
         hello: Hello,
         *,
         timing: Timing = Timing(),
@@ -334,7 +334,7 @@ class Session:
 
     def _is_new_document(self, message: Message) -> bool:
         return (
-            isinstance(message, Doc)
+            isinstance(message, WholeDocument)
             and self._have_received
             and self.board.digests.get(message.id) != message.digest
         )
@@ -354,14 +354,14 @@ class Session:
                 for doc_id in docs:
                     self._recheck(doc_id)
                 self._active = True
-            case Doc(id=doc_id, data=data, digest=digest) if (
+            case WholeDocument(id=doc_id, data=data, digest=digest) if (
                 self._have_received and self.board.digests.get(doc_id) == digest
             ):
                 # Already identical (another peer sent it first): nothing to merge or write.
                 self.peer_digests[doc_id] = self._told[doc_id] = digest
                 self._recheck(doc_id)
                 self._active = True
-            case Doc():
+            case WholeDocument():
                 await self._merge_documents([message])
             case Sync(id=doc_id, data=data, digest=digest):
                 state = self._states.get(doc_id)
@@ -383,7 +383,7 @@ class Session:
         self._wake.set()
         self.on_update(self)
 
-    async def _merge_documents(self, batch: list[Doc]) -> None:
+    async def _merge_documents(self, batch: list[WholeDocument]) -> None:
         """Commit whole documents from the peer in one transaction, then tell the node."""
         if not self._have_received:
             raise Closed(CloseReason.PROTOCOL_VIOLATION, "a document before have")
@@ -541,7 +541,9 @@ class Session:
         doc_ids = [doc_id for doc_id in doc_ids if doc_id not in self._dirty]
         for kind, doc_id, data in prepared:
             digest = self._told[doc_id] = mine[doc_id]
-            out.append(Doc(doc_id, data, digest) if kind == "doc" else Sync(doc_id, data, digest))
+            out.append(
+                WholeDocument(doc_id, data, digest) if kind == "doc" else Sync(doc_id, data, digest)
+            )
             self._active = True
         # Automerge may have nothing to say after taking the peer's changes; the peer still
         # learns our new digest, so that both sides can tell they are in sync.

@@ -9,7 +9,7 @@ from typing import Any
 
 import ifaddr
 
-from p2p.messages import DEFAULT_PORT
+from .messages import DEFAULT_PORT
 
 LOCK_NAME = "node.lock"
 STATE_NAME = "node.json"

@@ -16,16 +16,16 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from p2p.db import Db
-from p2p.discovery import Advert, Discovery
-from p2p.errors import HandshakeError, NodeError, PotluckError
-from p2p.home import Home
-from p2p.keys import board_tag
-from p2p.messages import DEFAULT_PORT, PROTOCOL_VERSIONS, Bye, Hello
-from p2p.presence import LOCK_NAME, STATE_NAME, local_addresses
-from p2p.secure import SecureConnection, initiate, respond
-from p2p.session import BoardState, CloseReason, Session, Timing
-from p2p.transport import NoiseChannel
+from ..errors import HandshakeError, NodeError, PotluckError
+from ..home import Home
+from ..keys import board_tag
+from ..storage.thread import StoreThread
+from .channel import NoiseChannel
+from .discovery import Advert, Discovery
+from .messages import DEFAULT_PORT, PROTOCOL_VERSIONS, Bye, Hello
+from .noise import SecureConnection, initiate, respond
+from .presence import LOCK_NAME, STATE_NAME, local_addresses
+from .session import BoardState, CloseReason, Session, Timing
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class Node:
         self.feed_interval = feed_interval
         self.started = time.time()
         self._manual = list(peers or [])
-        self._db = Db(home.store)
+        self._db = StoreThread(home.store)
         self._boards: dict[str, BoardState] = {}
         self._tags: dict[bytes, str] = {}
         self._links: dict[tuple[str, str], _Link] = {}
@@ -489,7 +489,7 @@ class Node:
             return CloseReason.SELF
         conn.large_gate = self._large_gate
         board_id = self._tags.get(board_tag(conn.board_key), "")
-        name = await self._db.call(self.home.display_name, board_id)
+        name = await self._db.call(self.home.display_name)
         device = conn.remote_device
         initiator = self.identity.device_id if conn.initiator else device
         rank = (initiator, conn.handshake_hash)

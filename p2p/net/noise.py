@@ -9,15 +9,15 @@ from collections.abc import Awaitable, Callable
 
 from noise.connection import Keypair, NoiseConnection
 
-from p2p.errors import HandshakeError
-from p2p.framing import (
+from ..errors import HandshakeError
+from ..keys import DeviceIdentity, actor_id_for, board_psk, board_tag
+from .framing import (
     FrameDecoder,
     FrameError,
     MessageAssembler,
     encode_frame,
     split_message,
 )
-from p2p.keys import DeviceIdentity, actor_id_for, board_psk, board_tag
 
 PROTOCOL_NAME = b"Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b"
 MAGIC = b"PLK1"

@@ -10,12 +10,12 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from p2p.errors import InvalidInput
-from p2p.messages import DEFAULT_PORT
-from p2p.presence import read_node_state
+from potluck.p2p import DEFAULT_PORT, read_node_state
+
+from .words import parse_address
 
 if TYPE_CHECKING:
-    from tui.cli import Cli
+    from .commands import Cli
 
 
 def add_parsers(sub: Any) -> None:
@@ -55,13 +55,6 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def parse_address(text: str) -> tuple[str, int]:
-    host, _, port = text.strip().rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise InvalidInput(f"'{text}' is not HOST:PORT (for example 192.168.1.20:7434)")
-    return host.strip("[]"), int(port)
-
-
 def cmd_serve(cli: Cli) -> None:
     args = cli.args
     peers = [parse_address(p) for p in [*args.app_peers, *args.peer]]
@@ -81,7 +74,7 @@ async def _serve(cli: Cli, args: argparse.Namespace, peers: list[tuple[str, int]
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    from p2p.node import Node  # imported here: zeroconf is slow to import for other commands
+    from potluck.p2p import Node  # loads zeroconf, slow to import, only for serve
 
     node = Node(cli.home, port=args.port, peers=peers, mdns=not args.no_mdns)
     await node.start()

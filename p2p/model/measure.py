@@ -13,7 +13,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from p2p.errors import DamagedDocument
+from ..errors import DamagedDocument
 
 MAX_DOCUMENT_OPS = 500_000
 """Operations (rows) one document may hold: about 500,000 typed characters with history."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from p2p.errors import ProtocolError
+from ..errors import ProtocolError
 
 MAX_FRAME = 65535
 """Largest frame body: the largest Noise message."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgpack
 
-from p2p.errors import ProtocolError
+from ..errors import ProtocolError
 
 DEFAULT_PORT = 7434
 """The TCP port a node listens on unless told otherwise (any free port if it is taken)."""
@@ -41,7 +41,7 @@ class Have:
 
 
 @dataclass(frozen=True)
-class Doc:
+class WholeDocument:
     """A whole saved document, for a peer that does not hold it."""
 
     id: str
@@ -82,7 +82,7 @@ class Bye:
     reason: str
 
 
-Message = Hello | Have | Doc | Sync | Synced | Ping | Pong | Bye
+Message = Hello | Have | WholeDocument | Sync | Synced | Ping | Pong | Bye
 
 
 def encode(message: Message) -> bytes:
@@ -100,7 +100,7 @@ def encode(message: Message) -> bytes:
             }
         case Have():
             body = {"type": "have", "docs": message.docs}
-        case Doc():
+        case WholeDocument():
             body = {"type": "doc", "id": message.id, "data": message.data, "digest": message.digest}
         case Sync():
             body = {
@@ -194,8 +194,8 @@ def _have(body: dict[str, Any]) -> Have:
     return Have(docs)
 
 
-def _doc(body: dict[str, Any]) -> Doc:
-    return Doc(_doc_id(body), _field(body, "data", bytes), _digest(body))
+def _doc(body: dict[str, Any]) -> WholeDocument:
+    return WholeDocument(_doc_id(body), _field(body, "data", bytes), _digest(body))
 
 
 def _sync(body: dict[str, Any]) -> Sync:

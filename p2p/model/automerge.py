@@ -1,0 +1,214 @@
+"""The only module that imports automerge: one document behind a small typed handle."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from automerge import core
+
+from ..errors import DamagedDocument
+
+ObjectId = bytes
+"""An automerge object id: the root map, or a map, list or text inside a document."""
+ROOT: ObjectId = core.ROOT
+Scalar = str | int | float | bool | bytes | None
+"""A value read from a document (a peer may have written any of these anywhere)."""
+
+
+def heads_digest(heads: list[bytes]) -> bytes:
+    """A 16-byte digest of a set of heads: equal digests mean equal documents."""
+    h = hashlib.blake2b(digest_size=16, person=b"potluck-heads")
+    for head in sorted(heads):
+        h.update(head)
+    return h.digest()
+
+
+def _refused(what: str, exc: BaseException) -> DamagedDocument:
+    """Automerge's errors, pyo3's PanicException (a BaseException) included, as ours."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+        raise exc
+    return DamagedDocument(f"{what}: {exc}")
+
+
+class SyncState:
+    """What this device knows of one peer's copy of one document (automerge's sync state)."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self) -> None:
+        self._state = core.SyncState()
+
+
+class Document:
+    """One automerge document. Reads tolerate any shape a peer may have written."""
+
+    __slots__ = ("_doc",)
+
+    def __init__(self, doc: core.Document) -> None:
+        self._doc = doc
+
+    @classmethod
+    def new(cls, actor: bytes) -> Document:
+        return cls(core.Document(actor))
+
+    @classmethod
+    def load(cls, data: bytes, actor: bytes, what: str = "document") -> Document:
+        """A saved document, optionally followed by raw change bytes; DamagedDocument if not."""
+        try:
+            doc = core.Document.load(data)
+        except BaseException as exc:
+            raise _refused(f"{what} could not be loaded", exc) from None
+        doc.set_actor(actor)
+        return cls(doc)
+
+    def save(self) -> bytes:
+        return self._doc.save()
+
+    def heads(self) -> list[bytes]:
+        return list(self._doc.get_heads())
+
+    def digest(self) -> bytes:
+        return heads_digest(self.heads())
+
+    def changes_since(self, since: list[bytes]) -> list[tuple[bytes, bytes]]:
+        """(hash, raw bytes) of every change not reachable from `since`."""
+        return [(c.hash, c.bytes) for c in self._doc.get_changes(since)]
+
+    def merge_saved(self, data: bytes, what: str) -> None:
+        """Merge a saved document (received whole from a peer, or from an export)."""
+        other = Document.load(data, os.urandom(16), what)
+        try:
+            self._doc.merge(other._doc)
+        except BaseException as exc:
+            raise _refused(f"{what} could not be merged", exc) from None
+
+    def generate_sync_message(self, state: SyncState) -> bytes | None:
+        message = self._doc.generate_sync_message(state._state)
+        return None if message is None else message.encode()
+
+    def receive_sync_message(self, state: SyncState, data: bytes, what: str) -> None:
+        try:
+            self._doc.receive_sync_message(state._state, core.Message.decode(data))
+        except BaseException as exc:
+            raise _refused(f"{what}: bad sync message", exc) from None
+
+    @contextmanager
+    def change(self) -> Iterator[Writer]:
+        """One transaction, always closed (an open one crashes the interpreter at exit)."""
+        with self._doc.transaction() as tx:
+            yield Writer(tx)
+
+    def edit_text_from(self, heads: list[bytes], obj: ObjectId, prop: str, new: str) -> None:
+        """Write `new` as the text at `prop` as if edited at `heads`, then merge: what peers
+        added since `heads` is kept rather than diffed away."""
+        fork = self._doc.fork_at(heads)  # type: ignore[attr-defined]  # missing from the stub
+        actor = self._doc.get_actor()
+        if any(c.actor_id == actor for c in self._doc.get_changes(heads)):
+            actor = os.urandom(16)  # our own later change holds the next sequence number
+        fork.set_actor(actor)
+        with fork.transaction() as tx:
+            Writer(tx).set_text(obj, prop, new)
+        self._doc.merge(fork)
+
+    # ------------------------------------------------------------ reads
+
+    def _get(self, obj: ObjectId, prop: str | int) -> tuple[Any, ObjectId] | None:
+        got = self._doc.get(obj, prop)
+        if got is None:
+            return None
+        value, obj_id = got
+        if isinstance(value, core.ObjType):
+            return value, obj_id
+        return value[1], obj_id
+
+    def scalar(self, obj: ObjectId, prop: str | int) -> Scalar:
+        """The plain value at `prop`, or None where there is none or an object instead."""
+        got = self._get(obj, prop)
+        if got is None or isinstance(got[0], core.ObjType):
+            return None
+        value: Scalar = got[0]
+        return value
+
+    def child(self, obj: ObjectId | None, prop: str | int) -> ObjectId | None:
+        """The object (map, list or text) at `prop`, or None."""
+        if obj is None:
+            return None
+        got = self._get(obj, prop)
+        if got is None or not isinstance(got[0], core.ObjType):
+            return None
+        return got[1]
+
+    def text(self, obj: ObjectId, prop: str) -> str:
+        """The text at `prop`, whether a text object or (as a peer may write) a string."""
+        child = self.child(obj, prop)
+        if child is not None:
+            return self._doc.text(child)
+        value = self.scalar(obj, prop)
+        return value if isinstance(value, str) else ""
+
+    def keys(self, obj: ObjectId) -> list[str]:
+        return list(self._doc.keys(obj))
+
+    def length(self, obj: ObjectId) -> int:
+        return self._doc.length(obj)
+
+
+class Writer:
+    """One open transaction, with helpers for the shapes Potluck writes."""
+
+    __slots__ = ("_tx",)
+
+    def __init__(self, tx: Any) -> None:
+        self._tx = tx  # automerge.core has no Transaction type to name, nor splice_text in its stub
+
+    def put_str(self, obj: ObjectId, prop: str, value: str) -> None:
+        self._tx.put(obj, prop, core.ScalarType.Str, value)
+
+    def put_int(self, obj: ObjectId, prop: str, value: int) -> None:
+        self._tx.put(obj, prop, core.ScalarType.Int, value)
+
+    def put_bool(self, obj: ObjectId, prop: str, value: bool) -> None:
+        self._tx.put(obj, prop, core.ScalarType.Boolean, value)
+
+    def has(self, obj: ObjectId, prop: str) -> bool:
+        return self._tx.get(obj, prop) is not None
+
+    def delete(self, obj: ObjectId, prop: str) -> None:
+        self._tx.delete(obj, prop)
+
+    def map_at(self, obj: ObjectId, prop: str) -> ObjectId:
+        """The map at `prop`, created if absent."""
+        got = self._tx.get(obj, prop)
+        if got is not None and got[0] == core.ObjType.Map:
+            return bytes(got[1])
+        return bytes(self._tx.put_object(obj, prop, core.ObjType.Map))
+
+    def list_at(self, obj: ObjectId, prop: str) -> ObjectId:
+        """The list at `prop`, created if absent."""
+        got = self._tx.get(obj, prop)
+        if got is not None and got[0] == core.ObjType.List:
+            return bytes(got[1])
+        return bytes(self._tx.put_object(obj, prop, core.ObjType.List))
+
+    def append_map(self, lst: ObjectId) -> ObjectId:
+        return bytes(self._tx.insert_object(lst, self._tx.length(lst), core.ObjType.Map))
+
+    def set_text(self, obj: ObjectId, prop: str, new: str) -> None:
+        """Edit a text object with minimal splices, so concurrent edits elsewhere survive."""
+        got = self._tx.get(obj, prop)
+        if got is None or got[0] != core.ObjType.Text:
+            text_id = self._tx.put_object(obj, prop, core.ObjType.Text)
+            if new:
+                self._tx.splice_text(text_id, 0, 0, new)
+            return
+        text_id = got[1]
+        old = self._tx.text(text_id)
+        matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+        for op, a0, a1, b0, b1 in reversed(matcher.get_opcodes()):
+            if op != "equal":
+                self._tx.splice_text(text_id, a0, a1 - a0, new[b0:b1])

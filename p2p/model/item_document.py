@@ -1,0 +1,284 @@
+"""Item documents: one per need, offer, project, event, proposal or note, with its thread."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from .automerge import ROOT, Document, Writer
+from .measure import MAX_BODY_SHOWN, MAX_TAGS_SHOWN, MAX_TITLE_SHOWN
+from .reading import as_int, as_str, keys_of, maps_in_list, maps_in_map
+from .types import HistoryEntry, Item, Kind, Reply, Response, Shift, Status, Task
+
+
+def new_id() -> str:
+    """A random 128-bit id, as 32 hex characters."""
+    return os.urandom(16).hex()
+
+
+def init_item(
+    doc: Document,
+    *,
+    kind: Kind,
+    title: str,
+    body: str,
+    tags: Sequence[str],
+    author: str,
+    now: int,
+    start: int | None = None,
+    end: int | None = None,
+    place: str = "",
+    tasks: Sequence[str] = (),
+    shifts: Sequence[tuple[str, int]] = (),
+) -> None:
+    with doc.change() as w:
+        w.put_str(ROOT, "kind", kind.value)
+        w.put_str(ROOT, "title", title)
+        w.set_text(ROOT, "body", body)
+        tag_map = w.map_at(ROOT, "tags")
+        for tag in tags:
+            w.put_bool(tag_map, tag, True)
+        w.put_str(ROOT, "status", Status.OPEN.value)
+        w.put_str(ROOT, "author", author)
+        w.put_int(ROOT, "created", now)
+        w.put_int(ROOT, "updated", now)
+        w.list_at(ROOT, "replies")
+        w.map_at(ROOT, "responses")
+        w.list_at(ROOT, "history")
+        if kind is Kind.EVENT:
+            if start is not None:
+                w.put_int(ROOT, "start", start)
+            if end is not None:
+                w.put_int(ROOT, "end", end)
+            w.put_str(ROOT, "place", place)
+        if kind is Kind.PROJECT:
+            task_list = w.list_at(ROOT, "tasks")
+            for task_title in tasks:
+                _add_task(w, task_list, task_title)
+            shift_list = w.list_at(ROOT, "shifts")
+            for when, slots in shifts:
+                _add_shift(w, shift_list, when, slots)
+        _history(w, author, "posted", now)
+
+
+def _add_task(w: Writer, task_list: bytes, title: str) -> None:
+    task = w.append_map(task_list)
+    w.put_str(task, "id", new_id()[:8])
+    w.put_str(task, "title", title)
+    w.put_bool(task, "done", False)
+    w.map_at(task, "taken")
+
+
+def _add_shift(w: Writer, shift_list: bytes, when: str, slots: int) -> None:
+    shift = w.append_map(shift_list)
+    w.put_str(shift, "id", new_id()[:8])
+    w.put_str(shift, "when", when)
+    w.put_int(shift, "slots", slots)
+    w.map_at(shift, "signed")
+
+
+def _history(w: Writer, who: str, what: str, now: int) -> None:
+    entry = w.append_map(w.list_at(ROOT, "history"))
+    w.put_str(entry, "who", who)
+    w.put_str(entry, "what", what)
+    w.put_int(entry, "time", now)
+
+
+def edit_item(
+    doc: Document,
+    *,
+    who: str,
+    now: int,
+    title: str | None = None,
+    body: str | None = None,
+    add_tags: Sequence[str] = (),
+    remove_tags: Sequence[str] = (),
+    start: int | None = None,
+    end: int | None = None,
+    place: str | None = None,
+    clear_end: bool = False,
+    body_from: list[bytes] | None = None,
+) -> None:
+    """`body_from`: the heads the new body was written from; the edit is made there and
+    merged, so text that peers added since is kept rather than diffed away."""
+    if body is not None and body_from:
+        doc.edit_text_from(body_from, ROOT, "body", body)
+        body = None
+    with doc.change() as w:
+        if title is not None:
+            w.put_str(ROOT, "title", title)
+        if body is not None:
+            w.set_text(ROOT, "body", body)
+        if add_tags or remove_tags:
+            tag_map = w.map_at(ROOT, "tags")
+            for tag in add_tags:
+                w.put_bool(tag_map, tag, True)
+            for tag in remove_tags:
+                if w.has(tag_map, tag):
+                    w.delete(tag_map, tag)
+        if start is not None:
+            w.put_int(ROOT, "start", start)
+        if end is not None:
+            w.put_int(ROOT, "end", end)
+        elif clear_end and w.has(ROOT, "end"):
+            w.delete(ROOT, "end")
+        if place is not None:
+            w.put_str(ROOT, "place", place)
+        w.put_int(ROOT, "updated", now)
+        _history(w, who, "edited", now)
+
+
+def add_reply(doc: Document, *, author: str, text: str, now: int) -> str:
+    reply_id = new_id()[:12]
+    with doc.change() as w:
+        reply = w.append_map(w.list_at(ROOT, "replies"))
+        w.put_str(reply, "id", reply_id)
+        w.put_str(reply, "author", author)
+        w.put_str(reply, "text", text)
+        w.put_int(reply, "time", now)
+        w.put_int(ROOT, "updated", now)
+    return reply_id
+
+
+def set_response(doc: Document, *, member: str, kind: str, note: str, now: int) -> None:
+    """A member's response; one per member and kind, so 'coming' and 'I'll bring' coexist."""
+    with doc.change() as w:
+        responses = w.map_at(ROOT, "responses")
+        mine = w.map_at(responses, member)
+        entry = w.map_at(mine, kind)
+        w.put_str(entry, "note", note)
+        w.put_int(entry, "time", now)
+        w.put_int(ROOT, "updated", now)
+
+
+def withdraw_response(doc: Document, *, member: str, kind: str, now: int) -> bool:
+    mine = doc.child(doc.child(ROOT, "responses"), member)
+    if mine is None or doc.child(mine, kind) is None:
+        return False
+    with doc.change() as w:
+        w.delete(mine, kind)
+        w.put_int(ROOT, "updated", now)
+    return True
+
+
+def take_task(doc: Document, *, member: str, task_index: int, now: int) -> str:
+    task = list(maps_in_list(doc, doc.child(ROOT, "tasks")))[task_index]
+    with doc.change() as w:
+        w.put_int(w.map_at(task, "taken"), member, now)
+        w.put_int(ROOT, "updated", now)
+    return as_str(doc.scalar(task, "title"))
+
+
+def sign_up_shift(doc: Document, *, member: str, shift_index: int, now: int) -> str:
+    shift = list(maps_in_list(doc, doc.child(ROOT, "shifts")))[shift_index]
+    with doc.change() as w:
+        w.put_int(w.map_at(shift, "signed"), member, now)
+        w.put_int(ROOT, "updated", now)
+    return as_str(doc.scalar(shift, "when"))
+
+
+def add_task(doc: Document, *, title: str, now: int) -> None:
+    with doc.change() as w:
+        _add_task(w, w.list_at(ROOT, "tasks"), title)
+        w.put_int(ROOT, "updated", now)
+
+
+def add_shift(doc: Document, *, when: str, slots: int, now: int) -> None:
+    with doc.change() as w:
+        _add_shift(w, w.list_at(ROOT, "shifts"), when, slots)
+        w.put_int(ROOT, "updated", now)
+
+
+def set_status(doc: Document, *, status: Status, who: str, now: int) -> None:
+    with doc.change() as w:
+        w.put_str(ROOT, "status", status.value)
+        w.put_int(ROOT, "updated", now)
+        _history(w, who, f"marked {status.value}", now)
+
+
+def read_item(doc: Document, item_id: str) -> Item:
+    """The whole item as a plain dataclass; tolerant of fields a peer left out or mistyped."""
+    kind_value = as_str(doc.scalar(ROOT, "kind"), Kind.NOTE.value)
+    kind = Kind(kind_value) if kind_value in Kind._value2member_map_ else Kind.NOTE
+    status_value = as_str(doc.scalar(ROOT, "status"), Status.OPEN.value)
+    status = Status(status_value) if status_value in Status._value2member_map_ else Status.OPEN
+    tag_map = doc.child(ROOT, "tags")
+    tags = (
+        tuple(sorted(t[:MAX_TITLE_SHOWN] for t in doc.keys(tag_map)[:MAX_TAGS_SHOWN]))
+        if tag_map is not None
+        else ()
+    )
+    replies = tuple(
+        sorted(
+            (
+                Reply(
+                    id=as_str(doc.scalar(r, "id")),
+                    author=as_str(doc.scalar(r, "author")),
+                    text=as_str(doc.scalar(r, "text"), limit=MAX_BODY_SHOWN),
+                    time=as_int(doc.scalar(r, "time")),
+                )
+                for r in maps_in_list(doc, doc.child(ROOT, "replies"))
+            ),
+            key=lambda r: (r.time, r.id),
+        )
+    )
+    responses: list[Response] = []
+    for member, mine in maps_in_map(doc, doc.child(ROOT, "responses")):
+        for response_kind, entry in maps_in_map(doc, mine, 16):
+            responses.append(
+                Response(
+                    member=member,
+                    kind=response_kind,
+                    note=as_str(doc.scalar(entry, "note"), limit=MAX_BODY_SHOWN),
+                    time=as_int(doc.scalar(entry, "time")),
+                )
+            )
+    responses.sort(key=lambda r: (r.time, r.member, r.kind))
+    history = tuple(
+        HistoryEntry(
+            who=as_str(doc.scalar(h, "who")),
+            what=as_str(doc.scalar(h, "what")),
+            time=as_int(doc.scalar(h, "time")),
+        )
+        for h in maps_in_list(doc, doc.child(ROOT, "history"))
+    )
+    tasks = tuple(
+        Task(
+            id=as_str(doc.scalar(t, "id")),
+            title=as_str(doc.scalar(t, "title")),
+            taken_by=keys_of(doc, t, "taken"),
+            done=bool(doc.scalar(t, "done")),
+        )
+        for t in maps_in_list(doc, doc.child(ROOT, "tasks"))
+    )
+    shifts = tuple(
+        Shift(
+            id=as_str(doc.scalar(s, "id")),
+            when=as_str(doc.scalar(s, "when")),
+            slots=as_int(doc.scalar(s, "slots"), 1),
+            signed_up=keys_of(doc, s, "signed"),
+        )
+        for s in maps_in_list(doc, doc.child(ROOT, "shifts"))
+    )
+    start = doc.scalar(ROOT, "start")
+    end = doc.scalar(ROOT, "end")
+    return Item(
+        id=item_id,
+        kind=kind,
+        title=as_str(doc.scalar(ROOT, "title")),
+        body=doc.text(ROOT, "body")[:MAX_BODY_SHOWN],
+        tags=tags,
+        status=status,
+        author=as_str(doc.scalar(ROOT, "author")),
+        created=as_int(doc.scalar(ROOT, "created")),
+        updated=as_int(doc.scalar(ROOT, "updated")),
+        replies=replies,
+        responses=tuple(responses),
+        history=history,
+        start=start if isinstance(start, int) and not isinstance(start, bool) else None,
+        end=end if isinstance(end, int) and not isinstance(end, bool) else None,
+        place=as_str(doc.scalar(ROOT, "place")),
+        tasks=tasks,
+        shifts=shifts,
+        heads=tuple(doc.heads()),
+    )

@@ -1,0 +1,1 @@
+"""The network: framing, the Noise channel, wire messages, sync sessions, discovery, the node."""

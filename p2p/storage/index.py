@@ -1,0 +1,168 @@
+"""The query index: what lists, counts, searches and names need, without loading documents."""
+
+from __future__ import annotations
+
+import json
+
+from .. import clock
+from ..errors import ItemNotFound
+from ..model.automerge import Document
+from ..model.board_document import BOARD_DOC_ID, read_board
+from ..model.item_document import read_item
+from ..model.types import ItemSummary, Kind, Member, Status
+from .database import Database
+
+
+def fts_query(words: str) -> str:
+    """Each word a quoted prefix term, so a person's punctuation never breaks the query."""
+    terms = ['"' + w.replace('"', '""') + '"*' for w in words.split() if w.strip()]
+    return " ".join(terms) if terms else '""'
+
+
+class ItemIndex:
+    """The `items`, `item_tags`, `members` and `items_fts` tables, kept by `reindex`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def reindex(self, board_id: str, doc_id: str, doc: Document) -> None:
+        """Bring the index rows of one document up to date, inside the open write."""
+        conn = self.db.connection
+        if doc_id == BOARD_DOC_ID:
+            name, _created, members = read_board(doc)
+            conn.execute("DELETE FROM members WHERE board_id=?", (board_id,))
+            conn.executemany(
+                "INSERT INTO members VALUES (?, ?, ?, ?)",
+                [(board_id, m.device_id, m.name, m.about) for m in members.values()],
+            )
+            if name:
+                conn.execute("UPDATE boards SET name=? WHERE board_id=?", (name, board_id))
+            return
+        item = read_item(doc, doc_id)
+        # Never later than now (a clock a year ahead), never earlier than before (new activity
+        # stamped by a clock a day behind does not push the item down).
+        sort_time = min(item.updated, clock.now_ms())
+        row = conn.execute(
+            "SELECT num, sort_time FROM items WHERE board_id=? AND id=?", (board_id, item.id)
+        ).fetchone()
+        if row is not None:
+            sort_time = max(sort_time, int(row[1]))
+            conn.execute("DELETE FROM items WHERE num=?", (row[0],))
+            conn.execute("DELETE FROM items_fts WHERE rowid=?", (row[0],))
+        num = conn.execute(
+            "INSERT INTO items (num, board_id, id, kind, status, title, tags, author, created, "
+            "updated, replies, responses, sort_time) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row[0] if row else None,
+                board_id,
+                item.id,
+                item.kind.value,
+                item.status.value,
+                item.title,
+                json.dumps(list(item.tags)),
+                item.author,
+                item.created,
+                item.updated,
+                len(item.replies),
+                len(item.responses),
+                sort_time,
+            ),
+        ).lastrowid
+        conn.execute("DELETE FROM item_tags WHERE board_id=? AND id=?", (board_id, item.id))
+        conn.executemany(
+            "INSERT INTO item_tags VALUES (?, ?, ?)", [(board_id, item.id, t) for t in item.tags]
+        )
+        conn.execute(
+            "INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)",
+            (num, item.title, item.body),
+        )
+
+    def members(self, board_id: str) -> dict[str, Member]:
+        rows = self.db.connection.execute(
+            "SELECT device_id, name, about FROM members WHERE board_id=?", (board_id,)
+        )
+        return {r[0]: Member(r[0], r[1], r[2]) for r in rows}
+
+    def list_items(
+        self,
+        board_id: str,
+        *,
+        kind: Kind | None = None,
+        status: Status | None = None,
+        tag: str | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[ItemSummary]:
+        """Items from the index, newest activity first, without loading any document.
+
+        Activity is ordered by `sort_time`: the item's own clock, but never later than when
+        this device indexed it, so a peer whose clock runs a year ahead cannot pin an item on
+        top forever; and never earlier than it was, so activity from a peer whose clock runs
+        behind cannot sink an item."""
+        where = ["i.board_id = ?"]
+        args: list[object] = [board_id]
+        if kind is not None:
+            where.append("i.kind = ?")
+            args.append(kind.value)
+        if status is not None:
+            where.append("i.status = ?")
+            args.append(status.value)
+        if tag is not None:
+            where.append(
+                "EXISTS (SELECT 1 FROM item_tags t WHERE t.board_id=i.board_id "
+                "AND t.tag=? AND t.id=i.id)"
+            )
+            args.append(tag)
+        if search:
+            where.append("i.num IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+            args.append(fts_query(search))
+        sql = (
+            "SELECT i.id, i.kind, i.title, i.status, i.tags, i.author, "
+            "coalesce(m.name, ''), i.created, i.updated, i.replies, i.responses "
+            "FROM items i LEFT JOIN members m ON m.board_id=i.board_id AND m.device_id=i.author "
+            f"WHERE {' AND '.join(where)} "
+            "ORDER BY i.sort_time DESC, i.id"
+        )
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
+        return [
+            ItemSummary(
+                id=r[0],
+                kind=Kind(r[1]),
+                title=r[2],
+                status=Status(r[3]),
+                tags=tuple(json.loads(r[4])),
+                author=r[5],
+                author_name=r[6],
+                created=r[7],
+                updated=r[8],
+                replies=r[9],
+                responses=r[10],
+            )
+            for r in self.db.connection.execute(sql, args)
+        ]
+
+    def count_items(self, board_id: str) -> dict[tuple[Kind, Status], int]:
+        rows = self.db.connection.execute(
+            "SELECT kind, status, count(*) FROM items WHERE board_id=? GROUP BY kind, status",
+            (board_id,),
+        )
+        return {(Kind(k), Status(s)): n for k, s, n in rows}
+
+    def resolve_item(self, board_id: str, prefix: str) -> str:
+        """The full id of the one item whose id starts with `prefix`, as git does."""
+        prefix = prefix.strip().lower()
+        if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+            raise ItemNotFound(f"'{prefix}' is not an item id")
+        rows = self.db.connection.execute(
+            "SELECT id FROM items WHERE board_id=? AND id >= ? AND id < ? LIMIT 2",
+            (board_id, prefix, prefix + "g"),
+        ).fetchall()
+        if not rows:
+            raise ItemNotFound(f"no item with id {prefix} on this board")
+        if len(rows) > 1:
+            raise ItemNotFound(f"id {prefix} matches several items; give more characters")
+        return str(rows[0][0])

@@ -1,0 +1,36 @@
+"""A home's storage opened as one: the database, its documents, its index and its boards."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from .boards import Boards
+from .database import Database
+from .documents import Documents
+from .index import ItemIndex
+
+
+class Store:
+    """One SQLite database per home. Every public write is committed before it returns."""
+
+    def __init__(self, path: Path, actor: bytes) -> None:
+        self.path = path
+        self.db = Database(path)
+        self.index = ItemIndex(self.db)
+        self.documents = Documents(self.db, self.index, actor)
+        self.boards = Boards(self.db)
+        try:
+            found = self.db.migrate()
+            if found == 1:
+                self.documents.reindex_all()
+            self.db.connection.execute("SELECT count(*) FROM documents").fetchone()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise self.db.damaged(exc) from None
+        except BaseException:
+            self.db.close()
+            raise
+
+    def close(self) -> None:
+        self.db.close()

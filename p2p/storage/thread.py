@@ -1,0 +1,110 @@
+"""The store thread: every store call of the node (and all its automerge work) runs on it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from ..errors import DamagedDocument
+from ..model.automerge import SyncState
+from .store import Store
+
+T = TypeVar("T")
+
+PREPARE_BYTES = 4 * 1024 * 1024
+"""Bytes of outgoing documents and sync messages prepared in one trip to the store thread."""
+
+
+class StoreThread:
+    """Runs store calls one at a time on a dedicated thread, so the event loop never blocks."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="potluck-store")
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+    async def new_sync_state(self) -> SyncState:
+        return await self.call(SyncState)
+
+    async def document_digests(self, board_id: str) -> dict[str, bytes]:
+        return await self.call(self.store.documents.digests, board_id)
+
+    async def digests_of(self, board_id: str, doc_ids: set[str]) -> dict[str, bytes]:
+        def run() -> dict[str, bytes]:
+            found = {d: self.store.documents.digest(board_id, d) for d in doc_ids}
+            return {d: g for d, g in found.items() if g is not None}
+
+        return await self.call(run)
+
+    async def apply_saved_documents(
+        self, board_id: str, documents: list[tuple[str, bytes]]
+    ) -> tuple[dict[str, bytes], DamagedDocument | None]:
+        """Merge whole documents in one transaction: the new digest of each that changed, and
+        the refusal that stopped the batch, if any (the documents before it are committed)."""
+
+        def run() -> tuple[dict[str, bytes], DamagedDocument | None]:
+            documents_ = self.store.documents
+            changed, refused = documents_.apply_saved_documents(board_id, documents)
+            digests = {d: documents_.digest(board_id, d) for d in changed}
+            return {d: g for d, g in digests.items() if g is not None}, refused
+
+        return await self.call(run)
+
+    async def receive_sync_message(
+        self, board_id: str, doc_id: str, state: SyncState, data: bytes
+    ) -> tuple[bool, bytes | None]:
+        def run() -> tuple[bool, bytes | None]:
+            documents_ = self.store.documents
+            changed = documents_.receive_sync_message(board_id, doc_id, state, data)
+            return changed, documents_.digest(board_id, doc_id)
+
+        return await self.call(run)
+
+    async def prepare(
+        self, board_id: str, plan: list[tuple[str, str, SyncState | None]]
+    ) -> tuple[list[tuple[str, str, bytes]], int]:
+        """For ("doc", id, _) the saved document; for ("sync", id, state) a sync message if any.
+
+        Stops once PREPARE_BYTES are prepared, so that a batch of large documents is never
+        held in memory at once; returns the messages and how many plan entries were done."""
+
+        def run() -> tuple[list[tuple[str, str, bytes]], int]:
+            documents_ = self.store.documents
+            out: list[tuple[str, str, bytes]] = []
+            size = 0
+            for done, (kind, doc_id, state) in enumerate(plan):
+                if size >= PREPARE_BYTES:
+                    return out, done
+                data: bytes | None
+                if kind == "doc" or state is None:
+                    data = documents_.saved_document(board_id, doc_id)
+                else:
+                    data = documents_.generate_sync_message(board_id, doc_id, state)
+                if data is not None:
+                    out.append((kind, doc_id, data))
+                    size += len(data)
+            return out, len(plan)
+
+        return await self.call(run)
+
+    async def changes(self, cursor: int) -> tuple[int, set[tuple[str, str]]]:
+        return await self.call(self.store.documents.changed_since, cursor)
+
+    async def change_cursor(self) -> int:
+        return await self.call(self.store.documents.change_cursor)
+
+    async def data_version(self) -> int:
+        return await self.call(self.store.db.data_version)
+
+    async def remember_peer(self, board_id: str, device_id: str, host: str, port: int) -> None:
+        await self.call(self.store.boards.remember_peer, board_id, device_id, host, port)
+
+    async def remembered_peers(self, board_id: str) -> list[tuple[str, int]]:
+        return await self.call(self.store.boards.remembered_peers, board_id)

@@ -1,0 +1,222 @@
+"""What each command does: one method per command, each printing what a person or a script
+needs to know."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from potluck.p2p import Board, Home, InvalidInput, Kind, ResponseKind, Status, invite_hints
+
+from . import serve
+from .parser import default_home
+from .render import item_json, render_item, summary_json
+from .words import ago, parse_when, plural, wall_clock
+
+
+class Cli:
+    """Runs one parsed command against a home; each method prints and returns nothing."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.home_path: Path = args.home or default_home()
+        self.home = Home.open(self.home_path)
+
+    def close(self) -> None:
+        self.home.close()
+
+    def board(self) -> Board:
+        board = self.home.board(self.args.board)
+        return board
+
+    def out(self, data: Any, text: str) -> None:
+        if getattr(self.args, "json", False):
+            print(json.dumps(data, ensure_ascii=False))
+        else:
+            print(text)
+
+    def cmd_new_board(self) -> None:
+        board = self.home.new_board(self.args.name)
+        code = board.invite(self.invite_hints())
+        self.out(
+            {"board": board.board_id, "name": board.name, "invite": code},
+            f"Board '{board.name}' is ready. Give people this invite code to join:\n{code}",
+        )
+        if not self.home.display_name():
+            print(
+                "Tip: set the name others see with 'potluck whoami --name NAME'.", file=sys.stderr
+            )
+
+    def cmd_join(self) -> None:
+        board, added = self.home.join(self.args.code)
+        text = (
+            f"Joined '{board.name}'. Its items arrive when you are on the same network "
+            "as another member running potluck."
+            if added
+            else f"This home already has '{board.name}'."
+        )
+        self.out({"board": board.board_id, "name": board.name, "added": added}, text)
+
+    def cmd_invite(self) -> None:
+        board = self.board()
+        code = board.invite(self.invite_hints())
+        self.out({"board": board.board_id, "name": board.name, "invite": code}, code)
+
+    def invite_hints(self) -> list[tuple[str, int]]:
+        """Where a newcomer can reach this home: its running node, else this machine."""
+        return invite_hints(self.home_path)
+
+    def cmd_boards(self) -> None:
+        boards = self.home.boards()
+        data = [
+            {"board": b.board_id, "name": b.name, "last_used": i == 0} for i, b in enumerate(boards)
+        ]
+        text = (
+            "\n".join(
+                f"{'*' if i == 0 else ' '} {b.name}  ({b.board_id[:8]})"
+                for i, b in enumerate(boards)
+            )
+            or "No boards yet: 'potluck new-board NAME' or 'potluck join CODE'."
+        )
+        self.out(data, text)
+
+    def cmd_whoami(self) -> None:
+        if self.args.name is not None or self.args.about is not None:
+            self.home.set_profile(name=self.args.name, about=self.args.about)
+        name = self.home.display_name()
+        about = self.home.about()
+        text = f"You are {name}" if name else "You have no name yet: potluck whoami --name NAME"
+        text += (f" — {about}" if about else "") + f"\ndevice {self.home.device_id}"
+        self.out({"name": name, "about": about, "device": self.home.device_id}, text)
+
+    def cmd_post(self) -> None:
+        a = self.args
+        board = self.board()
+        kind = Kind(a.kind)
+        if kind is not Kind.EVENT and (a.start or a.end or a.place):
+            raise InvalidInput("--start, --end and --place are for events")
+        if kind is not Kind.PROJECT and (a.task or a.shift):
+            raise InvalidInput("--task and --shift are for projects")
+        if a.slots < 1:
+            raise InvalidInput("--slots must be at least 1")
+        item_id = board.post(
+            kind,
+            a.title,
+            body=a.body,
+            tags=a.tag,
+            start=parse_when(a.start, "--start"),
+            end=parse_when(a.end, "--end"),
+            place=a.place,
+            tasks=a.task,
+            shifts=[(s, a.slots) for s in a.shift],
+        )
+        self.out({"id": item_id}, item_id)
+
+    def cmd_ls(self) -> None:
+        a = self.args
+        board = self.board()
+        items = board.items(
+            kind=Kind(a.kind) if a.kind else None,
+            status=Status(a.status) if a.status else None,
+            tag=a.tag.lstrip("#").lower() if a.tag else None,
+            search=a.search,
+        )
+        lines = []
+        now = wall_clock()
+        for s in items:
+            tags = " " + " ".join("#" + t for t in s.tags) if s.tags else ""
+            who = s.author_name or f"device {s.author[:6]}"
+            lines.append(
+                f"{s.id[:8]}  {s.kind.value:<8} {s.status.value:<9} {s.title}{tags}  "
+                f"— {who}, {ago(s.updated, now)}, {plural(s.replies, 'reply', 'replies')}, "
+                f"{plural(s.responses, 'response')}"
+            )
+        self.out([summary_json(s) for s in items], "\n".join(lines) or "Nothing here yet.")
+
+    def cmd_show(self) -> None:
+        board = self.board()
+        item = board.item(self.args.id)
+        self.out(item_json(board, item), render_item(board, item, wall_clock()))
+
+    def cmd_reply(self) -> None:
+        self.board().reply(self.args.id, self.args.text)
+        print("Your reply is posted.")
+
+    def cmd_respond(self) -> None:
+        a = self.args
+        sentence = self.board().respond(
+            a.id, ResponseKind(a.response) if a.response else None, a.note, a.which
+        )
+        print(sentence[0].upper() + sentence[1:] + ".")
+
+    def cmd_status(self) -> None:
+        self.board().set_status(self.args.id, Status(self.args.status))
+        print(f"Marked {self.args.status}.")
+
+    def cmd_edit(self) -> None:
+        a = self.args
+        event = (a.start, a.end, a.place)
+        if (
+            a.title is None
+            and a.body is None
+            and not (a.tag or a.untag or a.no_end)
+            and (event == (None, None, None))
+        ):
+            raise InvalidInput(
+                "nothing to change: give --title, --body, --tag, --untag, "
+                "or for an event --start, --end, --no-end, --place"
+            )
+        if a.end is not None and a.no_end:
+            raise InvalidInput("give --end or --no-end, not both")
+        self.board().edit(
+            a.id,
+            title=a.title,
+            body=a.body,
+            add_tags=a.tag,
+            remove_tags=a.untag,
+            start=parse_when(a.start, "--start"),
+            end=parse_when(a.end, "--end"),
+            place=a.place,
+            clear_end=a.no_end,
+        )
+        print("Saved.")
+
+    def cmd_export(self) -> None:
+        board = self.board()
+        count = self.home.export_board(board, self.args.file)
+        print(
+            f"Wrote '{board.name}' ({count} documents) to {self.args.file}, encrypted with "
+            "the board's key."
+        )
+
+    def cmd_import(self) -> None:
+        board, changed = self.home.import_board(self.args.file)
+        print(
+            f"Merged {self.args.file} into '{board.name}': {changed} documents brought news."
+            if changed
+            else f"Nothing new in {self.args.file} for '{board.name}'."
+        )
+
+
+COMMANDS: dict[str, Callable[[Cli], None]] = {
+    "new-board": Cli.cmd_new_board,
+    "join": Cli.cmd_join,
+    "invite": Cli.cmd_invite,
+    "boards": Cli.cmd_boards,
+    "whoami": Cli.cmd_whoami,
+    "post": Cli.cmd_post,
+    "ls": Cli.cmd_ls,
+    "show": Cli.cmd_show,
+    "reply": Cli.cmd_reply,
+    "respond": Cli.cmd_respond,
+    "status": Cli.cmd_status,
+    "edit": Cli.cmd_edit,
+    "export": Cli.cmd_export,
+    "import": Cli.cmd_import,
+    "serve": serve.cmd_serve,
+    "peers": serve.cmd_peers,
+}

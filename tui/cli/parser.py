@@ -1,0 +1,155 @@
+"""The `potluck` command's arguments: every command, its options and its help."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import platformdirs
+from potluck.p2p import Kind, ResponseKind, Status
+
+from . import serve
+
+
+def default_home() -> Path:
+    env = os.environ.get("POTLUCK_HOME")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("potluck", appauthor=False))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="potluck",
+        description=(
+            "A mutual-aid board shared peer to peer over the local network. "
+            "With no command, opens the board in the terminal."
+        ),
+        epilog=(
+            "Start with 'potluck new-board NAME' (or 'potluck join CODE' with a code someone "
+            "gave you), then 'potluck post need \"We need a ladder\"'. "
+            "'potluck COMMAND --help' tells more."
+        ),
+    )
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        help=f"where this device keeps its boards (default: $POTLUCK_HOME or {default_home()})",
+    )
+    parser.add_argument(
+        "--board",
+        metavar="NAME_OR_ID",
+        help="which board, when the home has several (default: the one used last)",
+    )
+    parser.add_argument(
+        "--peer",
+        dest="app_peers",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="when opening the board (or with serve): also connect to this laptop's address "
+        "(repeatable), for networks that block discovery",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("new-board", help="start a new board and print its invite code")
+    p.add_argument("name", help="the board's name, e.g. 'Kitchen at No. 12'")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("join", help="join a board with an invite code someone gave you")
+    p.add_argument("code", help="the invite code (starts with 'potluck-')")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("invite", help="print the invite code of the board")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("boards", help="list the boards of this home")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+
+    p = sub.add_parser("whoami", help="show or set the name others see for you")
+    p.add_argument("--name", help="your display name on every board")
+    p.add_argument("--about", help="a line about yourself")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser(
+        "post",
+        help="post an item: need, offer, project, event, proposal or note",
+        description="Post an item. Events take --start/--end/--place; projects take "
+        "--task and --shift.",
+    )
+    p.add_argument("kind", choices=[k.value for k in Kind], help="what kind of item")
+    p.add_argument("title", help="a short title")
+    p.add_argument("--body", default="", help="the text of the item")
+    p.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
+    p.add_argument("--start", help="event start, e.g. '2026-12-01 19:00'")
+    p.add_argument("--end", help="event end, e.g. '2026-12-01 22:00'")
+    p.add_argument("--place", default="", help="where the event happens")
+    p.add_argument("--task", action="append", default=[], help="a project task (repeatable)")
+    p.add_argument(
+        "--shift",
+        action="append",
+        default=[],
+        help="a recurring project shift, e.g. 'Tuesdays 18:00' (repeatable)",
+    )
+    p.add_argument("--slots", type=int, default=2, help="people needed per shift (default 2)")
+    p.add_argument("--json", action="store_true", help='print {"id": ...}')
+
+    p = sub.add_parser("ls", help="list items, newest activity first")
+    p.add_argument("--kind", choices=[k.value for k in Kind])
+    p.add_argument("--status", choices=[s.value for s in Status])
+    p.add_argument("--tag")
+    p.add_argument("--search", metavar="WORDS", help="full-text search in titles and bodies")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+
+    p = sub.add_parser("show", help="show one item in full")
+    p.add_argument("id", help="the item's id, or its first few characters")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("reply", help="add a reply to an item's thread")
+    p.add_argument("id")
+    p.add_argument("text")
+
+    p = sub.add_parser(
+        "respond",
+        help="respond to an item (I can help, I'd like this, coming, a position…)",
+        description="Respond to an item. Without --as, the item's main response: help for "
+        "a need, interested for an offer, going for an event, task for a project, agree "
+        "for a proposal.",
+    )
+    p.add_argument("id")
+    p.add_argument("--as", dest="response", choices=[r.value for r in ResponseKind])
+    p.add_argument("--note", default="", help="a note, e.g. what you bring or your reason")
+    p.add_argument(
+        "--which",
+        type=int,
+        help="for task/shift: its number as 'show' lists it (default: the first free one)",
+    )
+
+    p = sub.add_parser("status", help="mark an item open, met, closed or withdrawn")
+    p.add_argument("id")
+    p.add_argument("status", choices=[s.value for s in Status])
+
+    p = sub.add_parser(
+        "edit", help="edit the text of an item you posted or of any note (and an event's time)"
+    )
+    p.add_argument("id")
+    p.add_argument("--title")
+    p.add_argument("--body")
+    p.add_argument("--tag", action="append", default=[], help="add a tag")
+    p.add_argument("--untag", action="append", default=[], help="remove a tag")
+    p.add_argument("--start", help="event start, e.g. '2026-12-01 19:00'")
+    p.add_argument("--end", help="event end, e.g. '2026-12-01 22:00'")
+    p.add_argument("--no-end", action="store_true", help="remove the event's end time")
+    p.add_argument("--place", help="where the event happens")
+
+    p = sub.add_parser(
+        "export", help="write the whole board to an encrypted file (e.g. for a USB stick)"
+    )
+    p.add_argument("file", type=Path)
+
+    p = sub.add_parser("import", help="merge a board export file into the board it belongs to")
+    p.add_argument("file", type=Path)
+    serve.add_parsers(sub)
+    return parser
