@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import ClassVar
@@ -202,11 +203,11 @@ class PotluckApp(App[None]):
 
     # ------------------------------------------------------------ the command palette
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if not isinstance(screen, BoardScreen):
             return
-        commands = [
+        commands: list[tuple[str, str, Callable[[], object]]] = [
             ("Item: post something new", "Post in the current tab", screen.action_new),
             ("Item: reply", "Reply to the chosen item", screen.action_reply),
             ("Item: respond", "Help, come, take a task, take a position", screen.action_respond),
@@ -234,9 +235,7 @@ class PotluckApp(App[None]):
                 (Kind.NOTE, "Notes"),
             ]
         ):
-            commands.append(
-                (f"Go: {label}", f"Show {kind.value}s", lambda n=n: screen.action_goto(n))
-            )
+            commands.append((f"Go: {label}", f"Show {kind.value}s", partial(screen.action_goto, n)))
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
 

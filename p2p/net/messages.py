@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,7 +118,8 @@ def encode(message: Message) -> bytes:
             body = {"type": "pong"}
         case Bye():
             body = {"type": "bye", "reason": message.reason}
-    return msgpack.packb(body, use_bin_type=True)
+    packed: bytes = msgpack.packb(body, use_bin_type=True)
+    return packed
 
 
 class UnknownType(ProtocolError):
@@ -149,7 +151,7 @@ def _field(body: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> An
 
 
 def _doc_id(body: dict[str, Any]) -> str:
-    doc_id = _field(body, "id", str)
+    doc_id: str = _field(body, "id", str)
     if not _DOC_ID.fullmatch(doc_id):
         raise ProtocolError(f"{body['type']}: bad document id")
     return doc_id
@@ -213,7 +215,7 @@ def _bye(body: dict[str, Any]) -> Bye:
     return Bye(_field(body, "reason", str)[:64])
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[dict[str, Any]], Message]] = {
     "hello": _hello,
     "have": _have,
     "doc": _doc,

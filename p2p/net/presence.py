@@ -36,9 +36,10 @@ def read_node_state(home_path: Path) -> dict[str, Any] | None:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             try:
-                return json.loads((home_path / STATE_NAME).read_text())
+                state = json.loads((home_path / STATE_NAME).read_text())
             except (OSError, ValueError):
                 return {"peers": []}
+            return state if isinstance(state, dict) else {"peers": []}
         fcntl.flock(f, fcntl.LOCK_UN)
         return None
 

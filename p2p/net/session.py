@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..errors import DamagedDocument, PotluckError, ProtocolError
 from ..model.measure import TooLarge
@@ -332,7 +332,7 @@ class Session:
             if ahead is not None:
                 ahead.cancel()
 
-    def _is_new_document(self, message: Message) -> bool:
+    def _is_new_document(self, message: Message) -> TypeGuard[WholeDocument]:
         return (
             isinstance(message, WholeDocument)
             and self._have_received

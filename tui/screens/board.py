@@ -367,7 +367,7 @@ class BoardScreen(Screen[None]):
 
         def submit(values: dict[str, Any]) -> str:
             fields = post_fields(values)
-            return self.locked(lambda: self.board.post(kind, values["title"], **fields))
+            return str(self.locked(lambda: self.board.post(kind, values["title"], **fields)))
 
         self.open_form(NewItemDialog(kind, submit), self.posted)
 
