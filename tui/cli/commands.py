@@ -14,8 +14,8 @@ from potluck.p2p import Board, Home, InvalidInput, Kind, ResponseKind, Status, i
 
 from . import serve
 from .parser import default_home
-from .render import item_json, render_item, summary_json
-from .words import ago, parse_when, plural, wall_clock
+from .render import item_json, render_item, summary_json, summary_line
+from .words import parse_when, wall_clock
 
 
 class Cli:
@@ -125,16 +125,8 @@ class Cli:
             tag=a.tag.lstrip("#").lower() if a.tag else None,
             search=a.search,
         )
-        lines = []
         now = wall_clock()
-        for s in items:
-            tags = " " + " ".join("#" + t for t in s.tags) if s.tags else ""
-            who = s.author_name or f"device {s.author[:6]}"
-            lines.append(
-                f"{s.id[:8]}  {s.kind.value:<8} {s.status.value:<9} {s.title}{tags}  "
-                f"— {who}, {ago(s.updated, now)}, {plural(s.replies, 'reply', 'replies')}, "
-                f"{plural(s.responses, 'response')}"
-            )
+        lines = [summary_line(s, now) for s in items]
         self.out([summary_json(s) for s in items], "\n".join(lines) or "Nothing here yet.")
 
     def cmd_show(self) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from potluck.p2p import Board, Item, ItemSummary, Kind
 
-from .words import ago, when
+from .words import ago, plural, when
 
 
 def summary_json(s: ItemSummary) -> dict[str, Any]:
@@ -23,6 +23,17 @@ def summary_json(s: ItemSummary) -> dict[str, Any]:
         "replies": s.replies,
         "responses": s.responses,
     }
+
+
+def summary_line(s: ItemSummary, now_ms: int) -> str:
+    """One item as `potluck ls` lists it."""
+    tags = " " + " ".join("#" + t for t in s.tags) if s.tags else ""
+    who = s.author_name or f"device {s.author[:6]}"
+    return (
+        f"{s.id[:8]}  {s.kind.value:<8} {s.status.value:<9} {s.title}{tags}  "
+        f"— {who}, {ago(s.updated, now_ms)}, {plural(s.replies, 'reply', 'replies')}, "
+        f"{plural(s.responses, 'response')}"
+    )
 
 
 def item_json(board: Board, item: Item) -> dict[str, Any]:
