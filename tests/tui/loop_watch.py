@@ -1,0 +1,166 @@
+"""Catches an event loop that is blocked: any callback that held the loop's thread too long.
+
+What counts as blocked is the wall time a callback ran, minus the time its thread spent waiting
+in the CPU run queue meanwhile (`/proc/self/task/<tid>/schedstat`, second field, in ns): on two
+cores shared with other test runs, a 20 ms callback can take 80 ms of wall time only because the
+scheduler ran someone else, and that is not the app's doing. Waiting for a disk, an fsync, a
+lock or SQLite's busy timeout is not run-queue time, so it counts in full.
+
+One more correction, for the CPU time itself: on this shared virtual machine the same callback
+takes up to twice the CPU time when the host is busy (no run-queue or steal time shows it).
+So the fixture times a fixed piece of pure Python before and after each test and compares it
+with the fastest time seen in the session; the CPU part of a callback (first field of
+schedstat) is divided by that slowdown, at most MAX_SLOWDOWN. Time spent waiting is never
+scaled: a callback that waits 50 ms on a disk fails however busy the machine is.
+
+The test's own code is not measured: the test body (driving the app, and standing in for other
+processes and windows with direct `Home` calls or `subprocess.run`) and Textual's auto pilot,
+which runs a snapshot's `run_before` and exports the SVG.
+
+The app's start-up is measured like everything else. Modules are imported before the loop
+runs; Textual parsing the stylesheet and composing the first screen is CPU work of 10-30 ms
+here, under the limit; what the app used to do there on the loop (open SQLite, read the home)
+is exactly what this is meant to catch, so nothing is exempted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import asyncio.events
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+LIMIT = 0.050
+"""Seconds a callback may hold the loop (run-queue waits not counted)."""
+MAX_SLOWDOWN = 2.0
+"""The most a busy host is allowed to excuse: CPU time is divided by at most this."""
+
+_fastest: list[float] = []
+"""The fastest calibration seen in this process, in CPU seconds."""
+
+
+def calibration_seconds() -> float:
+    """The thread CPU time a fixed piece of pure Python takes now (the best of a few runs)."""
+    best = float("inf")
+    for _ in range(5):
+        start = time.thread_time()
+        total = 0
+        for n in range(20_000):
+            total += n * n % 7
+        best = min(best, time.thread_time() - start)
+    return best
+
+
+def slowdown() -> float:
+    """How much slower than its fastest in this session the CPU runs code now (1 or more)."""
+    now = calibration_seconds()
+    if not _fastest or now < _fastest[0]:
+        _fastest[:] = [now]
+    return max(1.0, min(MAX_SLOWDOWN, now / _fastest[0]))
+
+
+@dataclass(frozen=True)
+class Span:
+    """One callback that ran long: what it was and where its time went."""
+
+    what: str
+    wall: float
+    run_queue: float
+    cpu: float
+
+    def blocked(self, slowdown: float) -> float:
+        """Seconds the loop was held: waits in full, CPU time as an unloaded CPU would take."""
+        waited = max(0.0, self.wall - self.run_queue - self.cpu)
+        return waited + self.cpu / slowdown
+
+    def describe(self, slowdown: float) -> str:
+        return (
+            f"{self.what}: blocked {self.blocked(slowdown) * 1000:.0f} ms "
+            f"(wall {self.wall * 1000:.0f}, run queue {self.run_queue * 1000:.0f}, "
+            f"cpu {self.cpu * 1000:.0f} at slowdown {slowdown:.2f})"
+        )
+
+
+def describe(handle: asyncio.events.Handle) -> str:
+    """The callback, and for a task's step the coroutine and where it stopped next."""
+    owner = getattr(handle._callback, "__self__", None)
+    if isinstance(owner, asyncio.Task):
+        coro = owner.get_coro()
+        frame = getattr(coro, "cr_frame", None)
+        where = f" (now at {frame.f_code.co_filename}:{frame.f_lineno})" if frame else ""
+        return f"task {getattr(coro, '__qualname__', coro)!s}{where}"
+    return repr(handle)[:300]
+
+
+class LoopWatch:
+    """Times every callback run on one thread's event loops (the thread that makes it)."""
+
+    def __init__(self, limit: float = LIMIT, exempt: frozenset[str] = frozenset()) -> None:
+        self.limit = limit
+        self.exempt = exempt
+        """Names of coroutines whose steps are not measured (the test's own code)."""
+        self.spans: list[Span] = []
+        self.slowdown = 1.0
+        self.thread = threading.get_native_id()
+        self._fd = os.open(f"/proc/self/task/{self.thread}/schedstat", os.O_RDONLY)
+
+    def schedstat(self) -> tuple[int, int]:
+        """Nanoseconds this thread has run on a CPU, and waited in the run queue, so far."""
+        fields = os.pread(self._fd, 64, 0).split()
+        return int(fields[0]), int(fields[1])
+
+    def mine(self, callback: object) -> bool:
+        """Whether a callback is a step of the test's own code."""
+        owner = getattr(callback, "__self__", None)
+        if isinstance(owner, asyncio.Task):
+            name = getattr(owner.get_coro(), "__name__", "")
+            return name in self.exempt
+        return False
+
+    @property
+    def found(self) -> list[str]:
+        """The callbacks that held the loop longer than the limit."""
+        return [
+            span.describe(self.slowdown)
+            for span in self.spans
+            if span.blocked(self.slowdown) > self.limit
+        ]
+
+    @contextmanager
+    def watching(self) -> Iterator[LoopWatch]:
+        original = asyncio.events.Handle._run
+        watch = self
+
+        def run(handle: asyncio.events.Handle) -> None:
+            if threading.get_native_id() != watch.thread or watch.mine(handle._callback):
+                original(handle)
+                return
+            cpu, queued = watch.schedstat()
+            start = time.perf_counter()
+            try:
+                original(handle)
+            finally:
+                wall = time.perf_counter() - start
+                if wall > watch.limit:
+                    cpu_after, queued_after = watch.schedstat()
+                    watch.spans.append(
+                        Span(
+                            describe(handle),
+                            wall,
+                            (queued_after - queued) / 1e9,
+                            (cpu_after - cpu) / 1e9,
+                        )
+                    )
+
+        before = slowdown()
+        asyncio.events.Handle._run = run  # type: ignore[method-assign]
+        try:
+            yield self
+        finally:
+            asyncio.events.Handle._run = original  # type: ignore[method-assign]
+            os.close(self._fd)
+            self.slowdown = max(before, slowdown())
