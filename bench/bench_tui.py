@@ -20,6 +20,7 @@ from pathlib import Path
 from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind
 from potluck.tui.app import PotluckApp
+from potluck.tui.messages import BoardChanged
 from potluck.tui.screens.board import BoardScreen
 from potluck.tui.widgets.detail import ItemDetail
 from potluck.tui.widgets.item_list import ItemList
@@ -83,7 +84,9 @@ async def measure(path: Path, keys: int) -> dict[str, float]:
     app = PotluckApp(path, run_node=False)
     async with app.run_test(size=(120, 36)) as pilot:
         while not (
-            isinstance(app.screen, BoardScreen) and app.screen.query_one(ItemList).option_count
+            isinstance(app.screen, BoardScreen)
+            and app.screen.query(ItemList)
+            and app.screen.query_one(ItemList).option_count
         ):
             await pilot.pause(0.005)
         opened = time.perf_counter() - started
@@ -107,21 +110,26 @@ async def measure(path: Path, keys: int) -> dict[str, float]:
         # Deep in the list (thousands of rows loaded), another process posts: the refresh
         # re-reads one page (reload_top) where a full re-read (reload) would read them all.
         screen = app.screen
+        assert isinstance(screen, BoardScreen)
         while items.option_count < DEEP_ROWS and not screen.exhausted:
             screen.load_more()
+            while screen.loading_more:
+                await asyncio.sleep(0.001)
         items.highlighted = items.option_count - 1
         await pilot.pause()
         deep_rows = items.option_count
         kept = items.current_id
         with Home.open(path) as other:
             new_id = other.board().post(Kind.NEED, "Arrived while scrolled deep")
-        app.poll()  # what the 200 ms poll does: read the change feed, then screen.changed()
+        # What the change feed does once it has read the commit: post BoardChanged.
         t0 = time.perf_counter()
-        screen.changed({new_id})
+        screen.post_message(BoardChanged(frozenset({new_id})))
+        while new_id not in items._id_to_option:
+            await asyncio.sleep(0.0005)
         live_ms = (time.perf_counter() - t0) * 1000
-        assert new_id in items._id_to_option and items.current_id == kept
+        assert items.current_id == kept
         t0 = time.perf_counter()
-        screen.reload()
+        await screen._reload(screen.query_, items.option_count, None).wait()
         full_ms = (time.perf_counter() - t0) * 1000
         return {
             "open_s": opened,

@@ -1,37 +1,81 @@
-"""The Potluck terminal app: opens a home, shows the board, runs the node, follows changes."""
+"""The Potluck terminal app: opens a home, shows the board, runs the node, follows changes.
+
+The screen's event loop never waits on disk: the home lives on the app's store thread
+(tui/store.py), which every read and write goes through from a worker; the change feed and
+presence post `BoardChanged` and `PeersChanged` to the screens (tui/messages.py).
+"""
 
 from __future__ import annotations
 
+import gc
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import ClassVar
 
-from potluck.p2p import BOARD_DOC_ID, Board, Home, Kind, PotluckError
-from textual import events, work
-from textual.app import App, SystemCommand
+from potluck.p2p import Board, Home, HomeError, Kind, PotluckError
+from textual import events, on, work
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
+from textual.widgets import Static
 
+from . import display
 from .cli.words import Clock, wall_clock
-from .node_bridge import NodeBridge
+from .feed import ChangeFeed
+from .messages import BoardChanged, BoardChosen, PeersChanged
+from .node_bridge import NodeBridge, Presence
+from .reads import Announcer, News
 from .screens.board import BoardScreen
 from .screens.first_run import FirstRunScreen
+from .store import AppStore
 
-POLL_SECONDS = 0.2
+log = logging.getLogger(__name__)
+
+FEED_SECONDS = 0.2
+"""How often the change feed asks the store thread whether anything was committed."""
 BUSY_SECONDS = 1.0
 """While changes keep arriving (a big sync, a flooding peer), the board redraws at most this
 often, so that redrawing never crowds out the keys a person presses."""
+PRESENCE_SECONDS = 0.5
+"""How often presence is read: the node's memory when it runs here, else node.json."""
 
-ANNOUNCE_AT_MOST = 8
+
+@dataclass(frozen=True)
+class FirstLook:
+    """What the app needs to know to show its first screen."""
+
+    need_name: bool
+    board: Board | None
+    problem: str = ""
+    """Why the board asked for on the command line is not the one shown."""
+
+
+def first_look(home: Home, wanted: str | None) -> FirstLook:
+    """On the store thread: the board to open, or what the first-run screen must ask."""
+    name = home.display_name()
+    if not name or not home.boards():
+        return FirstLook(need_name=not name, board=None)
+    try:
+        return FirstLook(need_name=False, board=home.board(wanted))
+    except PotluckError as exc:
+        return FirstLook(need_name=False, board=home.board(), problem=str(exc))
+
+
+def touch(home: Home, board: Board) -> None:
+    """On the store thread: remember `board` as the one used last (if it is not already)."""
+    boards = home.boards()
+    if boards and boards[0].board_id != board.board_id:
+        home.store.boards.touch(board.board_id)
 
 
 class PotluckApp(App[None]):
-    """One home, one open board; every home call holds `db_lock` (one SQLite connection)."""
+    """One home, one open board."""
 
     CSS_PATH = "potluck.tcss"
     TITLE = "Potluck"
@@ -55,60 +99,98 @@ class PotluckApp(App[None]):
         self.home_path = Path(home_path)
         self.board_wanted = board
         self.clock = clock
-        self.db_lock = threading.RLock()
-        self.closed = False  # set under db_lock when the home is closed; workers check it
-        self.home = Home.open(self.home_path)
+        self.store = AppStore(self.home_path)
         self.bridge = bridge or NodeBridge(self.home_path, peers)
         self.run_node = run_node
         self.board: Board | None = None
         self.board_screen: BoardScreen | None = None
-        self.seen: tuple[int, int] = (0, 0)
+        self.feed: ChangeFeed | None = None
+        self.announcer: Announcer | None = None
+        self.presence = Presence()
+        self.following = False
+        self.sensing = False
         self.last_change = 0.0
-        self.cursor = 0
-        self.known_ids: set[str] = set()
-        self.reply_counts: dict[str, int] = {}
+        self.failure = ""
+        """Why the app could not go on (a home that cannot be used), said once it has ended."""
 
     # ------------------------------------------------------------ opening
 
+    def compose(self) -> ComposeResult:
+        yield Static(display.text(("Opening the board…", "hint")), id="opening")
+
     def on_mount(self) -> None:
-        if not self.home.display_name() or not self.home.boards():
-            self.push_screen(FirstRunScreen(need_name=not self.home.display_name()))
-        else:
-            try:
-                board = self.home.board(self.board_wanted)
-            except PotluckError as exc:
-                self.notify(str(exc), severity="error")
-                board = self.home.board()
-            self.open_board(board)
-        self.set_interval(POLL_SECONDS, self.poll)
+        self.open_home()
+        self.set_interval(FEED_SECONDS, self.follow_changes)
+        self.set_interval(PRESENCE_SECONDS, self.follow_presence)
+
+    @work(group="open", description="open_home")
+    async def open_home(self) -> None:
+        try:
+            home = await self.store.open()
+            look = await self.store.run(first_look, home, self.board_wanted)
+        except HomeError as exc:
+            self.fail(str(exc))
+            return
+        if look.board is None:
+            await self.push_screen(FirstRunScreen(need_name=look.need_name))
+            return
+        if look.problem:
+            display.notify(self, display.text(look.problem), severity="error")
+        self.open_board(look.board)
+
+    def fail(self, why: str) -> None:
+        """End the app with one line (run_app says it once the terminal is back)."""
+        self.failure = why
+        self.exit(return_code=1)
+
+    @on(BoardChosen)
+    def board_chosen(self, message: BoardChosen) -> None:
+        self.open_board(message.board)
 
     def open_board(self, board: Board) -> None:
-        """Show `board`, remember it as the last used, and start following changes."""
-        with self.db_lock:
-            self.home.store.boards.touch(board.board_id)
-            self.seen = self.version()
-            self.cursor = self.home.store.documents.change_cursor()
-            self.known_ids = set(self.home.store.documents.item_ids(board.board_id))
-        self.board = board
-        self.sub_title = board.name
-        screen = self.board_screen = BoardScreen(board)
-        if isinstance(self.screen, FirstRunScreen):
-            self.switch_screen(screen)
-        else:
-            self.push_screen(screen)
-        if self.run_node:
-            self.start_node()
+        """Show `board`, start following its changes and, once it shows, start the node."""
+        self._open_board(board)
 
-    @work(exclusive=True, group="node", exit_on_error=False)
+    @work(group="open", description="_open_board")
+    async def _open_board(self, board: Board) -> None:
+        feed, announcer = ChangeFeed(board.board_id), Announcer(board)
+        home = self.store.home
+
+        def start() -> None:
+            feed.start(home)
+            announcer.start()
+
+        try:
+            await self.store.run(start)
+        except HomeError as exc:
+            self.fail(str(exc))
+            return
+        self.board, self.feed, self.announcer = board, feed, announcer
+        self.presence = await self.bridge.presence(board.board_id)
+        screen = self.board_screen = BoardScreen(
+            board, self.store, self.bridge, self.presence, self.clock
+        )
+        if isinstance(self.screen, FirstRunScreen):
+            await self.switch_screen(screen)
+        else:
+            await self.push_screen(screen)
+        # What start-up made (modules, stylesheets, the first screen) lives as long as the app:
+        # out of the collector's way, a full collection no longer holds the screen ~50 ms.
+        gc.freeze()
+        if self.run_node and not self.bridge.running:
+            self.start_node()
+        try:
+            await self.store.run(touch, home, board)
+        except PotluckError as exc:  # only the order boards are offered in: not worth a word
+            log.warning("could not remember the board as the last used: %s", exc)
+
+    @work(group="node", exclusive=True, description="start_node")
     async def start_node(self) -> None:
-        if not self.bridge.running:
-            await self.bridge.start()
+        await self.bridge.start()
 
     async def on_unmount(self) -> None:
         await self.bridge.aclose()
-        with self.db_lock:  # a worker thread may be mid-read on this connection
-            self.closed = True
-            self.home.close()
+        await self.store.aclose()
 
     async def on_event(self, event: events.Event) -> None:
         """Keys arrive here first, in the order typed. While a form opened by a key is not yet
@@ -124,82 +206,67 @@ class PotluckApp(App[None]):
 
     # ------------------------------------------------------------ following changes
 
-    def version(self) -> tuple[int, int]:
-        store = self.home.store
-        return store.db.data_version(), store.documents.change_cursor()
-
-    def poll(self) -> None:
-        """Cheap check (~every 200 ms): did another connection, or the node, commit?"""
-        if time.monotonic() - self.last_change < BUSY_SECONDS:
-            return  # the changes wait for the next poll; none is lost (the cursor stays)
-        if self.board is None or not self.db_lock.acquire(blocking=False):
+    def follow_changes(self) -> None:
+        """Ask the store thread, every FEED_SECONDS, what was committed (at most once a second
+        while changes keep coming; none is lost meanwhile, the feed's cursor stays)."""
+        if self.feed is None or self.following:
             return
+        if time.monotonic() - self.last_change < BUSY_SECONDS:
+            return
+        self.following = True
+        self._follow_changes(self.feed)
+
+    @work(group="feed", description="_follow_changes")
+    async def _follow_changes(self, feed: ChangeFeed) -> None:
         try:
-            if self.closed:
-                return
-            version = self.version()
-            if version == self.seen:
-                return
-            self.seen = version
-            self.cursor, changed = self.home.store.documents.changed_since(self.cursor)
+            doc_ids = await self.store.run(feed.read, self.store.home)
+        except PotluckError as exc:
+            log.warning("could not read the board's changes: %s", exc)
+            return
         finally:
-            self.db_lock.release()
-        doc_ids = {d for b, d in changed if b == self.board.board_id}
+            self.following = False
         if not doc_ids:
             return
         self.last_change = time.monotonic()
-        for screen in self.screen_stack:
-            if isinstance(screen, BoardScreen):
-                screen.changed(doc_ids)
+        self.tell_screens(lambda: BoardChanged(doc_ids))
         self.announce(doc_ids)
 
-    @work(thread=True, group="announce", exit_on_error=False)
-    def announce(self, doc_ids: set[str]) -> None:
+    def tell_screens(self, make: Callable[[], Message]) -> None:
+        """Post to every screen on the stack (a message each: a message has one recipient);
+        a screen that does not handle it ignores it."""
+        for screen in self.screen_stack:
+            screen.post_message(make())
+
+    def follow_presence(self) -> None:
+        if self.board is None or self.sensing:
+            return
+        self.sensing = True
+        self._follow_presence(self.board.board_id)
+
+    @work(group="presence", description="_follow_presence")
+    async def _follow_presence(self, board_id: str) -> None:
+        try:
+            presence = await self.bridge.presence(board_id)
+        finally:
+            self.sensing = False
+        if presence != self.presence:
+            self.presence = presence
+            self.tell_screens(lambda: PeersChanged(presence))
+
+    def announce(self, doc_ids: frozenset[str]) -> None:
         """Briefly say what is new: items from others, replies to this person's items."""
-        board = self.board
-        if board is None:
+        if self.announcer is not None:
+            self._announce(self.announcer, doc_ids)
+
+    @work(group="announce", description="_announce")
+    async def _announce(self, announcer: Announcer, doc_ids: frozenset[str]) -> None:
+        try:
+            news = await self.store.run(announcer.read, doc_ids, int(self.clock()))
+        except PotluckError as exc:
+            log.warning("could not read what is new: %s", exc)
             return
-        doc_ids = doc_ids - {BOARD_DOC_ID}
-        arrived = doc_ids - self.known_ids
-        if len(doc_ids) > ANNOUNCE_AT_MOST:
-            # A big catch-up sync: one line, and no document loads for announcements.
-            self.known_ids |= doc_ids
-            if arrived:
-                self.call_from_thread(self.notify, f"{len(arrived)} new items arrived", timeout=4)
-            return
-        for doc_id in doc_ids:
-            try:
-                with self.db_lock:
-                    if self.closed:
-                        return
-                    item = board.item(doc_id)
-                    who = board.member_name(
-                        item.replies[-1].author if item.replies else item.author
-                    )
-            except (PotluckError, IndexError):
-                continue
-            new = doc_id not in self.known_ids
-            self.known_ids.add(doc_id)
-            if new and item.author != board.me:
-                self.call_from_thread(
-                    self.notify, f"New {item.kind.value}: {item.title}", timeout=4
-                )
-            elif item.author == board.me:
-                before = self.reply_counts.get(doc_id)
-                self.reply_counts[doc_id] = len(item.replies)
-                if (
-                    before is not None
-                    and len(item.replies) > before
-                    and item.replies[-1].author != board.me
-                ) or (
-                    before is None
-                    and item.replies
-                    and item.replies[-1].author != board.me
-                    and item.replies[-1].time > self.clock() - 60_000
-                ):
-                    self.call_from_thread(
-                        self.notify, f"{who} replied to “{item.title}”", timeout=4
-                    )
+        for one in news:
+            display.notify(self, said(one), timeout=4)
 
     # ------------------------------------------------------------ the command palette
 
@@ -240,6 +307,15 @@ class PotluckApp(App[None]):
             yield SystemCommand(title, help_text, callback)
 
 
+def said(news: News) -> display.Shown:
+    """A notification's words for something new."""
+    if news.what == "arrived":
+        return display.text(f"{news.count} new items arrived")
+    if news.what == "reply":
+        return display.text(display.name(news.people, news.who), " replied to “", news.title, "”")
+    return display.text(f"New {news.kind.value}: ", news.title)
+
+
 LOG_NAME = "potluck.log"
 LOG_BYTES = 1_000_000
 
@@ -248,7 +324,8 @@ def run_app(
     home_path: Path, board: str | None = None, peers: list[tuple[str, int]] | None = None
 ) -> None:
     """Open the board in the terminal (what `potluck` with no command does). What the node
-    says (who joined, refused connections) goes to potluck.log in the home, not the screen."""
+    says (who joined, refused connections) goes to potluck.log in the home, not the screen.
+    A home that cannot be used ends the app with HomeError, its one line."""
     home_path = Path(home_path).expanduser()
     home_path.mkdir(parents=True, exist_ok=True)
     handler = RotatingFileHandler(home_path / LOG_NAME, maxBytes=LOG_BYTES, backupCount=1)
@@ -259,7 +336,10 @@ def run_app(
     for noisy in ("zeroconf", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        PotluckApp(home_path, board, peers).run()
+        app = PotluckApp(home_path, board, peers)
+        app.run()
     finally:
         root.removeHandler(handler)
         handler.close()
+    if app.failure:
+        raise HomeError(app.failure)

@@ -1,4 +1,7 @@
-"""The one place the app talks to the network node (p2p.node.Node), in the person's words."""
+"""The one place the app talks to the network node (p2p.node.Node), in the person's words.
+
+Nothing here waits on a disk on the event loop: opening the node's home, reading node.json
+(another process's node) and this laptop's addresses happen in threads."""
 
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ FOUND_WORDS = {
 
 @dataclass(frozen=True)
 class PeerView:
-    """One peer as the peers screen shows it."""
+    """One peer as the peers screen shows it; `name` is what the peer's device says (raw)."""
 
     name: str
     device_id: str
@@ -49,15 +52,30 @@ def peer_view(peer: dict[str, Any], now: float) -> PeerView:
     pending = int(peer.get("pending") or 0)
     device = str(peer.get("device_id", ""))
     return PeerView(
-        name=str(peer.get("name") or "") or f"device {device[:6]}",
+        name=str(peer.get("name") or ""),
         device_id=device,
         address=str(peer.get("address", "")),
         found=FOUND_WORDS.get(str(peer.get("found")), str(peer.get("found", ""))),
-        since=f"since {span(now - float(peer.get('since') or now))}",
+        since=span(now - float(peer.get("since") or now)),
         last_sync="never" if not last else f"synced {span(now - float(last))} ago",
         pending="nothing" if not pending else f"{pending} item{'s' if pending > 1 else ''}",
         in_sync=pending == 0 and bool(last),
     )
+
+
+@dataclass(frozen=True)
+class Presence:
+    """Who is here and how syncing goes, at one moment: what the status line and the peers
+    screen show. Equal snapshots mean nothing changed on screen."""
+
+    running: bool = False
+    elsewhere: bool = False
+    """Another process runs this home's node: this is what its node.json says."""
+    problem: str = ""
+    peers: tuple[PeerView, ...] = ()
+    in_sync: bool = True
+    hints: tuple[tuple[str, int], ...] = ()
+    """Where this laptop can be reached (for invites and the peers screen)."""
 
 
 class NodeBridge:
@@ -102,7 +120,7 @@ class NodeBridge:
         try:
             # The node gets its own connection: its commits then show up in the app's
             # PRAGMA data_version poll, and no SQLite connection is shared across threads.
-            self.node_home = Home.open(self.home_path)
+            self.node_home = await asyncio.to_thread(Home.open, self.home_path)
             node = module.Node(
                 self.node_home,
                 port=self.port,
@@ -113,8 +131,8 @@ class NodeBridge:
             )
             await node.start()
         except NodeError as exc:
-            self.close_home()
-            if read_node_state(self.home_path) is not None:
+            await self.close_home()
+            if await asyncio.to_thread(read_node_state, self.home_path) is not None:
                 self.elsewhere = True
                 self.problem = "another potluck on this laptop is syncing this home"
             else:
@@ -122,15 +140,15 @@ class NodeBridge:
             return
         except (OSError, PotluckError) as exc:
             log.exception("node failed to start")
-            self.close_home()
+            await self.close_home()
             self.problem = f"syncing could not start: {exc}"
             return
         self.node = node
 
-    def close_home(self) -> None:
+    async def close_home(self) -> None:
         home, self.node_home = self.node_home, None
         if home is not None:
-            home.close()
+            await asyncio.to_thread(home.close)
 
     async def aclose(self) -> None:
         node, self.node = self.node, None
@@ -139,7 +157,7 @@ class NodeBridge:
                 await node.aclose()
             except Exception:
                 log.exception("node failed to stop")
-        self.close_home()
+        await self.close_home()
 
     async def add_peer(self, address: str) -> str:
         """Ask the node to keep connecting to host:port; returns a sentence for the person."""
@@ -154,11 +172,11 @@ class NodeBridge:
         await self.node.add_peer(host, port)
         return f"Connecting to {host}:{port}… it shows up here once it answers."
 
-    def raw_peers(self) -> list[dict[str, Any]]:
+    async def raw_peers(self) -> list[dict[str, Any]]:
         if self.node is not None:
-            return self.node.peers()
+            return self.node.peers()  # in memory: the node runs on this loop
         if self.elsewhere:
-            state = read_node_state(self.home_path)
+            state = await asyncio.to_thread(read_node_state, self.home_path)
             if state is None:  # that process stopped: say so, do not pretend
                 self.elsewhere = False
                 self.problem = "the other potluck that was syncing this home has stopped"
@@ -166,23 +184,25 @@ class NodeBridge:
             return list(state.get("peers") or [])
         return []
 
-    def peers(self, board_id: str | None = None) -> list[PeerView]:
-        """The peers on `board_id` (or on any board) now, in plain words."""
+    async def presence(self, board_id: str) -> Presence:
+        """Who is here on `board_id` now, in plain words."""
         now = self.clock()
-        return [
-            peer_view(p, now)
-            for p in self.raw_peers()
-            if board_id is None or p.get("board_id") == board_id
-        ]
+        raw = await self.raw_peers()
+        peers = tuple(peer_view(p, now) for p in raw if p.get("board_id") == board_id)
+        return Presence(
+            running=self.running,
+            elsewhere=self.elsewhere,
+            problem=self.problem,
+            peers=peers,
+            in_sync=all(p.in_sync for p in peers),
+            hints=tuple(await self.hints()) if self.running else (),
+        )
 
-    def in_sync(self, board_id: str | None = None) -> bool:
-        """True when nothing is waiting to go either way with any peer."""
-        if self.node is not None and board_id is None:
-            return self.node.in_sync()
-        return all(p.in_sync for p in self.peers(board_id))
-
-    def hints(self) -> list[tuple[str, int]]:
+    async def hints(self) -> list[tuple[str, int]]:
         """Addresses to put in an invite so a newcomer's laptop can reach this one."""
-        if self.node is not None and self.node.addresses():
-            return self.node.addresses()
-        return invite_hints(self.home_path)
+        node = self.node
+        if node is not None:
+            found = await asyncio.to_thread(node.addresses)
+            if found:
+                return found
+        return await asyncio.to_thread(invite_hints, self.home_path)

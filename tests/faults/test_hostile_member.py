@@ -33,6 +33,7 @@ from potluck.tui.app import PotluckApp
 from potluck.tui.screens.board import PAGE, BoardScreen
 from potluck.tui.widgets.detail import ItemDetail
 from potluck.tui.widgets.item_list import ItemList
+from textual.pilot import Pilot
 
 from tests.conftest import run_json, run_potluck
 from tests.faults.hostile_member import bytes_doc, huge_text_doc, junk_item, nested_doc, text_doc
@@ -197,6 +198,15 @@ def victim_and_honest(tmp_path: Path) -> Iterator[tuple[Path, Path, bytes, Serve
         assert codes == [0, 0], victim.log()[-3000:]
 
 
+async def board_shown(app: PotluckApp, pilot: Pilot) -> BoardScreen:
+    """The board screen, once the app has opened the home (on its store thread) and shown it."""
+    deadline = time.monotonic() + 30
+    while not isinstance(app.screen, BoardScreen):
+        assert time.monotonic() < deadline, "the board was never shown"
+        await pilot.pause(0.02)
+    return app.screen
+
+
 def offers(home: Path) -> list[str]:
     return sorted(i["title"] for i in run_json(home, "ls", "--kind", "offer"))
 
@@ -211,8 +221,7 @@ async def test_a_flooding_member_cannot_exhaust_memory_stall_peers_or_freeze_the
     me = os.getpid()
     app = PotluckApp(vic, clock=lambda: NOW, run_node=False)
     async with app.run_test(size=(100, 32)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, BoardScreen)
+        screen = await board_shown(app, pilot)
         app_before = rss_mb(me)
         script = Path(__file__).with_name("hostile_member.py")
         attacker = subprocess.Popen(
@@ -335,6 +344,7 @@ async def test_a_members_huge_item_opens_promptly_cut_to_size(tmp_path: Path) ->
     home.close()
     app = PotluckApp(tmp_path / "vic", clock=lambda: NOW, run_node=False)
     async with app.run_test(size=(100, 32)) as pilot:
+        await board_shown(app, pilot)
         items = app.screen.query_one(ItemList)
         detail = app.screen.query_one(ItemDetail)
         slowest, seen = 0.0, False
@@ -364,8 +374,7 @@ async def test_items_arriving_while_the_next_page_loads_are_not_shown_twice(
         board.post(Kind.NEED, f"need {i}")
     app = PotluckApp(home.path, clock=lambda: NOW, run_node=False)
     async with app.run_test(size=(100, 32)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, BoardScreen)
+        screen = await board_shown(app, pilot)
         deadline = time.monotonic() + 10
         while not screen.query(ItemList) or len(screen.query_one(ItemList).options) < PAGE:
             assert time.monotonic() < deadline, "the first page was never shown"
@@ -373,6 +382,8 @@ async def test_items_arriving_while_the_next_page_loads_are_not_shown_twice(
         for i in range(20):  # arrive after the first page was read, before the next one
             board.post(Kind.NEED, f"late need {i}")
         screen.load_more()
+        while screen.loading_more:  # the next page is read on the app's store thread
+            await pilot.pause(0.01)
         await pilot.pause()
         ids = [option.id for option in screen.query_one(ItemList).options]
         assert len(ids) == len(set(ids)) >= PAGE + 30

@@ -5,11 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import potluck.tui.screens.board
 import pytest
+from potluck.p2p import HomeError
 from potluck.p2p.home import Board, Home
 from potluck.p2p.invite import decode_invite
 from potluck.p2p.model.types import ItemSummary, Kind, Status
@@ -28,6 +30,7 @@ from textual.widgets import Input, Select, Static, TextArea
 from tests.tui.conftest import wait_for
 
 SIZE = (100, 32)
+T = TypeVar("T")
 
 
 def board_screen(app) -> BoardScreen:  # type: ignore[no-untyped-def]
@@ -42,21 +45,35 @@ def titles(app) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def detail_title(app) -> str | None:  # type: ignore[no-untyped-def]
+    if not isinstance(app.screen, BoardScreen):
+        return None
     item = app.screen.query_one(ItemDetail).item
     return item.title if item else None
+
+
+def on_disk(path: Path, read: Callable[[Home], T]) -> T:
+    """What another window would read from the home now (the app's own connection is its
+    store thread's alone)."""
+    with Home.open(path) as home:
+        return read(home)
+
+
+async def board_shown(pilot, app) -> BoardScreen:  # type: ignore[no-untyped-def]
+    await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+    return board_screen(app)
 
 
 class TestFirstRun:
     async def test_name_then_new_board(self, tmp_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(tmp_path / "fresh")
         async with app.run_test(size=(80, 24)) as pilot:
-            assert isinstance(app.screen, FirstRunScreen)
+            await wait_for(pilot, lambda: isinstance(app.screen, FirstRunScreen))
             await pilot.press(*"Rosa", "enter")
             await wait_for(pilot, lambda: app.screen.query_one("#board-name", Input).has_focus)
             await pilot.press(*"Tea", "enter")
             await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
-            assert app.home.display_name() == "Rosa"
-            assert [b.name for b in app.home.boards()] == ["Tea"]
+        assert on_disk(tmp_path / "fresh", lambda h: h.display_name()) == "Rosa"
+        assert on_disk(tmp_path / "fresh", lambda h: [b.name for b in h.boards()]) == ["Tea"]
         # A later run opens the board straight away.
         again = make_app(tmp_path / "fresh")
         async with again.run_test(size=(80, 24)) as pilot:
@@ -69,14 +86,17 @@ class TestFirstRun:
             home.new_board("Made on the command line")
         app = make_app(tmp_path / "cli")
         async with app.run_test(size=(80, 24)) as pilot:
-            assert isinstance(app.screen, FirstRunScreen)
+            await wait_for(pilot, lambda: isinstance(app.screen, FirstRunScreen))
             await pilot.press(*"Rosa", "enter")
             await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
-            assert board_screen(app).board.name == "Made on the command line"
+            await wait_for(
+                pilot, lambda: board_screen(app).board_name == "Made on the command line"
+            )
 
     async def test_empty_name_is_explained(self, tmp_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(tmp_path / "fresh")
         async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, FirstRunScreen))
             await pilot.press("enter")
             error = app.screen.query_one("#error", Static)
             await wait_for(pilot, lambda: "cannot be empty" in str(error.render()))
@@ -87,30 +107,37 @@ class TestFirstRun:
             code = other.new_board("Camp").invite()
         app = make_app(tmp_path / "fresh")
         async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, FirstRunScreen))
             await pilot.press(*"Rosa", "enter")
             await wait_for(pilot, lambda: app.screen.query_one("#board-name", Input).has_focus)
             app.screen.query_one("#code", Input).value = code
             app.screen.query_one("#code", Input).focus()
             await pilot.press("enter")
             await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
-            assert board_screen(app).board.name == "Camp"
+            await wait_for(pilot, lambda: board_screen(app).board_name == "Camp")
             body = app.screen.query_one("#detail-body", Static)
-            assert "arrive as soon as one of their laptops is reachable" in str(body.render())
+            await wait_for(
+                pilot,
+                lambda: "arrive as soon as one of their laptops is reachable" in str(body.render()),
+            )
 
     async def test_bad_code_is_one_sentence(self, tmp_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(tmp_path / "fresh")
         async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, FirstRunScreen))
             await pilot.press(*"Rosa", "enter")
+            await wait_for(pilot, lambda: app.screen.query_one("#board-name", Input).has_focus)
             app.screen.query_one("#code", Input).value = "nonsense"
             app.screen.query_one("#code", Input).focus()
             await pilot.press("enter")
             error = app.screen.query_one("#error", Static)
-            await wait_for(pilot, lambda: str(error.render()).strip() != "")
+            await wait_for(pilot, lambda: "code" in str(error.render()))
             assert "Traceback" not in str(error.render())
             assert isinstance(app.screen, FirstRunScreen)
 
 
 async def post(pilot, app, key: str, fields: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    await board_shown(pilot, app)
     await pilot.press(key, "n")
     await wait_for(pilot, lambda: app.screen.query("#title"))
     for name, value in fields.items():
@@ -153,12 +180,11 @@ class TestPosting:
             )
             await post(pilot, app, "5", {"title": "Quiet hours after 23:00"})
             await post(pilot, app, "6", {"title": "House agreements", "body": "Be kind."})
-            board = board_screen(app).board
-            kinds = {s.kind for s in board.items()}
-            assert kinds == set(Kind)
             await wait_for(pilot, lambda: detail_title(app) == "House agreements")
-            project = board.items(kind=Kind.PROJECT)[0]
-            full = board.item(project.id)
+        with Home.open(home_path) as home:
+            board = home.board()
+            assert {s.kind for s in board.items()} == set(Kind)
+            full = board.item(board.items(kind=Kind.PROJECT)[0].id)
             assert [t.title for t in full.tasks] == ["ladder", "tarp"]
             assert full.shifts[0].slots == 2
 
@@ -168,6 +194,7 @@ class TestPosting:
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await pilot.pause()
             burst(app, "2", "n", *"Tea set")  # a fast typist, or keys sent by a script
             await wait_for(pilot, lambda: isinstance(app.screen, NewItemDialog))
             assert app.screen.kind is Kind.OFFER
@@ -192,7 +219,7 @@ class TestPosting:
     ) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
         sent: list[str] = []
-        form = ReplyDialog("Soup", lambda values: sent.append(values["text"]) or "Sent.")
+        form = ReplyDialog("Soup", lambda values: lambda: sent.append(values["text"]) or "Sent.")
         for key in ("h", "i", "space", "tab", "shift+tab", "!", "enter"):
             form.type_ahead(key, {"space": " "}.get(key, key if len(key) == 1 else None))
         async with app.run_test(size=(80, 24)) as pilot:
@@ -204,12 +231,49 @@ class TestPosting:
     async def test_invalid_form_stays_open_with_message(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
+            await board_shown(pilot, app)
             await pilot.press("4", "n")
             await wait_for(pilot, lambda: app.screen.query("#title"))
             app.screen.query_one("#title", Input).value = "Soup"
             await pilot.press("ctrl+s")
             error = app.screen.query_one("#error", Static)
             await wait_for(pilot, lambda: "start time" in str(error.render()))
+
+
+class TestSavingFails:
+    """A write that fails keeps the form open, with every word typed and one line saying why."""
+
+    @pytest.mark.parametrize(
+        "failure, said",
+        [
+            (HomeError("the disk holding potluck.db is full: nothing was saved."), "disk"),
+            (BaseException("automerge panicked"), "could not save (BaseException)"),
+        ],
+        ids=["disk-full", "unexpected"],
+    )
+    async def test_the_form_stays_with_the_words_and_a_reason(
+        self, home_path: Path, make_app, monkeypatch: pytest.MonkeyPatch, failure, said
+    ) -> None:  # type: ignore[no-untyped-def]
+        def refuse(self: Board, *args: Any, **kwargs: Any) -> str:
+            raise failure
+
+        monkeypatch.setattr(Board, "post", refuse)
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await board_shown(pilot, app)
+            await pilot.press("n")
+            await wait_for(pilot, lambda: isinstance(app.screen, NewItemDialog))
+            form = app.screen
+            form.query_one("#title", Input).value = "Onions"
+            form.query_one("#body", TextArea).text = "ten kilos,\nfor Friday"
+            await pilot.press("ctrl+s")
+            error = form.query_one("#error", Static)
+            await wait_for(pilot, lambda: said in str(error.render()))
+            assert "\n" not in str(error.render()).strip()
+            assert app.screen is form and not form.saving
+            assert form.query_one("#title", Input).value == "Onions"
+            assert form.query_one("#body", TextArea).text == "ten kilos,\nfor Friday"
+            assert not form.query_one("#title", Input).disabled  # ready to try again
 
 
 def seeded(home_path: Path) -> dict[str, str]:
@@ -231,6 +295,7 @@ class TestActing:
         seeded(home_path)
         app = make_app(home_path)
         async with app.run_test(size=SIZE) as pilot:
+            await board_shown(pilot, app)
             await wait_for(pilot, lambda: detail_title(app) == "Dry beans")
             await pilot.press("r")
             await wait_for(pilot, lambda: app.screen.query("#text"))
@@ -244,6 +309,7 @@ class TestActing:
         seeded(home_path)
         app = make_app(home_path)
         async with app.run_test(size=SIZE) as pilot:
+            await board_shown(pilot, app)
             await wait_for(pilot, lambda: detail_title(app) == "Dry beans")
             await pilot.press("space")
             await wait_for(pilot, lambda: app.screen.query("#note"))
@@ -257,6 +323,7 @@ class TestActing:
         seeded(home_path)
         app = make_app(home_path)
         async with app.run_test(size=SIZE) as pilot:
+            await board_shown(pilot, app)
             await pilot.press("5")
             await wait_for(pilot, lambda: detail_title(app) == "Paint the hall green")
             await pilot.press("enter")
@@ -275,6 +342,7 @@ class TestActing:
         seeded(home_path)
         app = make_app(home_path)
         async with app.run_test(size=SIZE) as pilot:
+            await board_shown(pilot, app)
             await pilot.press("3")
             await wait_for(pilot, lambda: detail_title(app) == "Roof")
             await pilot.press("space")
@@ -287,11 +355,13 @@ class TestActing:
         seeded(home_path)
         app = make_app(home_path)
         async with app.run_test(size=SIZE) as pilot:
+            await board_shown(pilot, app)
             await wait_for(pilot, lambda: detail_title(app) == "Dry beans")
             await pilot.press("m")
-            board = board_screen(app).board
-            assert board.items(status=Status.MET)[0].title == "Dry beans"
-            assert "(met)" in str(app.screen.query_one(ItemList).options[0].prompt)
+            items = app.screen.query_one(ItemList)
+            await wait_for(pilot, lambda: "(met)" in str(items.options[0].prompt))
+            met = on_disk(home_path, lambda h: h.board().items(status=Status.MET))
+            assert [s.title for s in met] == ["Dry beans"]
             await pilot.press("h")
             await wait_for(pilot, lambda: "Dry beans" not in titles(app))
 
@@ -299,6 +369,7 @@ class TestActing:
         seeded(home_path)
         app = make_app(home_path)
         async with app.run_test(size=SIZE) as pilot:
+            await board_shown(pilot, app)
             await wait_for(pilot, lambda: detail_title(app) == "Dry beans")
             await pilot.press("e")
             await wait_for(pilot, lambda: app.screen.query("#title"))
@@ -316,6 +387,7 @@ class TestActing:
             )
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
+            await board_shown(pilot, app)
             await pilot.press("4")
             await wait_for(pilot, lambda: detail_title(app) == "Soup night")
             await pilot.press("e")
@@ -350,6 +422,7 @@ class TestSmallTerminal:
     ) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
+            await board_shown(pilot, app)
             await pilot.press("4", "n")
             await wait_for(pilot, lambda: app.screen.query("#title"))
             dialog = app.screen.query_one(".dialog")
@@ -375,9 +448,14 @@ class TestSmallTerminal:
         self, home_path: Path, make_app, monkeypatch: pytest.MonkeyPatch
     ) -> None:  # type: ignore[no-untyped-def]
         hints = [("192.168.1.20", 7434), ("10.0.0.5", 7434)]  # a laptop on two networks
-        monkeypatch.setattr(NodeBridge, "hints", lambda self: hints)
+
+        async def hints_here(self: NodeBridge) -> list[tuple[str, int]]:
+            return hints
+
+        monkeypatch.setattr(NodeBridge, "hints", hints_here)
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
+            await board_shown(pilot, app)
             await pilot.press("i")
             await wait_for(pilot, lambda: isinstance(app.screen, InviteScreen))
             await pilot.pause()
@@ -399,6 +477,7 @@ class TestFinding:
         seeded(home_path)
         app = make_app(home_path)
         async with app.run_test(size=SIZE) as pilot:
+            await board_shown(pilot, app)
             await wait_for(pilot, lambda: len(titles(app)) == 3)
             await pilot.press("slash", *"bread", "enter")
             await wait_for(pilot, lambda: titles(app) == ["Bread for Friday"])
@@ -409,6 +488,7 @@ class TestFinding:
         seeded(home_path)
         app = make_app(home_path)
         async with app.run_test(size=SIZE) as pilot:
+            await board_shown(pilot, app)
             await wait_for(pilot, lambda: len(titles(app)) == 3)
             await pilot.press("t")
             await wait_for(pilot, lambda: app.screen.query("#tag"))
@@ -422,6 +502,7 @@ class TestInviteAndPeers:
     ) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
+            await board_shown(pilot, app)
             await pilot.press("i")
             await wait_for(pilot, lambda: isinstance(app.screen, InviteScreen))
             code = app.screen.code
@@ -435,6 +516,7 @@ class TestInviteAndPeers:
     async def test_peers_screen_offline_explains(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
+            await board_shown(pilot, app)
             await pilot.press("p")
             await wait_for(pilot, lambda: isinstance(app.screen, PeersScreen))
             await pilot.press(*"nonsense", "enter")
@@ -449,6 +531,7 @@ class TestLive:
         seeded(home_path)
         app = make_app(home_path)
         async with app.run_test(size=SIZE) as pilot:
+            await board_shown(pilot, app)
             await wait_for(pilot, lambda: len(titles(app)) == 3)
             await pilot.press("down")
             await wait_for(pilot, lambda: detail_title(app) == "Bread for Friday")
@@ -462,22 +545,24 @@ class TestLive:
             )
             subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
             await wait_for(pilot, lambda: "Warm socks" in titles(app))
-            assert app.screen.query_one(ItemList).current_id == board_screen(app).board.resolve(
-                board_screen(app).board.items(search="Bread")[0].id
-            )
+            bread = on_disk(home_path, lambda h: h.board().items(search="Bread")[0].id)
+            assert app.screen.query_one(ItemList).current_id == bread
             assert detail_title(app) == "Bread for Friday"
 
     async def test_typing_survives_a_live_change(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         ids = seeded(home_path)
         app = make_app(home_path)
         async with app.run_test(size=SIZE) as pilot:
+            await board_shown(pilot, app)
             await wait_for(pilot, lambda: detail_title(app) == "Dry beans")
             await pilot.press("r")
             await wait_for(pilot, lambda: app.screen.query("#text"))
             await pilot.press(*"half a ")
             with Home.open(home_path) as other:
                 other.board().reply(ids["beans"], "from another window")
-            await wait_for(pilot, lambda: app.cursor >= 0 and app.seen == app.version())
+            board = next(s for s in app.screen_stack if isinstance(s, BoardScreen))
+            items = board.query_one(ItemList)
+            await wait_for(pilot, lambda: "1 reply" in str(items.options[0].prompt))
             await pilot.press(*"sack")
             assert app.screen.query_one("#text", Input).value == "half a sack"
 
@@ -500,6 +585,7 @@ class TestLive:
         monkeypatch.setattr(Board, "items", counting)
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
+            await board_shown(pilot, app)
             items = app.screen.query_one(ItemList)
             await wait_for(pilot, lambda: items.option_count >= 10)
             for _ in range(30):
@@ -538,6 +624,7 @@ class TestAnnouncements:
         said: list[str] = []
         app.notify = lambda message, **kw: said.append(str(message))  # type: ignore[method-assign]
         async with app.run_test(size=SIZE) as pilot:
+            await board_shown(pilot, app)
             await wait_for(pilot, lambda: detail_title(app) == "Dry beans")
             with Home.open(home_path) as other_window:
                 other_window.import_board(tmp_path / "bo.potluck")
@@ -553,6 +640,7 @@ class TestPaletteAndHelp:
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await pilot.pause()
             await pilot.press("ctrl+p")
             await pilot.press(*"invite someone")
             await pilot.pause(0.3)
@@ -562,6 +650,7 @@ class TestPaletteAndHelp:
     async def test_help_and_back(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
+            await board_shown(pilot, app)
             await pilot.press("question_mark")
             await wait_for(pilot, lambda: not isinstance(app.screen, BoardScreen))
             await pilot.press("escape")
@@ -577,17 +666,17 @@ class TestDetail:
             board.respond(roof, None)
         app = make_app(home_path)
         async with app.run_test(size=SIZE) as pilot:
+            await board_shown(pilot, app)
             await pilot.press("4")
             await wait_for(pilot, lambda: detail_title(app) == "Soup night")
 
             def body() -> str:
-                shown = app.screen.query_one("#detail-body", Static).content
-                return "\n".join(part.plain for part in shown.renderables)
+                return str(app.screen.query_one("#detail-body", Static).content)
 
             assert "the hall" in body()
             await pilot.press("3")
             await wait_for(pilot, lambda: detail_title(app) == "Roof")
-            await wait_for(pilot, lambda: "tarp — Ana" in body())
+            await wait_for(pilot, lambda: "tarp (taken by Ana)" in body())
             assert "Sat 10:00 (0/2)" in body()
 
 

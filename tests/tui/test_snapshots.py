@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable
 from pathlib import Path
 
+import potluck.p2p.board
 import potluck.p2p.clock
 import potluck.p2p.home
 import pytest
@@ -13,6 +15,7 @@ from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind, ResponseKind, Status
 from potluck.tui.app import PotluckApp
 from potluck.tui.node_bridge import NodeBridge
+from potluck.tui.screens.info import HelpScreen, InviteScreen, PeersScreen
 from potluck.tui.widgets.detail import ItemDetail
 from textual.pilot import Pilot
 
@@ -29,7 +32,13 @@ def fixed_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     clock: Callable[[], int] = lambda: next(ticks)  # noqa: E731
     monkeypatch.setattr(potluck.p2p.clock, "now_ms", clock)
     monkeypatch.setattr(potluck.p2p.home, "new_board_key", lambda: bytes(range(32)))  # fixed
+    numbers = itertools.count(1)
+    monkeypatch.setattr(
+        potluck.p2p.board, "new_id", lambda: hashlib.sha256(b"%d" % next(numbers)).hexdigest()[:32]
+    )
     path = tmp_path / "home"
+    path.mkdir()
+    (path / "device.key").write_bytes(bytes(range(32, 64)))  # fixed: names show fingerprints
     with Home.open(path) as home:
         home.set_profile(name="Ana")
         board = home.new_board("Kitchen at No. 9")
@@ -92,9 +101,15 @@ def make(path: Path, with_peer: bool = True) -> PotluckApp:
 
 def settle(title: str | None) -> Callable[[Pilot], object]:
     async def run_before(pilot: Pilot) -> None:
+        await wait_for(pilot, lambda: not pilot.app.screen.query("#opening"))
         if title is not None:
-            detail = pilot.app.screen.query_one(ItemDetail)
-            await wait_for(pilot, lambda: detail.item is not None and detail.item.title == title)
+            await wait_for(
+                pilot,
+                lambda: any(
+                    d.item is not None and d.item.title == title
+                    for d in pilot.app.screen.query(ItemDetail)
+                ),
+            )
         for widget in pilot.app.screen.query("Input, TextArea"):
             widget.cursor_blink = False  # type: ignore[attr-defined]
         await pilot.pause()
@@ -122,6 +137,7 @@ class TestSnapshots:
         async def run_before(pilot: Pilot) -> None:
             await settle("Big pots for Thursday soup")(pilot)
             await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
             await pilot.pause()
 
         assert snap_compare(make(fixed_home), terminal_size=size, run_before=run_before)
@@ -137,6 +153,8 @@ class TestSnapshots:
         async def run_before(pilot: Pilot) -> None:
             await settle("Big pots for Thursday soup")(pilot)
             await pilot.press(key)
+            shown = InviteScreen if key == "i" else PeersScreen
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, shown))
             await pilot.pause(0.2)
             await settle(None)(pilot)
 

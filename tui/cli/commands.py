@@ -14,7 +14,7 @@ from potluck.p2p import Board, Home, InvalidInput, Kind, ResponseKind, Status, i
 
 from . import serve
 from .parser import default_home
-from .render import item_json, render_item, summary_json, summary_line
+from .render import board_people, item_json, render_item, summary_json, summary_line
 from .words import parse_when, wall_clock
 
 
@@ -125,8 +125,8 @@ class Cli:
             tag=a.tag.lstrip("#").lower() if a.tag else None,
             search=a.search,
         )
-        now = wall_clock()
-        lines = [summary_line(s, now) for s in items]
+        now, people = wall_clock(), board_people(board)
+        lines = [summary_line(s, now, people) for s in items]
         self.out([summary_json(s) for s in items], "\n".join(lines) or "Nothing here yet.")
 
     def cmd_show(self) -> None:

@@ -1,12 +1,78 @@
-"""Items as the command line prints them: JSON for scripts, plain lines for people."""
+"""Items described once, as lines of (text, style) spans: the command line prints them as plain
+text, the app styles them; `--json` gives scripts the raw fields.
+
+Every string a member wrote goes through `printable` here (one line for titles, names, tags,
+places, task titles and shift labels; several lines for bodies, replies and notes), and every
+name through `People`, so neither the command line nor the app can show one unescaped or tell
+two look-alike names apart only by luck.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
 
-from potluck.p2p import Board, Item, ItemSummary, Kind
+from potluck.p2p import Board, Item, ItemSummary, Kind, Status
 
+from .people import People, fingerprint
+from .printable import printable
 from .words import ago, plural, when
+
+StyleName = Literal["", "title", "done", "status", "meta", "tag", "heading", "note", "who"]
+"""What a span is, not how it looks: the app picks the look (tui/display.py)."""
+Span = tuple[str, StyleName]
+Line = tuple[Span, ...]
+
+
+def board_people(board: Board) -> People:
+    """The board's members by device, as `People` names them."""
+    return People({device: member.name for device, member in board.members().items()})
+
+
+def plain(lines: Iterable[Line]) -> str:
+    """Lines as the command line prints them."""
+    return "\n".join("".join(text for text, _ in line) for line in lines)
+
+
+def one(text: str) -> str:
+    """A one-line field a member wrote, as a terminal may show it."""
+    return printable(text)
+
+
+def many(text: str) -> str:
+    """A field of several lines a member wrote, as a terminal may show it."""
+    return printable(text, multiline=True)
+
+
+def tags_text(tags: Sequence[str]) -> str:
+    return " ".join("#" + one(t) for t in tags)
+
+
+# ------------------------------------------------------------ one row of a list
+
+
+def summary_lines(s: ItemSummary, people: People, now_ms: int) -> tuple[Line, Line]:
+    """An item in a list: its title (and status when finished), then who, when and how much
+    was said, and its tags."""
+    done = s.status is not Status.OPEN
+    head: Line = ((one(s.title), "done" if done else "title"),)
+    if done:
+        head += ((f"  ({s.status.value})", "status"),)
+    bits = [people.name(s.author), ago(s.updated, now_ms)]
+    if s.replies:
+        bits.append(plural(s.replies, "reply", "replies"))
+    if s.responses:
+        bits.append(plural(s.responses, "response"))
+    meta: Line = ((" · ".join(bits), "meta"),)
+    if s.tags:
+        meta += (("  " + tags_text(s.tags), "tag"),)
+    return head, meta
+
+
+def summary_line(s: ItemSummary, now_ms: int, people: People | None = None) -> str:
+    """One item as `potluck ls` lists it: the same two lines as the app's list, on one."""
+    head, meta = summary_lines(s, people or People({}), now_ms)
+    return f"{s.id[:8]}  {s.kind.value:<8} " + plain([head]) + "  — " + plain([meta])
 
 
 def summary_json(s: ItemSummary) -> dict[str, Any]:
@@ -18,6 +84,7 @@ def summary_json(s: ItemSummary) -> dict[str, Any]:
         "tags": list(s.tags),
         "author": s.author,
         "author_name": s.author_name,
+        "author_fingerprint": fingerprint(s.author),
         "created": s.created,
         "updated": s.updated,
         "replies": s.replies,
@@ -25,18 +92,89 @@ def summary_json(s: ItemSummary) -> dict[str, Any]:
     }
 
 
-def summary_line(s: ItemSummary, now_ms: int) -> str:
-    """One item as `potluck ls` lists it."""
-    tags = " " + " ".join("#" + t for t in s.tags) if s.tags else ""
-    who = s.author_name or f"device {s.author[:6]}"
-    return (
-        f"{s.id[:8]}  {s.kind.value:<8} {s.status.value:<9} {s.title}{tags}  "
-        f"— {who}, {ago(s.updated, now_ms)}, {plural(s.replies, 'reply', 'replies')}, "
-        f"{plural(s.responses, 'response')}"
-    )
+# ------------------------------------------------------------ one item in full
+
+
+def item_lines(item: Item, people: People, now_ms: int) -> list[Line]:
+    """Everything about one item, in reading order (`potluck show` and the detail pane)."""
+    name = people.name
+    head: Line = ((one(item.title), "title"),)
+    if item.status is not Status.OPEN:
+        head += ((f"  ({item.status.value})", "status"),)
+    lines: list[Line] = [
+        head,
+        (
+            (f"{item.kind.value} · by ", "meta"),
+            (people.name_and_fingerprint(item.author), "who"),
+            (f" · {ago(item.created, now_ms)} · id {item.id[:8]}", "meta"),
+        ),
+    ]
+    if item.tags:
+        lines.append((("tags: ", "meta"), (tags_text(item.tags), "tag")))
+    if item.kind is Kind.EVENT and (item.start or item.place):
+        span = when(item.start, year=True) + (f" – {when(item.end, year=True)}" if item.end else "")
+        line: Line = (("when: ", "heading"), (span, ""))
+        if item.place:
+            line += ((" · ", ""), ("where: ", "heading"), (one(item.place), ""))
+        lines.append(line)
+    if item.body:
+        lines.append(())
+        lines += [((text, ""),) for text in many(item.body).split("\n")]
+    if item.tasks:
+        lines += [(), (("tasks:", "heading"),)]
+        for n, task in enumerate(item.tasks, 1):
+            who = f"taken by {', '.join(map(name, task.taken_by))}" if task.taken_by else "free"
+            lines.append(
+                (
+                    (f"  {n}. {'[done] ' if task.done else ''}", ""),
+                    (one(task.title), ""),
+                    (f" ({who})", "meta"),
+                )
+            )
+    if item.shifts:
+        lines += [(), (("shifts:", "heading"),)]
+        for n, shift in enumerate(item.shifts, 1):
+            signed = ", ".join(name(d) for d in shift.signed_up) or "nobody yet"
+            lines.append(
+                (
+                    (f"  {n}. ", ""),
+                    (one(shift.when), ""),
+                    (f" ({len(shift.signed_up)}/{shift.slots}): ", "meta"),
+                    (signed, "who"),
+                )
+            )
+    if item.responses:
+        lines += [(), (("positions:" if item.kind is Kind.PROPOSAL else "responses:", "heading"),)]
+        for response in item.responses:
+            line = (("  ", ""), (name(response.member), "who"), (f" — {one(response.kind)}", ""))
+            lines.append(line + _note(response.note))
+    lines.append(())
+    if not item.replies:
+        lines.append((("No replies yet.", "meta"),))
+    else:
+        lines.append(((f"replies ({len(item.replies)}):", "heading"),))
+        for reply in item.replies:
+            said = f" ({ago(reply.time, now_ms)}):"
+            lines.append((("  ", ""), (name(reply.author), "who"), (said, "meta")))
+            lines += [((f"    {text}", ""),) for text in many(reply.text).split("\n")]
+    return lines
+
+
+def _note(note: str) -> Line:
+    if not note:
+        return ()
+    first, *rest = many(note).split("\n")
+    return ((": ", ""), (" ".join([first, *rest]), "note"))
+
+
+def render_item(board: Board, item: Item, now_ms: int) -> str:
+    """`potluck show`: the item as plain text."""
+    return plain(item_lines(item, board_people(board), now_ms))
 
 
 def item_json(board: Board, item: Item) -> dict[str, Any]:
+    """`potluck show --json`: every field as it is stored (JSON escapes what needs it), with
+    each person's fingerprint beside their name."""
     names = {d: m.name for d, m in board.members().items()}
     return {
         "id": item.id,
@@ -47,6 +185,7 @@ def item_json(board: Board, item: Item) -> dict[str, Any]:
         "status": item.status.value,
         "author": item.author,
         "author_name": names.get(item.author, ""),
+        "author_fingerprint": fingerprint(item.author),
         "created": item.created,
         "updated": item.updated,
         "start": item.start,
@@ -57,6 +196,7 @@ def item_json(board: Board, item: Item) -> dict[str, Any]:
                 "id": r.id,
                 "author": r.author,
                 "author_name": names.get(r.author, ""),
+                "author_fingerprint": fingerprint(r.author),
                 "text": r.text,
                 "time": r.time,
             }
@@ -66,6 +206,7 @@ def item_json(board: Board, item: Item) -> dict[str, Any]:
             {
                 "member": r.member,
                 "member_name": names.get(r.member, ""),
+                "member_fingerprint": fingerprint(r.member),
                 "kind": r.kind,
                 "note": r.note,
                 "time": r.time,
@@ -82,41 +223,3 @@ def item_json(board: Board, item: Item) -> dict[str, Any]:
         ],
         "history": [{"who": h.who, "what": h.what, "time": h.time} for h in item.history],
     }
-
-
-def render_item(board: Board, item: Item, now_ms: int) -> str:
-    name = board.member_name
-    lines = [
-        f"{item.title}",
-        f"{item.kind.value} · {item.status.value} · by {name(item.author)} · "
-        f"{ago(item.created, now_ms)} · id {item.id[:8]}",
-    ]
-    if item.tags:
-        lines.append("tags: " + " ".join("#" + t for t in item.tags))
-    if item.kind is Kind.EVENT and (item.start or item.place):
-        when_ = when(item.start, year=True) + (
-            f" – {when(item.end, year=True)}" if item.end else ""
-        )
-        lines.append(f"when: {when_}" + (f" · where: {item.place}" if item.place else ""))
-    if item.body:
-        lines += ["", item.body]
-    if item.tasks:
-        lines += ["", "tasks:"]
-        for n, t in enumerate(item.tasks, 1):
-            who = f"taken by {', '.join(map(name, t.taken_by))}" if t.taken_by else "free"
-            lines.append(f"  {n}. {'[done] ' if t.done else ''}{t.title} ({who})")
-    if item.shifts:
-        lines += ["", "shifts:"]
-        for n, s in enumerate(item.shifts, 1):
-            people = ", ".join(name(d) for d in s.signed_up) or "nobody yet"
-            lines.append(f"  {n}. {s.when} ({len(s.signed_up)}/{s.slots}): {people}")
-    if item.responses:
-        lines += ["", "responses:"]
-        for r in item.responses:
-            note = f": {r.note}" if r.note else ""
-            lines.append(f"  {name(r.member)} — {r.kind}{note}")
-    if item.replies:
-        lines += ["", "replies:"]
-        for reply in item.replies:
-            lines.append(f"  {name(reply.author)} ({ago(reply.time, now_ms)}): {reply.text}")
-    return "\n".join(lines)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from potluck.p2p import InvalidInput, Item, Kind, PotluckError, ResponseKind
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from .. import display
 from ..cli.words import TIME_EXAMPLE, as_input, parse_when
+from ..store import store_of
+
+log = logging.getLogger(__name__)
 
 KIND_WORDS = {
     Kind.NEED: "a need",
@@ -24,34 +30,45 @@ KIND_WORDS = {
     Kind.NOTE: "a note",
 }
 
+Job = Callable[[], str]
+"""What a form saves: run on the store thread; returns the sentence to say once committed."""
+Submit = Callable[[dict[str, Any]], Job]
+"""Reads a form's values on the screen's loop (InvalidInput if they will not do) and returns
+the job that writes them."""
+
 
 class FormDialog(ModalScreen[str | None]):
-    """A titled form; `submit` does the work and returns a sentence, or raises with one."""
+    """A titled form. On submit its values become a job for the store thread; the form says it
+    is saving, and closes once the write has committed, with the job's sentence. If the write
+    fails, it stays open with everything typed and a one-line reason."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close without saving"),
         Binding("ctrl+s", "submit", "Save", id="form.submit", tooltip="Save this form"),
     ]
-    title_text = ""
+    title_text: display.Shown = display.text("")
     ok_label = "Save"
 
-    def __init__(self, submit: Callable[[dict[str, Any]], str]) -> None:
+    def __init__(self, submit: Submit) -> None:
         super().__init__()
         self.submit = submit
         self.early: list[tuple[str, str | None]] = []
         self.ready = False
         self.closed = False
+        self.saving = False
 
     def compose(self) -> ComposeResult:
         # Not focusable itself: the first field gets the focus (and what is typed) at once.
         with VerticalScroll(classes="dialog", can_focus=False):
             yield Label(self.title_text, classes="dialog-title")
             yield from self.fields()
-            yield Static("", classes="error", id="error")
+            yield Static(display.text(""), classes="error", id="error")
             with Horizontal(classes="buttons"):
-                yield Button(self.ok_label, variant="primary", id="ok", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
-                yield Static(f"ctrl+s {self.ok_label.lower()} · Esc cancel", classes="hint")
+                yield Button(display.text(self.ok_label), variant="primary", id="ok", compact=True)
+                yield Button(display.text("Cancel"), id="cancel", compact=True)
+                yield Static(
+                    display.text(f"ctrl+s {self.ok_label.lower()} · Esc cancel"), classes="hint"
+                )
 
     def fields(self) -> ComposeResult:
         yield from ()
@@ -72,14 +89,15 @@ class FormDialog(ModalScreen[str | None]):
                 return
 
     def play(self, key: str, character: str | None) -> bool:
-        """One early key, as the form would have taken it; False once the form is closed."""
+        """One early key, as the form would have taken it; False once the form is closed or
+        saving (what follows would not belong to it)."""
         focused = self.focused
         if key == "escape":
             self.action_cancel()
             return False
         if key in ("ctrl+s", "enter") and not (key == "enter" and isinstance(focused, TextArea)):
             self.action_submit()
-            return not self.closed
+            return not (self.closed or self.saving)
         if key == "tab":
             self.focus_next()
         elif key == "shift+tab":
@@ -111,16 +129,51 @@ class FormDialog(ModalScreen[str | None]):
         self.dismiss(result)
 
     def action_cancel(self) -> None:
+        if self.saving:
+            self.say(display.text(("Saving… the form closes once it is written.", "hint")))
+            return
         self.close(None)
 
+    def say(self, line: display.Shown) -> None:
+        self.query_one("#error", Static).update(line)
+
     def action_submit(self) -> None:
-        error = self.query_one("#error", Static)
-        try:
-            sentence = self.submit(self.values())
-        except PotluckError as exc:
-            error.update(str(exc))
+        if self.saving:
             return
-        self.close(sentence)
+        try:
+            job = self.submit(self.values())
+        except PotluckError as exc:
+            self.say(display.problem(exc))
+            return
+        self.saving = True
+        self.set_class(True, "saving")
+        self.query("Input, TextArea, Select, Button").set(disabled=True)
+        self.say(display.text(("Saving…", "hint")))
+        self.save(job)
+
+    @work(group="save", description="save")
+    async def save(self, job: Job) -> None:
+        """Write on the store thread; close once committed, or stay open with the reason."""
+        try:
+            sentence = await store_of(self.app).run(job)
+        except PotluckError as exc:
+            self.failed(display.problem(exc))
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # automerge's PanicException is a BaseException
+            log.exception("saving a form failed")
+            self.failed(
+                display.text(f"could not save ({type(exc).__name__}); details are in potluck.log")
+            )
+        else:
+            self.close(sentence)
+
+    def failed(self, reason: display.Shown) -> None:
+        self.saving = False
+        self.set_class(False, "saving")
+        self.query("Input, TextArea, Select, Button").set(disabled=False)
+        self.say(reason)
+        self.query(Input).first().focus()
 
     @on(Button.Pressed, "#ok")
     def pressed_ok(self) -> None:
@@ -128,7 +181,7 @@ class FormDialog(ModalScreen[str | None]):
 
     @on(Button.Pressed, "#cancel")
     def pressed_cancel(self) -> None:
-        self.close(None)
+        self.action_cancel()
 
     @on(Input.Submitted)
     def submitted(self) -> None:
@@ -136,7 +189,7 @@ class FormDialog(ModalScreen[str | None]):
 
 
 def field(label: str, widget: Any) -> ComposeResult:
-    yield Label(label, classes="field-label")
+    yield Label(display.text(label), classes="field-label")
     yield widget
 
 
@@ -145,10 +198,10 @@ class NewItemDialog(FormDialog):
 
     ok_label = "Post"
 
-    def __init__(self, kind: Kind, submit: Callable[[dict[str, Any]], str]) -> None:
+    def __init__(self, kind: Kind, submit: Submit) -> None:
         super().__init__(submit)
         self.kind = kind
-        self.title_text = f"Post {KIND_WORDS[kind]}"
+        self.title_text = display.text(f"Post {KIND_WORDS[kind]}")
 
     def fields(self) -> ComposeResult:
         yield from field("Title", Input(id="title", compact=True, placeholder="a short line"))
@@ -209,25 +262,28 @@ def post_fields(values: dict[str, Any]) -> dict[str, Any]:
 class ReplyDialog(FormDialog):
     ok_label = "Reply"
 
-    def __init__(self, title: str, submit: Callable[[dict[str, Any]], str]) -> None:
+    def __init__(self, title: str, submit: Submit) -> None:
         super().__init__(submit)
-        self.title_text = f"Reply to “{title}”"
+        self.title_text = display.text("Reply to “", title, "”")
 
     def fields(self) -> ComposeResult:
         yield Input(id="text", compact=True, placeholder="write your reply, then Enter")
 
 
-def response_choices(item: Item, me: str, name: Callable[[str], str]) -> list[tuple[str, str]]:
+Choices = list[tuple[display.Shown, str]]
+
+
+def response_choices(item: Item, me: str) -> Choices:
     """What this person can say to this item, as (label, 'kind:which')."""
-    choices: list[tuple[str, str]] = []
+    said: list[tuple[str | display.Shown, str]] = []
     if item.kind is Kind.NEED:
-        choices.append(("I can help", "help:"))
+        said.append(("I can help", "help:"))
     elif item.kind is Kind.OFFER:
-        choices.append(("I'd like this", "interested:"))
+        said.append(("I'd like this", "interested:"))
     elif item.kind is Kind.EVENT:
-        choices += [("I'm coming", "going:"), ("I'll bring something (say what)", "bring:")]
+        said += [("I'm coming", "going:"), ("I'll bring something (say what)", "bring:")]
     elif item.kind is Kind.PROPOSAL:
-        choices += [
+        said += [
             ("I agree", "agree:"),
             ("I have a concern", "concern:"),
             ("I stand aside", "stand-aside:"),
@@ -236,12 +292,12 @@ def response_choices(item: Item, me: str, name: Callable[[str], str]) -> list[tu
     elif item.kind is Kind.PROJECT:
         for n, task in enumerate(item.tasks, 1):
             if not task.taken_by and not task.done:
-                choices.append((f"Take the task: {task.title}", f"task:{n}"))
+                said.append((display.text("Take the task: ", task.title), f"task:{n}"))
         for n, shift in enumerate(item.shifts, 1):
             if me not in shift.signed_up and len(shift.signed_up) < shift.slots:
-                choices.append((f"Sign up for: {shift.when}", f"shift:{n}"))
-        choices.append(("I can help", "help:"))
-    return choices
+                said.append((display.text("Sign up for: ", shift.when), f"shift:{n}"))
+        said.append(("I can help", "help:"))
+    return [(display.text(label), value) for label, value in said]
 
 
 class RespondDialog(FormDialog):
@@ -249,13 +305,11 @@ class RespondDialog(FormDialog):
 
     ok_label = "Say it"
 
-    def __init__(
-        self, item: Item, choices: list[tuple[str, str]], submit: Callable[[dict[str, Any]], str]
-    ) -> None:
+    def __init__(self, item: Item, choices: Choices, submit: Submit) -> None:
         super().__init__(submit)
         self.item = item
-        self.choices = choices
-        self.title_text = f"Respond to “{item.title}”"
+        self.choices: Choices = choices
+        self.title_text = display.text("Respond to “", item.title, "”")
 
     def fields(self) -> ComposeResult:
         yield Select(
@@ -272,15 +326,21 @@ def parse_choice(value: str) -> tuple[ResponseKind, int | None]:
 class EditDialog(FormDialog):
     ok_label = "Save"
 
-    def __init__(self, item: Item, submit: Callable[[dict[str, Any]], str]) -> None:
+    def __init__(self, item: Item, submit: Submit) -> None:
         super().__init__(submit)
         self.item = item
-        self.title_text = "Edit your post"
+        self.title_text = display.text("Edit your post")
 
     def fields(self) -> ComposeResult:
-        yield from field("Title", Input(self.item.title, id="title", compact=True))
-        yield from field("More words", TextArea(self.item.body, id="body", compact=True))
-        yield from field("Tags", Input(" ".join(self.item.tags), id="tags", compact=True))
+        item = self.item
+        yield from field("Title", Input(display.editable(item.title), id="title", compact=True))
+        yield from field(
+            "More words",
+            TextArea(display.editable(item.body, multiline=True), id="body", compact=True),
+        )
+        yield from field(
+            "Tags", Input(display.editable(" ".join(item.tags)), id="tags", compact=True)
+        )
         if self.item.kind is Kind.EVENT:
             yield from field(
                 "Starts",
@@ -291,15 +351,19 @@ class EditDialog(FormDialog):
             yield from field(
                 "Ends (optional)", Input(as_input(self.item.end), id="end", compact=True)
             )
-            yield from field("Where", Input(self.item.place, id="place", compact=True))
+            yield from field(
+                "Where", Input(display.editable(self.item.place), id="place", compact=True)
+            )
 
 
 def edit_fields(item: Item, values: dict[str, Any]) -> dict[str, Any]:
-    """Edit form values → keyword arguments of Board.edit: only what changed."""
+    """Edit form values → keyword arguments of Board.edit: only what changed (compared with
+    what the form showed, so a field left alone is never rewritten)."""
     tags = [t.lstrip("#").lower() for t in values.get("tags", "").replace(",", " ").split()]
+    title, body = display.editable(item.title), display.editable(item.body, multiline=True)
     kwargs: dict[str, Any] = {
-        "title": values["title"] if values["title"] != item.title else None,
-        "body": values["body"] if values["body"] != item.body else None,
+        "title": values["title"] if values["title"] != title else None,
+        "body": values["body"] if values["body"] != body else None,
         "body_from": item.heads,
         "add_tags": [t for t in tags if t not in item.tags],
         "remove_tags": [t for t in item.tags if t not in tags],
@@ -310,6 +374,8 @@ def edit_fields(item: Item, values: dict[str, Any]) -> dict[str, Any]:
         if start is None:
             raise InvalidInput(f"an event needs a start time, like {TIME_EXAMPLE}")
         place = values.get("place", "").strip()
+        if place == display.editable(item.place).strip():
+            place = item.place
         kwargs["start"] = start if start != item.start else None
         kwargs["end"] = end if end != item.end else None
         kwargs["clear_end"] = end is None and item.end is not None
@@ -318,19 +384,35 @@ def edit_fields(item: Item, values: dict[str, Any]) -> dict[str, Any]:
 
 
 class TagDialog(FormDialog):
-    ok_label = "Show"
-    title_text = "Show only items with the tag"
+    """Show one tag only; the tags in use are read (on the store thread) once the form is up."""
 
-    def __init__(
-        self, current: str, tags: list[str], submit: Callable[[dict[str, Any]], str]
-    ) -> None:
+    ok_label = "Show"
+    title_text = display.text("Show only items with the tag")
+
+    def __init__(self, current: str, load_tags: Callable[[], list[str]], submit: Submit) -> None:
         super().__init__(submit)
         self.current = current
-        self.tags = tags
+        self.load_tags = load_tags
 
     def fields(self) -> ComposeResult:
         yield Input(
-            self.current, id="tag", compact=True, placeholder="a tag; empty shows everything"
+            display.editable(self.current),
+            id="tag",
+            compact=True,
+            placeholder="a tag; empty shows everything",
         )
-        if self.tags:
-            yield Static("Tags here: " + " ".join(f"#{t}" for t in self.tags[:30]), classes="hint")
+        yield Static(display.text(""), classes="hint", id="tags-here")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.show_tags()
+
+    @work(group="tags", description="show_tags")
+    async def show_tags(self) -> None:
+        try:
+            tags = await store_of(self.app).run(self.load_tags)
+        except PotluckError:
+            return  # only a hint: the filter works without it
+        if tags:
+            hint = display.text("Tags here: ", " ".join(f"#{t}" for t in tags[:30]))
+            self.query_one("#tags-here", Static).update(hint)

@@ -10,12 +10,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tab, Tabs
 
+from .. import display
+from ..cli.people import People
 from ..dialogs.forms import (
     EditDialog,
     FormDialog,
+    Job,
     NewItemDialog,
     ReplyDialog,
     RespondDialog,
@@ -25,6 +29,10 @@ from ..dialogs.forms import (
     post_fields,
     response_choices,
 )
+from ..messages import BoardChanged, PeersChanged
+from ..node_bridge import NodeBridge, Presence
+from ..reads import Page, Query, read_page, read_rows, read_tags
+from ..store import AppStore
 from ..widgets.detail import ItemDetail
 from ..widgets.item_list import ItemList
 from .info import HelpScreen, InviteScreen, PeersScreen
@@ -41,6 +49,10 @@ TABS: list[tuple[Kind, str]] = [
     (Kind.NOTE, "Notes"),
 ]
 DONE_WORD = {Kind.NEED: Status.MET, Kind.OFFER: Status.MET}
+EMPTY_BOARD = (
+    "This board is empty on this laptop so far. Posts by others arrive as soon as one of "
+    "their laptops is reachable (p shows who is here).\n\nPress n to post the first one."
+)
 
 
 def b(key: str, action: str, desc: str, bid: str, tip: str, show: bool = True) -> Binding:
@@ -57,8 +69,23 @@ def b(key: str, action: str, desc: str, bid: str, tip: str, show: bool = True) -
     )
 
 
+class KeyBuffer:
+    """Keys typed after one that opens a form, while what the form needs is still being read:
+    they are handed to the form once it is there (PotluckApp.on_event sends them here)."""
+
+    ready = False
+
+    def __init__(self) -> None:
+        self.early: list[tuple[str, str | None]] = []
+
+    def type_ahead(self, key: str, character: str | None) -> None:
+        self.early.append((key, character))
+
+
 class BoardScreen(Screen[None]):
-    """One board. Reads come from the index; a document loads only when its item is shown."""
+    """One board. Everything it shows is read on the store thread by a worker, and every
+    change is written there; the screen redraws when the worker answers, when the change feed
+    posts `BoardChanged` and when presence posts `PeersChanged`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         b("n", "new", "New", "new", "Post something new in this tab"),
@@ -88,179 +115,182 @@ class BoardScreen(Screen[None]):
         ],
     ]
 
-    def __init__(self, board: Board) -> None:
+    def __init__(
+        self,
+        board: Board,
+        store: AppStore,
+        bridge: NodeBridge,
+        presence: Presence,
+        clock: Callable[[], int],
+    ) -> None:
         super().__init__()
         self.board = board
-        self.kind = Kind.NEED
-        self.search = ""
-        self.tag = ""
-        self.hide_done = False
+        self.store = store
+        self.bridge = bridge
+        self.presence = presence
+        self.clock = clock
+        self.query_ = Query(Kind.NEED)
         self.loaded = 0
-        self.exhausted = False
-        self.names: dict[str, str] = {}
-        self.opening: FormDialog | None = None
+        self.exhausted = True
+        self.loading_more = False
+        self.people = People({})
+        self.board_name = ""
         self.board_items = 0
+        self.opening: FormDialog | KeyBuffer | None = None
 
     # ------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        yield Tabs(*[Tab(label, id=f"tab-{kind.value}") for kind, label in TABS], id="kinds")
+        yield Tabs(
+            *[Tab(display.text(label), id=f"tab-{kind.value}") for kind, label in TABS],
+            id="kinds",
+        )
         yield Input(
             id="search", compact=True, placeholder="search the board, Enter to go, Esc to clear"
         )
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield Static("", id="filters")
+                yield Static(display.text(""), id="filters")
                 yield ItemList(id="items")
             yield ItemDetail(id="detail")
-        yield Static("", id="status")
+        yield Static(display.text(""), id="status")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
-        self.refresh_names()
         self.reload(keep=None)
         self.query_one(ItemList).focus()
-        self.set_interval(1.0, self.update_status)
-
-    @property
-    def app_(self) -> Any:
-        return self.app
 
     def now(self) -> int:
-        return int(self.app_.clock())
+        return int(self.clock())
 
-    def who(self, device_id: str | None) -> str:
-        if not device_id:
-            return "someone"
-        return self.names.get(device_id) or f"device {device_id[:6]}"
+    def alive(self) -> bool:
+        """False while the screen is being built or torn down (an answer from the store
+        thread can arrive then)."""
+        return (
+            self.is_attached and self.app.is_running and self.display and bool(self.query(ItemList))
+        )
 
-    def refresh_names(self) -> None:
-        with self.app_.db_lock:
-            self.names = {d: m.name for d, m in self.board.members().items() if m.name}
+    def say(self, message: display.Shown, severity: SeverityLevel = "information") -> None:
+        display.notify(self, message, severity=severity)
 
     # ------------------------------------------------------------ reading
 
-    def query_items(self, offset: int) -> list[ItemSummary]:
-        with self.app_.db_lock:
-            return self.board.items(
-                kind=self.kind,
-                status=Status.OPEN if self.hide_done else None,
-                tag=self.tag or None,
-                search=self.search or None,
-                limit=PAGE,
-                offset=offset,
-            )
-
     def reload(self, keep: str | None = "current") -> None:
-        """Re-read counts and the visible rows; the highlighted item stays highlighted."""
+        """Re-read counts and the visible rows (as many as are loaded, at least a page); the
+        highlighted item stays highlighted."""
+        if keep == "current":
+            keep = self.query_one(ItemList).current_id
+        want = max(PAGE, self.loaded)
+        self._reload(self.query_, want, keep)
+
+    @work(group="list", exclusive=True, description="reload")
+    async def _reload(self, query: Query, want: int, keep: str | None) -> None:
+        page = await self.store.run(read_page, self.board, query, want)
+        if not self.alive() or query != self.query_:
+            return
         items = self.query_one(ItemList)
         if keep == "current":
             keep = items.current_id
-        want = max(PAGE, self.loaded)
-        with self.app_.db_lock:
-            rows = self.board.items(
-                kind=self.kind,
-                status=Status.OPEN if self.hide_done else None,
-                tag=self.tag or None,
-                search=self.search or None,
-                limit=want,
-            )
-            counts = self.app_.home.store.index.count_items(self.board.board_id)
-        self.loaded = len(rows)
-        self.exhausted = len(rows) < want
-        items.show(rows, self.now(), keep)
-        self.update_counts(counts)
-        self.update_filters()
-        self.update_status()
+        self.loaded = len(page.rows)
+        self.exhausted = len(page.rows) < want
+        items.show(page.rows, page.people, self.now(), keep)
+        self.took(page)
         self.show_current()
 
-    def update_counts(self, counts: dict[tuple[Kind, Status], int]) -> None:
-        self.board_items = sum(counts.values())
+    def took(self, page: Page) -> None:
+        """What was read around the rows: names, the board's name, tab counts."""
+        self.people = page.people
+        self.board_name = page.board_name
+        self.board_items = sum(page.counts.values())
         for kind, label in TABS:
-            n = counts.get((kind, Status.OPEN), 0)
-            self.query_one(f"#tab-{kind.value}", Tab).label = f"{label} {n}" if n else label
+            n = page.counts.get((kind, Status.OPEN), 0)
+            self.query_one(f"#tab-{kind.value}", Tab).label = display.text(
+                f"{label} {n}" if n else label
+            )
+        self.update_filters()
+        self.update_status()
 
     def load_more(self) -> None:
-        if self.exhausted:
+        if self.exhausted or self.loading_more:
             return
-        rows = self.query_items(self.loaded)
+        self.loading_more = True
+        self._load_more(self.query_, self.loaded)
+
+    @work(group="more", description="_load_more")
+    async def _load_more(self, query: Query, offset: int) -> None:
+        try:
+            rows = await self.store.run(read_rows, self.board, query, PAGE, offset)
+        finally:
+            self.loading_more = False
+        if not self.alive() or query != self.query_:
+            return
         self.exhausted = len(rows) < PAGE
         items = self.query_one(ItemList)
-        items.append(rows, self.now())
+        items.append(rows)
         self.loaded = items.option_count
 
     def update_filters(self) -> None:
+        query = self.query_
         bits = []
-        if self.search:
-            bits.append(f"search: {self.search}")
-        if self.tag:
-            bits.append(f"#{self.tag}")
-        if self.hide_done:
+        if query.search:
+            bits.append(f"search: {query.search}")
+        if query.tag:
+            bits.append(f"#{query.tag}")
+        if query.open_only:
             bits.append("open only")
         label = self.query_one("#filters", Static)
-        label.update(" · ".join(bits) + ("  (Esc clears)" if self.search or self.tag else ""))
+        clears = "  (Esc clears)" if query.search or query.tag else ""
+        label.update(display.text(" · ".join(bits), clears))
         label.display = bool(bits)
 
     def update_status(self) -> None:
         if not self.alive():
             return
-        bridge = self.app_.bridge
-        board_id = self.board.board_id
-        peers = len(bridge.peers(board_id))
-        if not bridge.running:
-            net = "on this laptop only (p: why)" if bridge.problem else "starting sync…"
+        presence = self.presence
+        peers = len(presence.peers)
+        if not presence.running:
+            net = "on this laptop only (p: why)" if presence.problem else "starting sync…"
         elif peers == 0:
             net = "no one else here yet (p: peers)"
         else:
             net = f"{peers} {'person' if peers == 1 else 'people'} here · " + (
-                "all in sync" if bridge.in_sync(board_id) else "syncing…"
+                "all in sync" if presence.in_sync else "syncing…"
             )
-        me = self.names.get(self.board.me, "")
-        with self.app_.db_lock:
-            if self.app_.closed:
-                return
-            board_name = self.board.name
+        me = (
+            display.text(" · you are ", display.name(self.people, self.board.me))
+            if self.people.names.get(self.board.me)
+            else display.text("")
+        )
         self.query_one("#status", Static).update(
-            f" {board_name} · {net}" + (f" · you are {me}" if me else "")
+            display.text(" ", self.board_name, f" · {net}", me)
         )
 
     def show_current(self) -> None:
         item_id = self.query_one(ItemList).current_id
         detail = self.query_one(ItemDetail)
         if item_id is None:
-            if self.search or self.tag:
+            query = self.query_
+            if query.search or query.tag:
                 empty = "Nothing matches."
             elif self.board_items == 0:
-                empty = (
-                    "This board is empty on this laptop so far. Posts by others arrive as soon "
-                    "as one of their laptops is reachable (p shows who is here).\n\n"
-                    "Press n to post the first one."
-                )
+                empty = EMPTY_BOARD
             else:
                 empty = "Nothing here yet. Press n to post the first one."
-            detail.show(None, self.who, self.now(), empty)
+            detail.show_empty(display.lines(empty, "hint"))
             return
-        self.load_detail(item_id)
+        self._load_detail(item_id)
 
-    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
-    def load_detail(self, item_id: str) -> None:
-        """Load one document off the event loop; automerge can take tens of ms."""
+    @work(group="detail", exclusive=True, description="_load_detail")
+    async def _load_detail(self, item_id: str) -> None:
+        """Load one document on the store thread; automerge can take tens of ms."""
         try:
-            with self.app_.db_lock:
-                if self.app_.closed:
-                    return
-                item = self.board.item(item_id)
+            item = await self.store.run(self.board.item, item_id)
         except PotluckError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="warning")
+            self.say(display.problem(exc), "warning")
             return
-        self.app.call_from_thread(self.detail_loaded, item)
-
-    def detail_loaded(self, item: Item) -> None:
-        if not self.alive():
-            return
-        if self.query_one(ItemList).current_id == item.id:
-            self.query_one(ItemDetail).show(item, self.who, self.now(), "")
+        if self.alive() and self.query_one(ItemList).current_id == item.id:
+            self.query_one(ItemDetail).show(item, self.people, self.now())
 
     @on(ItemList.OptionHighlighted)
     def highlighted(self, event: ItemList.OptionHighlighted) -> None:
@@ -280,16 +310,19 @@ class BoardScreen(Screen[None]):
             return
         self.switch_kind(Kind(event.tab.id.removeprefix("tab-")))
 
+    def requery(self, query: Query, keep: str | None = None) -> None:
+        self.query_ = query
+        self.loaded = 0
+        self.reload(keep=keep)
+
     def switch_kind(self, kind: Kind) -> None:
         """Show `kind` now, so a key pressed right after (n) already acts on it."""
-        if kind is not self.kind:
-            self.kind = kind
-            self.loaded = 0
-            self.reload(keep=None)
+        if kind is not self.query_.kind:
+            self.requery(Query(kind, self.query_.open_only, self.query_.tag, self.query_.search))
         self.query_one(Tabs).active = f"tab-{kind.value}"
 
     def action_tab(self, step: int) -> None:
-        index = [k for k, _ in TABS].index(self.kind)
+        index = [k for k, _ in TABS].index(self.query_.kind)
         self.action_goto((index + step) % len(TABS))
 
     def action_goto(self, index: int) -> None:
@@ -297,40 +330,44 @@ class BoardScreen(Screen[None]):
 
     # ------------------------------------------------------------ live changes
 
-    def alive(self) -> bool:
-        """False while the screen is being built or torn down (timers can still fire then)."""
-        return self.is_attached and bool(self.query(ItemList))
-
-    def changed(self, doc_ids: set[str]) -> None:
+    @on(BoardChanged)
+    def board_changed(self, message: BoardChanged) -> None:
         """Documents changed on disk: refresh what is visible, keep the cursor."""
         if not self.alive():
             return
-        self.refresh_names()
         if self.loaded <= LIVE_ROWS:
             self.reload()
         else:
             self.reload_top()
 
+    @on(PeersChanged)
+    def peers_changed(self, message: PeersChanged) -> None:
+        self.presence = message.presence
+        self.update_status()
+
     def reload_top(self) -> None:
         """Someone scrolled deep: re-read the first page only (changed items come first)
         and keep the rows below as they are, so a live change never re-reads thousands."""
+        self._reload_top(self.query_)
+
+    @work(group="list", exclusive=True, description="_reload_top")
+    async def _reload_top(self, query: Query) -> None:
+        page = await self.store.run(read_page, self.board, query, PAGE)
+        if not self.alive() or query != self.query_:
+            return
         items = self.query_one(ItemList)
-        with self.app_.db_lock:
-            if self.app_.closed:
-                return
-            top = self.query_items(0)
-            counts = self.app_.home.store.index.count_items(self.board.board_id)
-        items.merge_top(top, self.now())
+        items.merge_top(page.rows, page.people, self.now())
         self.loaded = items.option_count
-        self.update_counts(counts)
-        self.update_status()
+        self.took(page)
         self.show_current()
 
     # ------------------------------------------------------------ acting
 
     def open_form(self, form: FormDialog, done: Callable[[str | None], None]) -> None:
         """Show a form; until it is ready, keys typed after the one that opened it are handed
-        to it (PotluckApp.on_event)."""
+        to it (PotluckApp.on_event), with those typed while it was being prepared."""
+        if isinstance(self.opening, KeyBuffer):
+            form.early = self.opening.early + form.early
         self.opening = form
 
         def closed(result: str | None) -> None:
@@ -343,104 +380,151 @@ class BoardScreen(Screen[None]):
         """Keys are letters while the search box has the focus (Esc still clears it)."""
         return action == "clear" or not isinstance(self.focused, Input)
 
-    def current_item(self) -> Item | None:
-        detail = self.query_one(ItemDetail)
-        current = self.query_one(ItemList).current_id
+    def current_summary(self) -> ItemSummary | None:
+        summary = self.query_one(ItemList).current
+        if summary is None:
+            self.say(display.text("Choose an item first."))
+        return summary
+
+    def with_item(self, then: Callable[[Item], None]) -> None:
+        """Call `then` with the highlighted item in full: at once if the detail pane shows it,
+        else once it is read (keys typed meanwhile wait for the form `then` opens)."""
+        current = self.current_summary()
         if current is None:
-            self.notify("Choose an item first.")
-            return None
-        if detail.item is None or detail.item.id != current:
-            with self.app_.db_lock:
-                detail.item = self.board.item(current)
-        return detail.item
+            return
+        shown = self.query_one(ItemDetail).item
+        if shown is not None and shown.id == current.id:
+            then(shown)
+            return
+        buffer = self.opening = KeyBuffer()
+        self._with_item(current.id, then, buffer)
+
+    @work(group="open", exclusive=True, description="with_item")
+    async def _with_item(self, item_id: str, then: Callable[[Item], None], buf: KeyBuffer) -> None:
+        try:
+            item = await self.store.run(self.board.item, item_id)
+            if self.opening is buf and self.alive():
+                then(item)  # opens a form, which takes the keys typed meanwhile
+        except PotluckError as exc:
+            self.say(display.problem(exc), "error")
+        finally:
+            if self.opening is buf:
+                self.opening = None  # no form opened: the keys go back to the board
 
     def done(self, item_id: str | None = None) -> None:
-        self.refresh_names()
         self.reload(keep=item_id or "current")
 
-    def locked(self, action: Any) -> Any:
-        with self.app_.db_lock:
-            return action()
-
     def action_new(self) -> None:
-        kind = self.kind
+        kind, board = self.query_.kind, self.board
 
-        def submit(values: dict[str, Any]) -> str:
+        def submit(values: dict[str, Any]) -> Job:
             fields = post_fields(values)
-            return str(self.locked(lambda: self.board.post(kind, values["title"], **fields)))
+            return lambda: board.post(kind, values["title"], **fields)
 
         self.open_form(NewItemDialog(kind, submit), self.posted)
 
     def posted(self, item_id: str | None) -> None:
         if item_id:
-            self.notify("Posted. Everyone here will see it.")
+            self.say(display.text("Posted. Everyone here will see it."))
             self.done(item_id)
 
     def action_reply(self) -> None:
-        item = self.current_item()
-        if item is None:
+        summary = self.current_summary()
+        if summary is None:
             return
+        board, item_id = self.board, summary.id
 
-        def submit(values: dict[str, Any]) -> str:
-            self.locked(lambda: self.board.reply(item.id, values["text"]))
-            return "Reply sent."
+        def submit(values: dict[str, Any]) -> Job:
+            text = values["text"]
 
-        self.open_form(ReplyDialog(item.title, submit), self.acted)
+            def reply() -> str:
+                board.reply(item_id, text)
+                return "Reply sent."
+
+            return reply
+
+        self.open_form(ReplyDialog(summary.title, submit), self.acted)
 
     def acted(self, sentence: str | None) -> None:
         if sentence:
-            self.notify(sentence)
+            self.say(display.text(sentence))
             self.done()
 
     def action_respond(self) -> None:
-        item = self.current_item()
-        if item is None:
+        summary = self.current_summary()
+        if summary is None:
             return
-        if not ALLOWED_RESPONSES[item.kind]:
-            self.notify("Notes take replies: press r.")
+        if not ALLOWED_RESPONSES[summary.kind]:
+            self.say(display.text("Notes take replies: press r."))
             return
-        choices = response_choices(item, self.board.me, self.who)
+        self.with_item(self.respond_to)
 
-        def submit(values: dict[str, Any]) -> str:
+    def respond_to(self, item: Item) -> None:
+        board = self.board
+
+        def submit(values: dict[str, Any]) -> Job:
             kind, which = parse_choice(values["choice"])
-            sentence = self.locked(
-                lambda: self.board.respond(item.id, kind, values.get("note", ""), which)
-            )
-            return str(sentence).capitalize() + "."
+            note = values.get("note", "")
 
+            def respond() -> str:
+                return board.respond(item.id, kind, note, which).capitalize() + "."
+
+            return respond
+
+        choices = response_choices(item, board.me)
         self.open_form(RespondDialog(item, choices, submit), self.acted)
 
     def action_edit(self) -> None:
-        item = self.current_item()
-        if item is None:
+        summary = self.current_summary()
+        if summary is None:
             return
-        if item.author != self.board.me and item.kind is not Kind.NOTE:
-            self.notify(f"Only {self.who(item.author)} can edit this; you can reply instead.")
+        if summary.author != self.board.me and summary.kind is not Kind.NOTE:
+            self.say(
+                display.text(
+                    "Only ",
+                    display.name(self.people, summary.author),
+                    " can edit this; you can reply instead.",
+                )
+            )
             return
+        self.with_item(self.edit)
 
-        def submit(values: dict[str, Any]) -> str:
+    def edit(self, item: Item) -> None:
+        board = self.board
+
+        def submit(values: dict[str, Any]) -> Job:
             fields = edit_fields(item, values)
-            self.locked(lambda: self.board.edit(item.id, **fields))
-            return "Saved."
+
+            def save() -> str:
+                board.edit(item.id, **fields)
+                return "Saved."
+
+            return save
 
         self.open_form(EditDialog(item, submit), self.acted)
 
     def action_mark(self) -> None:
-        item = self.current_item()
-        if item is None:
+        summary = self.current_summary()
+        if summary is None:
             return
         status = (
             Status.OPEN
-            if item.status is not Status.OPEN
-            else DONE_WORD.get(item.kind, Status.CLOSED)
+            if summary.status is not Status.OPEN
+            else DONE_WORD.get(summary.kind, Status.CLOSED)
         )
+        self._mark(summary.id, status)
+
+    @work(group="mark", description="_mark")
+    async def _mark(self, item_id: str, status: Status) -> None:
         try:
-            self.locked(lambda: self.board.set_status(item.id, status))
+            await self.store.run(self.board.set_status, item_id, status)
         except PotluckError as exc:
-            self.notify(str(exc), severity="error")
+            self.say(display.problem(exc), "error")
             return
-        self.notify(
-            "Open again." if status is Status.OPEN else f"Marked {status.value}. Thank you."
+        self.say(
+            display.text(
+                "Open again." if status is Status.OPEN else f"Marked {status.value}. Thank you."
+            )
         )
         self.done()
 
@@ -451,51 +535,60 @@ class BoardScreen(Screen[None]):
 
     @on(Input.Submitted, "#search")
     def searched(self, event: Input.Submitted) -> None:
-        self.search = event.value.strip()
-        event.input.display = bool(self.search)
-        self.loaded = 0
-        self.reload(keep=None)
+        search = event.value.strip()
+        event.input.display = bool(search)
+        query = self.query_
+        self.requery(Query(query.kind, query.open_only, query.tag, search))
         self.query_one(ItemList).focus()
 
     def action_tag(self) -> None:
-        with self.app_.db_lock:
-            tags = sorted({t for s in self.board.items(kind=self.kind, limit=500) for t in s.tags})
+        board, kind = self.board, self.query_.kind
 
-        def submit(values: dict[str, Any]) -> str:
-            self.tag = values["tag"].strip().lstrip("#").lower()
-            return self.tag or "-"
+        def submit(values: dict[str, Any]) -> Job:
+            tag = values["tag"].strip().lstrip("#").lower()
+            return lambda: tag or "-"
 
         def chosen(result: str | None) -> None:
             if result is not None:
-                self.loaded = 0
-                self.reload(keep=None)
+                query = self.query_
+                tag = "" if result == "-" else result
+                self.requery(Query(query.kind, query.open_only, tag, query.search))
 
-        self.open_form(TagDialog(self.tag, tags, submit), chosen)
+        self.open_form(TagDialog(self.query_.tag, lambda: read_tags(board, kind), submit), chosen)
 
     def action_clear(self) -> None:
-        if self.search or self.tag:
-            self.search = ""
-            self.tag = ""
+        query = self.query_
+        if query.search or query.tag:
             box = self.query_one("#search", Input)
             box.value = ""
             box.display = False
-            self.loaded = 0
-            self.reload(keep=None)
+            self.requery(Query(query.kind, query.open_only))
         self.query_one(ItemList).focus()
 
     def action_toggle_done(self) -> None:
-        self.hide_done = not self.hide_done
+        query = self.query_
+        self.query_ = Query(query.kind, not query.open_only, query.tag, query.search)
         self.reload()
-        self.notify("Showing open items only." if self.hide_done else "Showing finished items too.")
+        words = "open items only" if self.query_.open_only else "finished items too"
+        self.say(display.text(f"Showing {words}."))
 
     def action_invite(self) -> None:
-        with self.app_.db_lock:
-            code = self.board.invite(self.app_.bridge.hints())
-            name = self.board.name
-        self.app.push_screen(InviteScreen(name, code))
+        self._invite()
+
+    @work(group="invite", exclusive=True, description="_invite")
+    async def _invite(self) -> None:
+        hints = await self.bridge.hints()
+        board = self.board
+        try:
+            name, code = await self.store.run(lambda: (board.name, board.invite(hints)))
+        except PotluckError as exc:
+            self.say(display.problem(exc), "error")
+            return
+        if self.alive():
+            self.app.push_screen(InviteScreen(name, code))
 
     def action_peers(self) -> None:
-        self.app.push_screen(PeersScreen(self.board.board_id))
+        self.app.push_screen(PeersScreen(self.bridge, self.board.board_id, self.presence))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())

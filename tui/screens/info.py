@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import ClassVar
 
 from potluck.p2p import PotluckError
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
+from .. import display
+from ..cli.people import People
+from ..messages import PeersChanged
+from ..node_bridge import NodeBridge, Presence
 from ..widgets.qr import qr_text
 
 
@@ -40,110 +44,149 @@ class InviteScreen(CloseableScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="invite"), Horizontal(id="invite-row"):
             with Vertical(id="invite-text"):
-                yield Static(f"Invite someone to {self.board_name}", classes="dialog-title")
                 yield Static(
-                    "On their laptop: open potluck and paste this code, or run "
-                    "potluck join CODE. A phone can scan the square."
+                    display.text("Invite someone to ", self.board_name), classes="dialog-title"
                 )
-                yield Static(self.code, id="code")
                 yield Static(
-                    "Anyone with the code can read and post here: share it in person.",
+                    display.text(
+                        "On their laptop: open potluck and paste this code, or run "
+                        "potluck join CODE. A phone can scan the square."
+                    )
+                )
+                yield Static(display.text(self.code), id="code")
+                yield Static(
+                    display.text(
+                        "Anyone with the code can read and post here: share it in person."
+                    ),
                     classes="hint",
                 )
-                yield Static("c copy the code · Esc back", classes="hint")
+                yield Static(display.text("c copy the code · Esc back"), classes="hint")
             # Scanners read either case; upper case makes a smaller square (QR alphanumeric).
-            yield Static(qr_text(self.code.upper()), id="qr")
+            yield Static(display.lines(qr_text(self.code.upper())), id="qr")
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.code)
-        self.notify("Invite code copied (where the terminal allows it).")
+        display.notify(self, display.text("Invite code copied (where the terminal allows it)."))
+
+
+CLIENT_ISOLATION = (
+    "No one found yet. Laptops on the same network usually show up within seconds. If others "
+    "are on the same Wi-Fi and still nothing shows, the router may keep laptops apart (client "
+    "isolation): try a cable, a phone hotspot, or add an address below."
+)
+
+
+ELSEWHERE = "Another potluck on this laptop is syncing; this is what it sees."
 
 
 class PeersScreen(CloseableScreen):
-    """Who is here now, and a way to add a laptop by address."""
+    """Who is here now (each name with its device's fingerprint), and a way to add a laptop by
+    address. Redrawn when presence posts `PeersChanged`."""
 
-    def __init__(self, board_id: str) -> None:
+    def __init__(self, bridge: NodeBridge, board_id: str, presence: Presence) -> None:
         super().__init__()
+        self.bridge = bridge
         self.board_id = board_id
+        self.presence = presence
+        self.rows: list[tuple[str, str, str, str, str]] = []
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="peers"):
-            yield Label("People's laptops here", classes="dialog-title")
+            yield Label(display.text("People's laptops here"), classes="dialog-title")
             yield DataTable(id="peer-table", cursor_type="row")
-            yield Static("", id="peer-note")
-            yield Static("If a laptop does not show up, add it by its address:")
+            yield Static(display.text(""), id="peer-note")
+            yield Static(display.text("If a laptop does not show up, add it by its address:"))
             with Horizontal(classes="buttons"):
                 yield Input(id="address", compact=True, placeholder="e.g. 192.168.1.20:7434")
-                yield Button("Add", id="add", compact=True)
-            yield Static("", id="error", classes="error")
-            yield Static("", id="me", classes="hint")
-            yield Static("Esc to go back", classes="hint")
+                yield Button(display.text("Add"), id="add", compact=True)
+            yield Static(display.text(""), id="error", classes="error")
+            yield Static(display.text(""), id="me", classes="hint")
+            yield Static(display.text("Esc to go back"), classes="hint")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Name", "Found by", "Here", "Last sync", "Pending")
-        self.refresh_peers()
-        self.set_interval(1.0, self.refresh_peers)
+        for column in ("Name", "Found by", "Here for", "Last sync", "Pending"):
+            table.add_column(display.cell(display.text(column)))
+        self.show(self.presence)
         if not table.row_count:
             self.query_one("#address", Input).focus()
 
-    def refresh_peers(self) -> None:
-        bridge = self.app.bridge  # type: ignore[attr-defined]
+    @on(PeersChanged)
+    def peers_changed(self, message: PeersChanged) -> None:
+        self.show(message.presence)
+
+    def show(self, presence: Presence) -> None:
+        self.presence = presence
         table = self.query_one(DataTable)
-        peers = bridge.peers(self.board_id)
-        rows = [(p.name, p.found, p.since, p.last_sync, p.pending) for p in peers]
-        if [table.get_row_at(n) for n in range(table.row_count)] != [list(r) for r in rows]:
+        people = People({p.device_id: p.name for p in presence.peers})
+        rows = [
+            (
+                people.name_and_fingerprint(p.device_id),
+                p.found,
+                p.since,
+                p.last_sync,
+                p.pending,
+            )
+            for p in presence.peers
+        ]
+        if rows != self.rows:
+            self.rows = rows
             cursor = table.cursor_row
             table.clear()
-            for r in rows:
-                table.add_row(*r)
+            for row in rows:
+                table.add_row(*(display.cell(display.text(cell)) for cell in row))
             if rows:
                 table.move_cursor(row=min(cursor, len(rows) - 1))
         note = self.query_one("#peer-note", Static)
-        if not bridge.running:
+        if not presence.running:
             note.update(
-                f"This laptop is working on its own ({bridge.problem or 'sync is starting'}). "
-                "Everything you post is kept and will sync later."
+                display.text(
+                    "This laptop is working on its own (",
+                    presence.problem or "sync is starting",
+                    "). Everything you post is kept and will sync later.",
+                )
             )
-        elif not peers:
-            note.update(
-                "No one found yet. Laptops on the same network usually show up within "
-                "seconds. If others are on the same Wi-Fi and still nothing shows, the router "
-                "may keep laptops apart (client isolation): try a cable, a phone hotspot, or "
-                "add an address below."
-            )
-        elif bridge.elsewhere:
-            note.update("Another potluck on this laptop is syncing; this is what it sees.")
+        elif not presence.peers:
+            note.update(display.text(CLIENT_ISOLATION))
+        elif presence.elsewhere:
+            note.update(display.text(ELSEWHERE))
         else:
-            note.update("")
-        hints = bridge.hints() if bridge.running else []
+            note.update(display.text(""))
+        where = ", ".join(f"{h}:{p}" for h, p in presence.hints[:4])
         self.query_one("#me", Static).update(
-            "This laptop can be reached at " + ", ".join(f"{h}:{p}" for h, p in hints[:4])
-            if hints
-            else ""
+            display.text("This laptop can be reached at ", where) if where else display.text("")
         )
 
     @on(Input.Submitted, "#address")
     @on(Button.Pressed, "#add")
-    async def add_peer(self) -> None:
-        box = self.query_one("#address", Input)
+    def add_peer(self) -> None:
+        self._add_peer(self.query_one("#address", Input).value)
+
+    @work(group="add", description="add_peer")
+    async def _add_peer(self, address: str) -> None:
         error = self.query_one("#error", Static)
         try:
-            sentence = await self.app.bridge.add_peer(box.value)  # type: ignore[attr-defined]
+            sentence = await self.bridge.add_peer(address)
         except PotluckError as exc:
-            error.update(str(exc))
+            error.update(display.problem(exc))
             return
-        error.update("")
-        box.value = ""
-        self.notify(sentence)
+        error.update(display.text(""))
+        self.query_one("#address", Input).value = ""
+        display.notify(self, display.text(sentence))
 
 
-HELP = """\
-[b]Moving[/b]
+HELP = display.text(
+    ("Moving", "heading"),
+    display.lines(
+        """
   ↑ ↓        choose an item         1–6 / ← →  switch kind
   tab        list ⇄ details         PgUp PgDn  page
 
-[b]Doing[/b]
+"""
+    ),
+    ("Doing", "heading"),
+    display.lines(
+        """
   n          post something new     r          reply
   space/⏎    respond (help, come, take a task, a position…)
   e          edit your own post     m          met or closed / reopen
@@ -154,10 +197,12 @@ HELP = """\
 
 Everyone can post, reply, respond and mark things met.
 Nobody here keeps score."""
+    ),
+)
 
 
 class HelpScreen(CloseableScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
-            yield Label("Keys", classes="dialog-title")
+            yield Label(display.text("Keys"), classes="dialog-title")
             yield Static(HELP)

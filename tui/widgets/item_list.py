@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-from potluck.p2p import ItemSummary, Status
-from rich.text import Text
+from potluck.p2p import ItemSummary
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ..cli.words import ago
+from .. import display
+from ..cli.people import People
+from ..cli.render import summary_lines
 
 
-def row(summary: ItemSummary, now_ms: int, width: int = 0) -> Text:
-    """Title on the first line; who, when, tags and thread sizes on the second, each cropped."""
-    done = summary.status is not Status.OPEN
-    text = Text()
-    text.append(summary.title, style="dim strike" if done else "bold")
-    if done:
-        text.append(f"  ({summary.status.value})", style="dim")
-    text.append("\n")
-    bits = [summary.author_name or "someone", ago(summary.updated, now_ms)]
-    if summary.replies:
-        bits.append(f"{summary.replies} repl{'y' if summary.replies == 1 else 'ies'}")
-    if summary.responses:
-        bits.append(f"{summary.responses} response{'s' if summary.responses > 1 else ''}")
-    text.append("  " + " · ".join(bits), style="dim")
-    if summary.tags:
-        text.append("  " + " ".join(f"#{t}" for t in summary.tags), style="dim cyan")
+def row(summary: ItemSummary, people: People, now_ms: int, width: int = 0) -> display.Shown:
+    """Title on the first line; who, when, tags and thread sizes on the second, each cropped
+    to the list's width."""
+    head, meta = (display.described([line]) for line in summary_lines(summary, people, now_ms))
+    meta = display.text("  ", meta)
     if width > 4:
-        lines = text.split("\n")
-        for line in lines:
-            line.truncate(width, overflow="ellipsis")
-        text = Text("\n").join(lines)
-    return text
+        head, meta = (display.cropped(line, width) for line in (head, meta))
+    return display.join("\n", [head, meta])
 
 
 ROW_LINES = 2
@@ -45,6 +32,7 @@ class ItemList(OptionList):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.summaries: list[ItemSummary] = []
         self.now_ms = 0
+        self.people = People({})
 
     @property
     def row_width(self) -> int:
@@ -52,34 +40,35 @@ class ItemList(OptionList):
 
     def on_resize(self) -> None:
         if self.summaries:
-            self.show(self.summaries, self.now_ms, self.current_id)
+            self.show(self.summaries, self.people, self.now_ms, self.current_id)
 
-    def show(self, summaries: list[ItemSummary], now_ms: int, keep: str | None) -> None:
+    def option(self, summary: ItemSummary) -> Option:
+        return Option(row(summary, self.people, self.now_ms, self.row_width), id=summary.id)
+
+    def show(
+        self, summaries: list[ItemSummary], people: People, now_ms: int, keep: str | None
+    ) -> None:
         """Replace the rows, keeping `keep` highlighted where it was on screen."""
         self.now_ms = now_ms
-        width = self.row_width
-        self._replace(
-            list(summaries), [Option(row(s, now_ms, width), id=s.id) for s in summaries], keep
-        )
+        self.people = people
+        self._replace(list(summaries), [self.option(s) for s in summaries], keep)
 
-    def append(self, summaries: list[ItemSummary], now_ms: int) -> None:
+    def append(self, summaries: list[ItemSummary]) -> None:
         """Add rows at the end; ids already shown (moved up by a live change) are skipped."""
         fresh = [s for s in summaries if s.id not in self._id_to_option]
         self.summaries += fresh
-        width = self.row_width
-        self.add_options([Option(row(s, now_ms, width), id=s.id) for s in fresh])
+        self.add_options([self.option(s) for s in fresh])
 
-    def merge_top(self, top: list[ItemSummary], now_ms: int) -> None:
+    def merge_top(self, top: list[ItemSummary], people: People, now_ms: int) -> None:
         """Replace the first rows with `top` (freshly read) and keep every other row as it
         was, reusing its drawn option; the highlighted item stays where it was on screen."""
         in_top = {s.id for s in top}
-        width = self.row_width
+        same_look = people.names == self.people.names and now_ms == self.now_ms
+        self.people, self.now_ms = people, now_ms
         shown = {s.id: s for s in self.summaries}
         tail = [s for s in self.summaries if s.id not in in_top]
         options = [
-            self._id_to_option[s.id]
-            if shown.get(s.id) == s
-            else Option(row(s, now_ms, width), id=s.id)
+            self._id_to_option[s.id] if same_look and shown.get(s.id) == s else self.option(s)
             for s in top
         ]
         options += [self._id_to_option[s.id] for s in tail]
@@ -107,3 +96,11 @@ class ItemList(OptionList):
     def current_id(self) -> str | None:
         option = self.highlighted_option
         return option.id if option is not None else None
+
+    @property
+    def current(self) -> ItemSummary | None:
+        """The highlighted item's row, as read from the index."""
+        index = self.highlighted
+        if index is None or not 0 <= index < len(self.summaries):
+            return None
+        return self.summaries[index]
