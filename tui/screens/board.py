@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, Tab, Tabs
+from textual.widgets import Input, Static, Tab, Tabs
 
 from .. import display
 from ..cli.people import People
@@ -33,7 +33,8 @@ from ..messages import BoardChanged, PeersChanged
 from ..node_bridge import NodeBridge, Presence
 from ..reads import Page, Query, read_page, read_rows, read_tags
 from ..store import AppStore
-from ..widgets.detail import ItemDetail
+from ..textual_fixes import Footer, forget_removed_widgets
+from ..widgets.detail import ItemDetail, describe
 from ..widgets.item_list import ItemList
 from .info import HelpScreen, InviteScreen, PeersScreen
 
@@ -161,6 +162,10 @@ class BoardScreen(Screen[None]):
         self.reload(keep=None)
         self.query_one(ItemList).focus()
 
+    def on_screen_resume(self) -> None:
+        """A dialog closed: let go of what Textual keeps of its widgets (textual_fixes.py)."""
+        forget_removed_widgets()
+
     def now(self) -> int:
         return int(self.clock())
 
@@ -283,14 +288,21 @@ class BoardScreen(Screen[None]):
 
     @work(group="detail", exclusive=True, description="_load_detail")
     async def _load_detail(self, item_id: str) -> None:
-        """Load one document on the store thread; automerge can take tens of ms."""
+        """Load one document, and lay out its text, on the store thread: automerge can take
+        tens of ms, and a member can make an item long."""
+        board, people, now = self.board, self.people, self.now()
+
+        def read() -> tuple[Item, display.Shown]:
+            item = board.item(item_id)
+            return item, describe(item, people, now)
+
         try:
-            item = await self.store.run(self.board.item, item_id)
+            item, shown = await self.store.run(read)
         except PotluckError as exc:
             self.say(display.problem(exc), "warning")
             return
         if self.alive() and self.query_one(ItemList).current_id == item.id:
-            self.query_one(ItemDetail).show(item, self.people, self.now())
+            self.query_one(ItemDetail).show(item, shown)
 
     @on(ItemList.OptionHighlighted)
     def highlighted(self, event: ItemList.OptionHighlighted) -> None:
