@@ -24,8 +24,10 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
+from textual.worker import WorkerFailed
 
 from . import display
+from .cli.printable import printable
 from .cli.words import Clock, wall_clock
 from .feed import ChangeFeed
 from .messages import BoardChanged, BoardChosen, PeersChanged
@@ -112,6 +114,8 @@ class PotluckApp(App[None]):
         self.last_change = 0.0
         self.failure = ""
         """Why the app could not go on (a home that cannot be used), said once it has ended."""
+        self.crashed = False
+        """An unexpected error ended the app (its traceback is in potluck.log)."""
 
     # ------------------------------------------------------------ opening
 
@@ -142,6 +146,20 @@ class PotluckApp(App[None]):
         """End the app with one line (run_app says it once the terminal is back)."""
         self.failure = why
         self.exit(return_code=1)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Whatever no handler caught ends the app with status 1. A home that cannot be used
+        (HomeError) is said in its one line; anything else is a bug: its traceback goes to
+        potluck.log, never to the screen, and run_app says where to look."""
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        if isinstance(cause, HomeError):
+            log.warning("the home cannot be used: %s", cause)
+            self.fail(str(cause))
+            return
+        log.error("the board stopped on an unexpected error", exc_info=cause)
+        self.crashed = True
+        super()._handle_exception(error)  # ends the app (and lets a test see the error)
+        self._exit_renderables.clear()  # the traceback it would print on exit is in the log
 
     @on(BoardChosen)
     def board_chosen(self, message: BoardChosen) -> None:
@@ -325,21 +343,41 @@ def run_app(
 ) -> None:
     """Open the board in the terminal (what `potluck` with no command does). What the node
     says (who joined, refused connections) goes to potluck.log in the home, not the screen.
-    A home that cannot be used ends the app with HomeError, its one line."""
+
+    A home that cannot be used ends it with HomeError, its one line. An unexpected error ends it
+    with SystemExit: status 1 and one line saying where its traceback is."""
     home_path = Path(home_path).expanduser()
     home_path.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(home_path / LOG_NAME, maxBytes=LOG_BYTES, backupCount=1)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log_path = home_path / LOG_NAME
+    handler = RotatingFileHandler(log_path, maxBytes=LOG_BYTES, backupCount=1)
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     for noisy in ("zeroconf", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    app = PotluckApp(home_path, board, peers)
     try:
-        app = PotluckApp(home_path, board, peers)
         app.run()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # automerge's PanicException is a BaseException
+        log.exception("the board stopped on an unexpected error")
+        app.crashed = True
     finally:
         root.removeHandler(handler)
         handler.close()
+    if app.crashed:
+        raise SystemExit(
+            f"potluck: the board stopped on an unexpected error; what happened is in {log_path}"
+        )
     if app.failure:
         raise HomeError(app.failure)
+
+
+class PrintableFormatter(logging.Formatter):
+    """Log lines as a terminal may show them: what a member wrote (a name, a title in an error)
+    can reach the log, and `cat potluck.log` must not obey its escape sequences."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record), multiline=True)

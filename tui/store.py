@@ -21,6 +21,11 @@ from textual.app import App
 T = TypeVar("T")
 
 
+class StoreCrash(Exception):
+    """Something below the app raised a BaseException that is not Python's own (automerge's
+    PanicException): an Exception here, so the app's error handling sees it."""
+
+
 class AppStore:
     """One thread that owns the app's `Home` (its SQLite connection); calls run in order."""
 
@@ -60,7 +65,12 @@ class AppStore:
         the app is closing."""
         if self._closed:
             raise HomeError("the home is closed (the app is closing)")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        except (Exception, asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # automerge's PanicException: handled as any other bug
+            raise StoreCrash(f"{type(exc).__name__}: {exc}") from exc
 
     async def aclose(self) -> None:
         """Close the home after the calls already queued; idempotent."""

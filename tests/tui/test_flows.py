@@ -115,10 +115,9 @@ class TestFirstRun:
             await pilot.press("enter")
             await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
             await wait_for(pilot, lambda: board_screen(app).board_name == "Camp")
-            body = app.screen.query_one("#detail-body", Static)
+            body = app.screen.query_one(ItemDetail)
             await wait_for(
-                pilot,
-                lambda: "arrive as soon as one of their laptops is reachable" in str(body.render()),
+                pilot, lambda: "arrive as soon as one of their laptops" in body.shown.plain
             )
 
     async def test_bad_code_is_one_sentence(self, tmp_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
@@ -247,7 +246,7 @@ class TestSavingFails:
         "failure, said",
         [
             (HomeError("the disk holding potluck.db is full: nothing was saved."), "disk"),
-            (BaseException("automerge panicked"), "could not save (BaseException)"),
+            (BaseException("automerge panicked"), "Could not save (an unexpected error)"),
         ],
         ids=["disk-full", "unexpected"],
     )
@@ -671,7 +670,7 @@ class TestDetail:
             await wait_for(pilot, lambda: detail_title(app) == "Soup night")
 
             def body() -> str:
-                return str(app.screen.query_one("#detail-body", Static).content)
+                return app.screen.query_one(ItemDetail).shown.plain
 
             assert "the hall" in body()
             await pilot.press("3")

@@ -22,6 +22,9 @@ from .printable import printable
 FINGERPRINT_HEX = 12
 """48 bits: telling honest people apart needs fewer, making a device whose fingerprint matches
 another's needs about 2^48 tries."""
+NAME_SHOWN = 60
+"""Characters of a name shown (what a name may hold when typed here): a longer one, written by
+a device gone bad, must not push its fingerprint out of sight."""
 NOBODY = "someone"
 """What a device that never gave a name is called (always with its fingerprint)."""
 
@@ -72,7 +75,7 @@ class People:
     def name(self, device_id: str) -> str:
         """The printable name, with the fingerprint where two names look alike or none was
         given: `Ana`, `Ana (3f2a-91bc-07de)`, `someone (77c0-1d2e-93aa)`."""
-        name = printable(self.names.get(device_id, "").strip())
+        name = _shown(self.names.get(device_id, ""))
         if not name:
             return f"{NOBODY} ({fingerprint(device_id)})"
         if device_id in self._alike:
@@ -81,5 +84,10 @@ class People:
 
     def name_and_fingerprint(self, device_id: str) -> str:
         """Always with the fingerprint (the peers screen, `potluck show`)."""
-        name = printable(self.names.get(device_id, "").strip()) or NOBODY
+        name = _shown(self.names.get(device_id, "")) or NOBODY
         return f"{name} ({fingerprint(device_id)})"
+
+
+def _shown(name: str) -> str:
+    shown = printable(name.strip())
+    return shown if len(shown) <= NAME_SHOWN else shown[: NAME_SHOWN - 1] + "…"
