@@ -5,6 +5,7 @@ These live outside tests/tui, whose autouse fixture would (rightly) fail them.""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import tempfile
 import time
@@ -57,6 +58,14 @@ class TestLoopWatch:
         with LoopWatch(exempt=frozenset({"test_long_cpu_work_is_caught"})).watching() as w:
             await run_on_loop(spin, 0.25)  # 0.25 s of CPU: over the limit at any slowdown
         assert len(w.found) == 1
+
+    async def test_a_long_garbage_collection_is_counted_as_one(self) -> None:
+        heap = [[n] for n in range(3_000_000)]  # ~0.5 s to scan on this machine
+        name = "test_a_long_garbage_collection_is_counted_as_one"
+        with LoopWatch(exempt=frozenset({name})).watching() as w:
+            await run_on_loop(gc.collect)
+        del heap
+        assert len(w.found) == 1 and "garbage collection" in w.found[0], w.found
 
     async def test_short_callbacks_and_the_tests_own_code_pass(self) -> None:
         name = "test_short_callbacks_and_the_tests_own_code_pass"

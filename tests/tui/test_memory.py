@@ -9,6 +9,7 @@ from pathlib import Path
 from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind
 from potluck.tui.screens.board import BoardScreen
+from potluck.tui.widgets.detail import ItemDetail
 
 from tests.tui.conftest import wait_for
 
@@ -23,6 +24,8 @@ class TestMemory:
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
             board = app.screen
+            detail = board.query_one(ItemDetail)
+            await wait_for(pilot, lambda: detail.item is not None)  # an item to answer
 
             async def open_and_close(times: int) -> None:
                 for _ in range(times):
