@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import HandshakeError, NodeError, PotluckError
 from ..home import Home
 from ..keys import board_tag
+from ..storage.files import open_private, write_private
 from ..storage.thread import StoreThread
 from .channel import NoiseChannel
 from .discovery import Advert, Discovery
@@ -233,7 +234,7 @@ class Node:
             self._lock_file = None
 
     def _take_lock(self) -> None:
-        f = open(self.home.path / LOCK_NAME, "a+")  # noqa: SIM115 - held for the node's life
+        f = open_private(self.home.path / LOCK_NAME)  # held for the node's life; 0600
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -694,7 +695,7 @@ class Node:
         path = self.home.path / STATE_NAME
         tmp = path.with_suffix(".tmp")
         try:
-            tmp.write_text(json.dumps(state))
+            write_private(tmp, json.dumps(state))
             os.replace(tmp, path)
         except OSError as exc:
             if not self._state_unwritable:  # once, not every half second while the disk is full
