@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from .boards import Boards
@@ -25,9 +24,6 @@ class Store:
             if found == 1:
                 self.documents.reindex_all()
             self.db.connection.execute("SELECT count(*) FROM documents").fetchone()
-        except sqlite3.DatabaseError as exc:
-            self.db.close()
-            raise self.db.damaged(exc) from None
         except BaseException:
             self.db.close()
             raise
