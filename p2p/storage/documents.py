@@ -319,6 +319,22 @@ class Documents:
             raise
         return changed, refused
 
+    def apply_all_or_nothing(self, board_id: str, documents: list[tuple[str, bytes]]) -> list[str]:
+        """Merge saved documents (an export's) in one transaction, all or none: the first
+        that automerge refuses, or that would take a document past the limits, raises
+        DamagedDocument and nothing is written. Returns the ids that changed."""
+        changed: list[str] = []
+        try:
+            with self.db.write():
+                for doc_id, data in documents:
+                    if self._merge_saved(board_id, doc_id, data):
+                        changed.append(doc_id)
+        except BaseException:
+            for doc_id, _ in documents:
+                self._forget(board_id, doc_id)
+            raise
+        return changed
+
     def _merge_saved(self, board_id: str, doc_id: str, data: bytes) -> bool:
         """Merge one saved document inside the open write; nothing is written if it raises."""
         what = f"document {doc_id}"
