@@ -208,8 +208,13 @@ class Database:
         if code == _READONLY or (code == _CANTOPEN and self._why_read_only()):
             self.read_only = self.read_only or self._why_read_only() or "it cannot be written"
             return self.read_only_error()
-        if code in (_CORRUPT, _NOTADB) or self._damaged():
+        if code == _NOTADB:
+            return self._found_damage(text, "is damaged or not a Potluck database")
+        if code == _CORRUPT:
             return self._found_damage(text)
+        found = self._damaged()
+        if found is not None:
+            return self._found_damage(found)
         doing = "write to" if self._writing else "read"
         return HomeError(f"could not {doing} {self.path} ({text}){saved}")
 
@@ -232,10 +237,10 @@ class Database:
         found = [str(r[0]) for r in rows]
         return None if found == ["ok"] else found[0]
 
-    def _found_damage(self, detail: str) -> HomeError:
-        first = " ".join(detail.split())[:120]
+    def _found_damage(self, detail: str, what: str = "is damaged") -> HomeError:
+        first = " ".join(detail.replace("*** in database main ***", "").split())[:120]
         self.damage = HomeError(
-            f"the database {self.path} is damaged or not a Potluck database ({first}); nothing "
+            f"the database {self.path} {what} ({first}); nothing "
             "more is written to it. Rename it to potluck.db.damaged (keep it: it may hold posts "
             "no other laptop has yet), then join your boards again with invite codes from the "
             "others: everything they hold comes back"
