@@ -94,6 +94,23 @@ def test_damage_in_an_index_stops_every_write_before_it_lands(
     assert digest(db) == before
 
 
+def test_a_long_running_process_checks_its_file_again(
+    big_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node left running for weeks on a Pi: damage that appears after its first write is
+    found by the check it makes again once CHECK_EVERY has passed."""
+    from potluck.p2p.storage import database
+
+    home = copy_of(big_home, tmp_path / "home")
+    with Home.open(home) as opened:
+        board = opened.board()
+        board.post(Kind.NEED, "before the damage")
+        damage(home / "potluck.db", leaf_pages(home / "potluck.db", "items_list")[2])
+        monkeypatch.setattr(database, "CHECK_EVERY", 0)
+        with pytest.raises(HomeError, match="damaged"):
+            board.post(Kind.NEED, "after the damage")
+
+
 def test_damage_a_read_meets_is_one_line(big_home: Path, tmp_path: Path) -> None:
     home = copy_of(big_home, tmp_path / "home")
     db = home / "potluck.db"
@@ -158,6 +175,8 @@ def test_a_read_only_home_is_called_read_only_and_can_still_be_read(
             said = one_line(run_potluck(stick, *args, check=False))
             assert "read-only" in said and "damaged" not in said, said
             assert str(stick) in said
+        said = one_line(run_potluck(stick, "serve", "--port", "0", "--no-mdns", check=False))
+        assert "read-only" in said
     assert len(run_json(home, "ls")) == 603  # the same home, writable again, is whole
 
 

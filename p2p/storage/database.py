@@ -5,9 +5,9 @@ Every SQLite error reaches the rest of the code as a HomeError that names the fi
 do: a full disk, another process holding the database, a read-only home (it can still be read),
 or damage. When SQLite's message leaves it open, `PRAGMA quick_check` tells damage from other
 trouble. The first write of each connection is preceded by one `quick_check` (about 25 ms for a
-board of 10,000 items), because damage SQLite has not stumbled on yet, in an index say, would
-otherwise go unnoticed while new posts are written into the damaged file. Once damage is found,
-nothing more is written to the file.
+board of 10,000 items), and so is the first write after CHECK_EVERY, because damage SQLite has
+not stumbled on yet, in an index say, would otherwise go unnoticed while new posts are written
+into the damaged file. Once damage is found, nothing more is written to the file.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -100,6 +101,9 @@ SCHEMA_NAMES = frozenset(
 """Every table and index the schema makes: a database that has them all is not written to
 when opened."""
 INDEX_TABLES = ("items", "item_tags", "items_fts", "members")
+CHECK_EVERY = 15 * 60
+"""Seconds after which a long-running process (a node on a Pi for weeks) checks its file
+again before its next write."""
 """Tables rebuilt from the documents when a version 1 database is opened."""
 
 
@@ -117,7 +121,7 @@ class Database:
         """Why the home cannot be written (None when it can)."""
         self.damage: HomeError | None = None
         """Set once the file is known to be damaged: every later write is refused with it."""
-        self._checked = False
+        self._checked_at: float | None = None
         self._writing = False
         with suppress(OSError):  # a read-only home: found out below
             files.create_private(path)  # SQLite gives its -wal and -shm files this mode
@@ -248,8 +252,11 @@ class Database:
         return self.damage
 
     def check(self) -> None:
-        """Run PRAGMA quick_check now; HomeError (and no more writes) if the file is damaged."""
-        self._checked = True
+        """Run PRAGMA quick_check now; HomeError (and no more writes) if the file is damaged.
+        The connection's page cache is emptied first, so the check reads what is on disk."""
+        self._checked_at = time.monotonic()
+        with suppress(sqlite3.Error):
+            self.connection.raw.execute("PRAGMA shrink_memory")
         found = self._damaged()
         if found is not None:
             raise self._found_damage(found)
@@ -314,7 +321,7 @@ class Database:
             raise self.read_only_error()
         if self.damage is not None:
             raise self.damage
-        if not self._checked:
+        if self._checked_at is None or time.monotonic() - self._checked_at > CHECK_EVERY:
             self.check()
         conn = self.connection
         self._writing = True

@@ -117,8 +117,12 @@ def create_private(path: Path) -> None:
 
 
 def open_private(path: Path, mode: str = "a+") -> IO[str]:
-    """Open a text file for appending and reading, created 0600 (and made 0600 if it was not)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    """Open a text file for appending and reading, created 0600 (and made 0600 if it was not);
+    HomeError, in one line, if it cannot be (a read-only home)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    except OSError as exc:
+        raise HomeError(f"cannot write {path}: {reason(exc)}") from None
     try:
         _private_fd(fd)
         return os.fdopen(fd, mode)
