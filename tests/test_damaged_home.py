@@ -167,6 +167,9 @@ def test_a_read_only_home_is_called_read_only_and_can_still_be_read(
         assert len(listed) == 603
         item = listed[0]["id"]
         assert run_json(stick, "show", item)["title"] == listed[0]["title"]
+        assert [b["name"] for b in run_json(stick, "boards")] == ["Kitchen"]
+        run_potluck(stick, "export", str(tmp_path / "kitchen.potluck"))
+        assert (tmp_path / "kitchen.potluck").stat().st_size > 1000
         for args in (
             ("post", "need", "Blankets"),
             ("reply", item, "hi"),
