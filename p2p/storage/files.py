@@ -109,7 +109,8 @@ def _tighten_one(path: Path, done: Tightened) -> None:
 
 def create_private(path: Path) -> None:
     """Create an empty file readable only by its owner, unless it exists; OSError if it cannot
-    be made (a read-only disk: the caller finds out when it opens the file)."""
+    be made (a read-only disk: the caller finds out when it opens the file). A file opened
+    afterwards for appending (a log, say) keeps this mode whatever the umask."""
     if path.exists():
         return
     with contextlib.suppress(FileExistsError):
