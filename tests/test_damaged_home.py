@@ -229,3 +229,29 @@ def test_every_number_is_range_checked_in_one_line(
     assert result.returncode in (1, 2), result
     said = one_line(result, result.returncode)
     assert wanted in said, said
+
+
+def test_a_read_only_copy_with_changes_still_in_its_wal_says_so(
+    big_home: Path, tmp_path: Path
+) -> None:
+    """A home copied while a potluck was writing (its last changes in potluck.db-wal, and no
+    WAL index): from a read-only disk they cannot be read, and that is what the line says."""
+    home = copy_of(big_home, tmp_path / "home")
+    writer = sqlite3.connect(home / "potluck.db", isolation_level=None)
+    try:
+        writer.execute("PRAGMA wal_autocheckpoint = 0")
+        writer.execute("INSERT INTO meta VALUES ('probe', 'only in the WAL')")
+        copy = tmp_path / "copy"
+        copy.mkdir(mode=0o700)
+        for name in ("potluck.db", "potluck.db-wal", "device.key"):
+            shutil.copy(home / name, copy / name)
+    finally:
+        writer.close()
+    with read_only_view(copy, tmp_path / "stick") as stick:
+        said = one_line(run_potluck(stick, "ls", check=False))
+        assert "read-only" in said and "potluck.db-wal" in said and "damaged" not in said
+    empty = tmp_path / "empty"
+    empty.mkdir(mode=0o700)
+    with read_only_view(empty, tmp_path / "bare") as bare:
+        said = one_line(run_potluck(bare, "ls", check=False))
+        assert "read-only" in said

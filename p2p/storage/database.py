@@ -101,10 +101,10 @@ SCHEMA_NAMES = frozenset(
 """Every table and index the schema makes: a database that has them all is not written to
 when opened."""
 INDEX_TABLES = ("items", "item_tags", "items_fts", "members")
+"""Tables rebuilt from the documents when a version 1 database is opened."""
 CHECK_EVERY = 15 * 60
 """Seconds after which a long-running process (a node on a Pi for weeks) checks its file
 again before its next write."""
-"""Tables rebuilt from the documents when a version 1 database is opened."""
 
 
 class Database:
@@ -152,10 +152,15 @@ class Database:
     def _connect_read_only(self, first: sqlite3.Error) -> sqlite3.Connection:
         """Open a home that cannot be written for reading: through its WAL index if one is
         there, else as an immutable file (only when no WAL holds changes it would not see)."""
+        if not self.path.exists():
+            raise HomeError(
+                f"cannot make a home in {self.path.parent}: it is read-only ({self.read_only})"
+            )
         uri = "file:" + quote(str(self.path))
         wal = Path(f"{self.path}-wal")
+        waiting = wal.exists() and wal.stat().st_size > 0
         attempts = [f"{uri}?mode=ro"]
-        if not wal.exists() or wal.stat().st_size == 0:
+        if not waiting:
             attempts.append(f"{uri}?mode=ro&immutable=1")
         error: sqlite3.Error = first
         for attempt in attempts:
@@ -174,10 +179,15 @@ class Database:
                 error = exc
         if isinstance(error, sqlite3.DatabaseError) and _code(error) in (_CORRUPT, _NOTADB):
             raise self.trouble(error) from None
+        if waiting:
+            raise HomeError(
+                f"the home {self.path.parent} is read-only ({self.read_only}) and its last "
+                f"changes are still waiting in {wal.name}, which cannot be read from there: "
+                "open the home once where it can be written"
+            ) from None
         raise HomeError(
-            f"the home {self.path.parent} is read-only ({self.read_only}) and potluck.db cannot "
-            "be opened from there for reading either: its last changes are waiting in "
-            f"{wal.name}; open the home once where it can be written"
+            f"the home {self.path.parent} is read-only ({self.read_only}) and {self.path} "
+            f"cannot be read either ({error})"
         ) from None
 
     def _why_read_only(self) -> str | None:
