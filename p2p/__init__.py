@@ -46,7 +46,7 @@ from .net.presence import invite_hints, read_node_state
 
 if TYPE_CHECKING:
     from .net.node import Node
-    from .net.session import Timing
+    from .net.sync import Timing
 
 __all__ = [
     "ALLOWED_RESPONSES",
@@ -91,7 +91,7 @@ def __getattr__(name: str) -> Any:
 
         return Node
     if name == "Timing":
-        from .net.session import Timing
+        from .net.sync import Timing
 
         return Timing
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,12 +20,14 @@ from ..errors import HandshakeError, NodeError, PotluckError
 from ..home import Home
 from ..keys import board_tag
 from ..storage.thread import StoreThread
+from .board_sync import BoardSync
 from .channel import NoiseChannel
 from .discovery import Advert, Discovery
-from .messages import DEFAULT_PORT, PROTOCOL_VERSIONS, Bye, Hello
+from .messages import DEFAULT_PORT, PROTOCOL_VERSIONS, Bye, CloseReason, Hello
 from .noise import SecureConnection, initiate, respond
 from .presence import LOCK_NAME, STATE_NAME, local_addresses
-from .session import BoardState, CloseReason, Session, Timing
+from .session import Session
+from .sync import Timing
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +148,7 @@ class Node:
         self.started = time.time()
         self._manual = list(peers or [])
         self._db = StoreThread(home.store)
-        self._boards: dict[str, BoardState] = {}
+        self._boards: dict[str, BoardSync] = {}
         self._tags: dict[bytes, str] = {}
         self._links: dict[tuple[str, str], _Link] = {}
         self._targets: dict[tuple[str, tuple[tuple[str, int], ...]], _Target] = {}
@@ -318,7 +320,7 @@ class Node:
                     found=link.found_by,
                     since=session.connected_since,
                     last_sync=session.last_sync,
-                    pending=len(session.pending),
+                    pending=session.pending,
                 )
             )
         return out
@@ -343,8 +345,8 @@ class Node:
         for info in boards:
             if info.board_id in self._boards:
                 continue
-            digests = await self._db.document_digests(info.board_id)
-            self._boards[info.board_id] = BoardState(info.board_id, info.key, digests)
+            digests = await self._db.document_versions(info.board_id)
+            self._boards[info.board_id] = BoardSync(info.board_id, info.key, digests)
             self._tags[board_tag(info.key)] = info.board_id
             for host, port in self._manual:
                 self._add_target(info.board_id, ((host, port),), FoundBy.MANUAL)
@@ -373,23 +375,9 @@ class Node:
                     board = self._boards.get(board_id)
                     if board is None:
                         continue
-                    board.digests.update(await self._db.digests_of(board_id, doc_ids))
-                    self._notify(board_id, doc_ids)
+                    board.local_changes(await self._db.versions_of(board_id, doc_ids))
             except PotluckError as exc:
                 log.warning("could not read local changes: %s", exc)
-
-    def _notify(self, board_id: str, doc_ids: set[str]) -> None:
-        for (link_board, _), link in list(self._links.items()):
-            if link_board == board_id:
-                link.session.notify(doc_ids)
-
-    def _on_remote_change(self, origin: Session, doc_ids: set[str]) -> None:
-        """A session committed a peer's change: it answers at once, the others relay it on."""
-        for (link_board, _), link in list(self._links.items()):
-            if link.session is origin:
-                link.session.notify(doc_ids)
-            elif link_board == origin.board.board_id:
-                link.session.relay(doc_ids)
 
     # ------------------------------------------------------------ connections
 
@@ -527,16 +515,13 @@ class Node:
             self._db,
             hello,
             timing=self.timing,
-            on_change=self._on_remote_change,
             on_update=self._on_session_update,
         )
         link = _Link(session, found_by, address, rank)
         self._links[key] = link
-        self._boards[board_id].sessions += 1
         try:
             reason = await session.run()
         finally:
-            self._boards[board_id].sessions -= 1
             if self._links.get(key) is link:
                 del self._links[key]
             link.done.set()
