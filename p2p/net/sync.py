@@ -315,6 +315,10 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
     9. `synced` goes out once the connection turns quiet after activity: the peer's `have`
        arrived, every record's `assumed` equals `ours`, nothing dirty, nothing to relay.
     10. The indexes (`dirty`, `relaying`, `differ`, `held`) are exactly what the records say.
+    11. No record is stuck: when `ours` differs from `theirs`, or we told the peer another
+        digest than ours, the next push settles it, or the peer's does, or one is under way.
+        (A whole document from the peer settles it only when we never told it another word
+        of the document: a word of ours may cross it.)
     """
     match event:
         case Received(message=message):
@@ -342,11 +346,7 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
                 record.dirty = True  # answered at once, as any local change
                 _index(state, doc_id, record)
             for doc_id, digest in theirs.items():
-                record = _record(state, doc_id)
-                record.theirs = digest
-                if record.ours is not None and record.ours.digest == digest:
-                    record.told = digest  # the sender assumes we now hold what it sent
-                _index(state, doc_id, record)
+                _took_whole(state, doc_id, digest)
             state.received_docs += count
             state.active = True
         case SyncApplied(doc_id=doc_id, theirs=digest, ours=version):
@@ -438,10 +438,8 @@ def _received(state: PeerState, message: Message, now: float) -> list[Action]:
             if merges(state, message):
                 return [Merge(message)]
             # Already identical (another peer sent it first): nothing to merge or write.
-            record = state.docs[doc_id]
-            record.theirs = record.told = digest
+            _took_whole(state, doc_id, digest)
             state.active = True
-            _index(state, doc_id, record)
         case Sync(id=doc_id):
             if not state.heard_have:
                 return [Close(CloseReason.PROTOCOL_VIOLATION, "a document before have")]
@@ -550,6 +548,21 @@ def _prepared(state: PeerState, event: Prepared) -> list[Action]:
     if have is not None:
         out.append(Send(have))
     return out
+
+
+def _took_whole(state: PeerState, doc_id: str, digest: bytes) -> None:
+    """The peer sent us a whole document, which we now hold (merged): it expects that we
+    hold what it sent, so we need not say so, unless we ever told it another digest of the
+    document (that word may reach it after this: a `have` or a document of ours crossed
+    this one) or we hold more than it sent. Then the record is pushed: a `have`, or a sync."""
+    record = _record(state, doc_id)
+    record.theirs = digest
+    ours = None if record.ours is None else record.ours.digest
+    if record.told is None and ours == digest:
+        record.told = digest
+    elif ours != digest or record.told != ours:
+        record.dirty = True
+    _index(state, doc_id, record)
 
 
 def _untold(
