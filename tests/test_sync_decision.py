@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from potluck.p2p.model.automerge import SyncState
 from potluck.p2p.net.board_sync import BoardSync
-from potluck.p2p.net.messages import Have, Message, Sync, Synced, WholeDocument
+from potluck.p2p.net.messages import Have, Message, Ping, Sync, Synced, WholeDocument
 from potluck.p2p.net.sync import (
     Action,
     Apply,
@@ -38,10 +38,12 @@ from potluck.p2p.net.sync import (
     Tick,
     Timing,
     Version,
+    answering,
     decide,
     held_back,
     in_sync,
     merges,
+    quiet,
 )
 
 TIMING = Timing()
@@ -169,7 +171,10 @@ class Conn:
         return self.state.timing
 
     def decide(self, event: Event) -> list[Action]:
+        last_sync = self.state.last_sync
         actions = decide(self.state, event, self.machine.now)
+        if self.state.last_sync != last_sync:
+            assert in_sync(self.state), "invariant 12: last_sync stamped while not in sync"
         sender = isinstance(event, Tick | Prepared | Started)
         assert sender or not [a for a in actions if isinstance(a, Send | Prepare)], (
             f"invariant 6: {event} produced {actions}"
@@ -190,7 +195,7 @@ class Conn:
             )
             assert message.digest == made_from, "invariant 2: a label that is not its data's"
         if isinstance(message, Synced):
-            assert in_sync(self.state), "invariant 9: synced while not in sync"
+            assert quiet(self.state), "invariant 9: synced while not quiet"
         if self.other is not None:
             self.other.inbox.append(message)
         self.decide(Sent(message))
@@ -221,7 +226,13 @@ class Conn:
 
     def read(self) -> None:
         message = self.inbox.popleft()
+        unheard = set(self.state.unheard)
         actions = self.decide(Received(message))
+        for doc_id in unheard if isinstance(message, Synced) else ():
+            record = self.state.docs[doc_id]  # vouched for what we sent whole?
+            if record.theirs is not None:
+                assert record.theirs == record.sent
+                self.heard[doc_id] = record.theirs
         match message:
             case Have(docs=docs):
                 self.heard.update(docs)
@@ -435,6 +446,21 @@ class SyncMachine(RuleBasedStateMachine):
                 assert record.theirs == conn.heard.get(doc_id), "invariant 3"
 
     @invariant()
+    def confirmed_means_held(self) -> None:
+        """What the peer confirmed, it holds (or more): the status never claims too much."""
+        for conn in self.conns():
+            assert conn.other is not None
+            peer = conn.other.peer
+            for doc_id, record in conn.state.docs.items():
+                if record.theirs is not None:
+                    held = peer.docs.get(doc_id, frozenset())
+                    assert DIGESTS[record.theirs] <= held, "invariant 3: vouched, not held"
+            if in_sync(conn.state):
+                assert all(r.ours and r.theirs == r.ours.digest for r in conn.state.docs.values())
+            if not answering(conn.state, self.now):
+                assert self.now - conn.state.last_heard > TIMING.hold_after, "invariant 13"
+
+    @invariant()
     def one_sync_state_per_document(self) -> None:
         for conn in self.conns():
             for doc_id, record in conn.state.docs.items():
@@ -473,6 +499,7 @@ class SyncMachine(RuleBasedStateMachine):
         assert values[0] == values[1] == values[2], values
         for conn in self.conns():
             assert in_sync(conn.state), conn.state
+            assert answering(conn.state, self.now) and conn.state.last_sync is not None
             assert not conn.busy()
             for record in conn.state.docs.values():
                 assert record.ours is not None and record.assumed == record.ours.digest
@@ -554,3 +581,40 @@ class TestCrossing:
         decide(state, DocumentsMerged({"d": self.D1}, {}, 1), 0.1)
         [prepare] = decide(state, Tick(), 0.1)
         assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
+
+
+class TestStatus:
+    """What a peer list shows of one connection: confirmed, in sync, answering."""
+
+    D = digest_of(frozenset({"post"}))
+
+    def sent_whole(self) -> PeerState:
+        """A connection that just pushed a new post to a peer that was in sync."""
+        state = PeerState(TIMING, last_heard=0.0, last_sent=0.0)
+        decide(state, Started({}), 0.0)
+        decide(state, Received(Have({})), 0.0)
+        decide(state, OursChanged({"d": Version(self.D, 1)}), 1.0)
+        [prepare] = decide(state, Tick(), 1.0)
+        assert isinstance(prepare, Prepare)
+        prepared = Prepared(prepare.batch, prepare.plan, (("d", b"[]", Version(self.D, 1)),), 1)
+        assert decide(state, prepared, 1.0) == [Send(WholeDocument("d", b"[]", self.D))]
+        return state
+
+    def test_sending_is_not_confirming(self) -> None:
+        state = self.sent_whole()
+        assert not in_sync(state) and state.last_sync == 0.0  # the empty boards' first sync
+        assert quiet(state)  # as far as pushing goes, the peer has it: our `synced` is due
+
+    def test_a_synced_that_crossed_our_post_confirms_nothing(self) -> None:
+        state = self.sent_whole()
+        decide(state, Received(Synced(0)), 1.1)  # written before our post arrived
+        assert not in_sync(state) and state.last_sync == 0.0
+        decide(state, Received(Synced(1)), 1.2)  # counts the post: it has read it
+        assert in_sync(state) and state.last_sync == 1.2
+
+    def test_a_peer_silent_while_a_post_waits_is_not_answering_after_hold_after(self) -> None:
+        state = self.sent_whole()
+        assert answering(state, 1.0 + TIMING.hold_after)
+        assert not answering(state, 1.1 + TIMING.hold_after)
+        decide(state, Received(Ping()), 5.0)  # heard again: answering, still waiting
+        assert answering(state, 5.0) and not in_sync(state)

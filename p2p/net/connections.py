@@ -40,7 +40,8 @@ class FoundBy:
 
 @dataclass(frozen=True)
 class PeerInfo:
-    """One connected peer on one board, as `potluck peers` and the app show it."""
+    """One connected peer on one board, as `potluck peers` and the app show it. Times are
+    epoch seconds."""
 
     device_id: str
     name: str
@@ -48,8 +49,18 @@ class PeerInfo:
     address: str
     found: str
     since: float
+    """When the connection began."""
     last_sync: float | None
+    """When the peer last confirmed every document we hold (never when we only sent)."""
     pending: int
+    """Documents we hold that the peer has not confirmed."""
+    last_heard: float
+    """When anything last arrived from the peer."""
+    in_sync: bool
+    """The peer confirmed every document we hold, and nothing waits either way."""
+    answering: bool
+    """False when changes have waited on the peer while it said nothing for a few seconds
+    (a laptop's lid closed, a cut link): it is "not answering since `last_heard`"."""
 
 
 @dataclass
@@ -118,6 +129,9 @@ class Connections:
                     since=session.connected_since,
                     last_sync=session.last_sync,
                     pending=session.pending,
+                    last_heard=session.last_heard,
+                    in_sync=session.in_sync,
+                    answering=session.answering,
                 )
             )
         return out

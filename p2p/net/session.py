@@ -43,9 +43,11 @@ from .sync import (
     SyncApplied,
     Tick,
     Timing,
+    answering,
     decide,
     in_sync,
     merges,
+    pending,
     wake_at,
 )
 
@@ -105,6 +107,7 @@ class Session:
         self.close_reason: CloseReason | None = None
         self.close_detail = ""
         self._wake = asyncio.Event()
+        self._status: tuple[bool, bool, int] | None = None
         self._last_logged = -SYNC_LOG_EVERY
         self._closing: Closed | None = None
         self._done = asyncio.Event()
@@ -122,17 +125,28 @@ class Session:
 
     @property
     def in_sync(self) -> bool:
+        """The peer confirmed every document we hold, and nothing waits either way."""
         return in_sync(self.state)
 
     @property
     def pending(self) -> int:
-        """Documents whose digest differs between us and the peer."""
-        return len(self.state.differ)
+        """Documents we hold that the peer has not confirmed."""
+        return pending(self.state)
 
     @property
     def last_sync(self) -> float | None:
-        """When the last sync completed (epoch seconds), if one has."""
+        """When the peer last confirmed everything (epoch seconds), if it has."""
         return _wall(self.state.last_sync)
+
+    @property
+    def last_heard(self) -> float:
+        """When anything last arrived from the peer (epoch seconds)."""
+        return time.time() - (time.monotonic() - self.state.last_heard)
+
+    @property
+    def answering(self) -> bool:
+        """False when changes have waited on the peer, and it has been silent, for a while."""
+        return answering(self.state, time.monotonic())
 
     def feed(self, event: Event) -> None:
         """An event from the board (a change elsewhere): decided now, acted on by the sender."""
@@ -296,7 +310,14 @@ class Session:
     # ------------------------------------------------------------ carrying out
 
     def _decide(self, event: Event) -> list[Action]:
-        return decide(self.state, event, time.monotonic())
+        now = time.monotonic()
+        actions = decide(self.state, event, now)
+        # What a peer list shows; the sender wakes when `answering` is due to turn.
+        status = (self.state.settled, answering(self.state, now), len(self.state.unsettled))
+        if status != self._status:
+            self._status = status
+            self.on_update(self)
+        return actions
 
     async def _carry_out(self, actions: list[Action]) -> None:
         """Do what `decide` said, in order."""

@@ -45,10 +45,13 @@ __all__ = [
     "Tick",
     "Timing",
     "Version",
+    "answering",
     "decide",
     "held_back",
     "in_sync",
     "merges",
+    "pending",
+    "quiet",
     "wake_at",
 ]
 
@@ -105,8 +108,9 @@ class DocRecord:
 class PeerState:
     """One connection's sync state: a record per document, and what it knows of the peer.
 
-    `dirty`, `relaying`, `differ` and `held` are indexes of the records, so that a decision
-    costs what it touches rather than the size of the board; `_index` alone keeps them."""
+    `dirty`, `relaying`, `differ`, `unsettled`, `known`, `unheard`, and `held` are indexes of
+    the records, so that a decision costs what it touches rather than the size of the board;
+    `_index` alone keeps them."""
 
     timing: Timing
     last_heard: float
@@ -121,7 +125,13 @@ class PeerState:
     probe_sent: float | None = None
     """When we pinged a peer that had been silent, if nothing has been heard since."""
     pongs_owed: int = 0
+    settled: bool = False
+    """`in_sync` as of the last decision."""
     last_sync: float | None = None
+    """When the peer last confirmed everything (the status turned in sync, or its `synced`
+    arrived while in sync)."""
+    waiting_since: float | None = None
+    """Since when something has waited on the peer (the status has not been in sync)."""
     received_docs: int = 0
     sent_docs: int = 0
     held: int = 0
@@ -131,7 +141,13 @@ class PeerState:
     relaying: dict[str, float] = field(default_factory=dict)
     """Records with `relay_due`."""
     differ: set[str] = field(default_factory=set)
-    """Records whose `ours` differs from `assumed`."""
+    """Records whose `ours` differs from `assumed`: a push may be due."""
+    unsettled: set[str] = field(default_factory=set)
+    """Records whose `ours` differs from `theirs`: not confirmed by the peer."""
+    known: set[str] = field(default_factory=set)
+    """Records the peer holds for sure, once it has read what we sent: `theirs` or `sent`."""
+    unheard: set[str] = field(default_factory=set)
+    """Records sent whole that the peer has said nothing of (`sent` without `theirs`)."""
 
 
 # ---------------------------------------------------------------- events
@@ -297,9 +313,11 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
     2. A `doc` or `sync` carries the digest of the version its data was read at (one store
        transaction reads both), and `told` is the last digest we put on the wire for the
        document: a `have` of ours goes out only when it differs from `told`.
-    3. `theirs` is the last digest heard from the peer for the document: nothing but the peer's
-       own messages writes it, and no decision undoes it. Sending a whole document records
-       `sent` beside it, never over it.
+    3. `theirs` is the last digest heard from the peer for the document: its `have`, the label
+       of its `sync` or `doc`, or, for a document we sent whole and it has not spoken of, the
+       digest we sent once its `synced` counts at least every document we know it holds (so
+       that a `synced` written before our document arrived confirms nothing). Nothing else
+       writes it, and no decision undoes it: sending records `sent` beside it, never over it.
     4. There is at most one automerge sync state per document and connection: decided here,
        made here as an empty placeholder, filled by the store thread, kept until the end.
     5. Nothing about documents is sent before the peer's full `have`, and a `doc` or `sync`
@@ -312,14 +330,26 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
        equals ours (then only a `have`, if the peer has not been told our digest).
     8. A peer silent for `hold_after` gets a ping with the next push; once that ping is
        `hold_after` old with nothing heard, nothing more is pushed until something is.
-    9. `synced` goes out once the connection turns quiet after activity: the peer's `have`
+    9. `synced` goes out once the connection turns `quiet` after activity: the peer's `have`
        arrived, every record's `assumed` equals `ours`, nothing dirty, nothing to relay.
-    10. The indexes (`dirty`, `relaying`, `differ`, `held`) are exactly what the records say.
+    10. The indexes (`dirty`, `relaying`, `differ`, `unsettled`, `known`, `unheard`, `held`) are
+        exactly what the records say.
     11. No record is stuck: when `ours` differs from `theirs`, or we told the peer another
         digest than ours, the next push settles it, or the peer's does, or one is under way.
         (A whole document from the peer settles it only when we never told it another word
         of the document: a word of ours may cross it.)
+    12. The status `in_sync` holds only when the peer's `have` arrived, every record is
+        confirmed (`theirs` equals `ours`: by invariant 3, on the peer's word), and nothing is
+        due to be pushed or relayed; `last_sync` is stamped only then, never when we send.
+    13. The peer is `answering` unless something has waited on it (the status not in sync)
+        for `hold_after` with nothing heard from it since the wait began.
     """
+    actions = _decide(state, event, now)
+    _settle(state, now, isinstance(event, Received) and isinstance(event.message, Synced))
+    return actions
+
+
+def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
     match event:
         case Received(message=message):
             return _received(state, message, now)
@@ -330,6 +360,7 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
         case Sent():
             state.last_sent = now
         case Started(ours=ours):
+            state.waiting_since = now
             for doc_id, version in ours.items():
                 record = _record(state, doc_id)
                 _set_ours(state, record, version)
@@ -378,8 +409,24 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
 
 
 def in_sync(state: PeerState) -> bool:
+    """The status (invariant 12): the peer confirmed every document, nothing waits."""
+    return state.heard_have and not state.unsettled and not state.dirty and not state.relaying
+
+
+def quiet(state: PeerState) -> bool:
     """Quiet as far as pushing goes (invariant 9): when our `synced` is due."""
     return state.heard_have and not state.differ and not state.dirty and not state.relaying
+
+
+def pending(state: PeerState) -> int:
+    """Documents we hold that the peer has not confirmed."""
+    return sum(state.docs[doc_id].ours is not None for doc_id in state.unsettled)
+
+
+def answering(state: PeerState, now: float) -> bool:
+    """Invariant 13: false when changes have waited on a peer that has gone silent."""
+    since = _silent_since(state)
+    return since is None or now - since <= state.timing.hold_after
 
 
 def held_back(state: PeerState, now: float) -> bool:
@@ -397,10 +444,14 @@ def merges(state: PeerState, message: Message) -> bool:
 
 
 def wake_at(state: PeerState, now: float) -> float:
-    """When a `Tick` next has something to do, if no event comes first."""
+    """When a `Tick` next has something to do, or the peer stops `answering`, if no event
+    comes first."""
     when = state.last_sent + state.timing.ping_every
     if state.relaying and state.heard_have and not held_back(state, now):
         when = min(when, min(state.relaying.values()))
+    since = _silent_since(state)
+    if since is not None and now - since <= state.timing.hold_after:
+        when = min(when, since + state.timing.hold_after + 0.01)
     return when
 
 
@@ -447,9 +498,14 @@ def _received(state: PeerState, message: Message, now: float) -> list[Action]:
             if record.sync is None:
                 record.sync = SyncState()
             return [Apply(message, record.sync)]
-        case Synced():
-            if in_sync(state):
-                state.last_sync = now
+        case Synced(docs=count):
+            # The peer holds what we announced: once it counts every document we know it
+            # holds, the documents we sent it whole have arrived too (invariant 3).
+            if count >= len(state.known):
+                for doc_id in list(state.unheard):
+                    record = state.docs[doc_id]
+                    record.theirs = record.sent
+                    _index(state, doc_id, record)
         case Ping():
             if state.pongs_owed >= MAX_CONTROL_QUEUE:
                 return [Close(CloseReason.PROTOCOL_VIOLATION, "too many pings")]
@@ -473,9 +529,8 @@ def _tick(state: PeerState, now: float) -> list[Action]:
         pushed = _push(state, now, out)
         if pushed:
             return out
-    if state.active and in_sync(state):
+    if state.active and quiet(state):
         state.active = False
-        state.last_sync = now
         out.append(Send(Synced(state.held)))
     return out
 
@@ -597,6 +652,25 @@ def _set_ours(state: PeerState, record: DocRecord, version: Version) -> None:
     record.ours = version
 
 
+def _settle(state: PeerState, now: float, synced: bool) -> None:
+    """The status after a decision (invariants 12 and 13)."""
+    settled = in_sync(state)
+    if settled:
+        if not state.settled or synced:
+            state.last_sync = now
+        state.waiting_since = None
+    elif state.waiting_since is None:
+        state.waiting_since = now
+    state.settled = settled
+
+
+def _silent_since(state: PeerState) -> float | None:
+    """Since when the peer has been silent while something waited on it, if it has."""
+    if state.waiting_since is None:
+        return None
+    return max(state.waiting_since, state.last_heard)
+
+
 def _index(state: PeerState, doc_id: str, record: DocRecord) -> None:
     """Invariant 10: the indexes follow the record."""
     if record.dirty:
@@ -607,7 +681,15 @@ def _index(state: PeerState, doc_id: str, record: DocRecord) -> None:
         state.relaying.pop(doc_id, None)
     else:
         state.relaying[doc_id] = record.relay_due
-    if (None if record.ours is None else record.ours.digest) != record.assumed:
-        state.differ.add(doc_id)
+    ours = None if record.ours is None else record.ours.digest
+    _member(state.differ, doc_id, ours != record.assumed)
+    _member(state.unsettled, doc_id, ours != record.theirs)
+    _member(state.known, doc_id, record.assumed is not None)
+    _member(state.unheard, doc_id, record.theirs is None and record.sent is not None)
+
+
+def _member(index: set[str], doc_id: str, member: bool) -> None:
+    if member:
+        index.add(doc_id)
     else:
-        state.differ.discard(doc_id)
+        index.discard(doc_id)
