@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import socket
 import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,13 @@ class Target:
     device_id: str | None = None
     gone: bool = False
     task: asyncio.Task[None] | None = field(default=None, repr=False)
+    answered: bool = False
+    """A connection to it got through the handshake at least once."""
+    error: str = ""
+    """Why the last try failed, in words ("connection refused"); "" after a success."""
+    first_failed: float | None = None
+    """When a try first failed since it last answered (epoch seconds)."""
+    last_try: float | None = None
 
 
 class Dialer:
@@ -51,12 +59,15 @@ class Dialer:
         tags: Mapping[bytes, str],
         connections: Connections,
         spawn: Spawn,
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.identity = identity
         self.boards = boards
         self.tags = tags
         self.connections = connections
         self.spawn = spawn
+        self.on_change = on_change
+        """A try failed, or got through: what `unanswered` says may have changed."""
         self.manual: list[tuple[str, int]] = []
         """Addresses given by hand (`--peer`, the peers screen): dialled for every board."""
         self.closing = False
@@ -100,6 +111,34 @@ class Dialer:
     def close(self) -> None:
         """Dial nothing more (the node cancels the loops)."""
         self.closing = True
+
+    def unanswered(self) -> list[dict[str, Any]]:
+        """The addresses given by hand that have no connection now and whose last try
+        failed, with why: a person who typed an address wants to know that it does not work."""
+        out = []
+        for host, port in dict.fromkeys(self.manual):
+            targets = [
+                t
+                for t in self._targets.values()
+                if t.addresses == ((host, port),) and t.found_by == FoundBy.MANUAL
+            ]
+            failing = [t for t in targets if t.error]
+            if not failing or any(
+                self.connections.link(t.board_id, t.device_id or "") for t in targets
+            ):
+                continue
+            latest = max(failing, key=lambda t: t.last_try or 0.0)
+            out.append(
+                {
+                    "address": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+                    "found": FoundBy.MANUAL,
+                    "error": latest.error,
+                    "since": min(t.first_failed or 0.0 for t in failing),
+                    "last_try": latest.last_try,
+                    "answered_before": any(t.answered for t in targets),
+                }
+            )
+        return out
 
     # ------------------------------------------------------------ the loops
 
@@ -154,17 +193,44 @@ class Dialer:
             backoff = min(backoff * 2, BACKOFF_MAX)
 
     async def _dial(self, target: Target, board_key: bytes) -> SecureConnection | None:
+        target.last_try = time.time()
         for host, port in target.addresses:
             try:
                 async with asyncio.timeout(CONNECT_TIMEOUT):
                     reader, writer = await asyncio.open_connection(host, port)
             except (OSError, TimeoutError) as exc:
                 log.debug("could not reach %s:%d: %s", host, port, exc)
+                self._failed(target, _why(exc))
                 continue
             cap_retransmissions(writer)
             try:
-                return await initiate(reader, writer, self.identity, board_key)
+                conn = await initiate(reader, writer, self.identity, board_key)
             except HandshakeError as exc:
                 log.warning("handshake with %s:%d failed: %s", host, port, exc)
+                self._failed(target, f"handshake failed: {exc}")
                 writer.close()
+                continue
+            target.answered = True
+            target.error, target.first_failed = "", None
+            self.on_change()
+            return conn
         return None
+
+    def _failed(self, target: Target, why: str) -> None:
+        target.error = why
+        if target.first_failed is None:
+            target.first_failed = target.last_try
+        self.on_change()
+
+
+def _why(exc: BaseException) -> str:
+    """Why a TCP connection could not be made, as a person would say it."""
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {CONNECT_TIMEOUT:g} s"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return "no such host name"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
+    return str(exc) or type(exc).__name__

@@ -79,7 +79,14 @@ class Node:
             spawn=self._spawn,
             on_change=self.presence.changed,
         )
-        self.dialer = Dialer(self.identity, self._boards, self._tags, self.connections, self._spawn)
+        self.dialer = Dialer(
+            self.identity,
+            self._boards,
+            self._tags,
+            self.connections,
+            self._spawn,
+            on_change=self.presence.changed,
+        )
         self.feed = ChangeFeed(self._db, self._boards, self._refresh_boards, feed_interval)
 
     # ------------------------------------------------------------ lifecycle
@@ -155,7 +162,14 @@ class Node:
         return [asdict(p) for p in self.peer_infos()]
 
     def in_sync(self) -> bool:
+        """Every connected peer confirmed every document we hold, and nothing waits."""
         return self.connections.in_sync()
+
+    def unreachable(self) -> list[dict[str, Any]]:
+        """Addresses given by hand (`--peer`, `add_peer`) that are not connected and whose
+        last try failed: `address`, `error` ("connection refused", "no answer within 5 s"),
+        `since` and `last_try` (epoch seconds), `answered_before`."""
+        return self.dialer.unanswered()
 
     async def add_peer(self, host: str, port: int) -> None:
         """Dial host:port for every board, and keep redialling it (a manual peer)."""
@@ -209,4 +223,5 @@ class Node:
             "started": self.started,
             "addresses": self.addresses(),
             "peers": self.peers(),
+            "unreachable": self.unreachable(),
         }

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from potluck.p2p import DEFAULT_PORT, read_node_state
 
-from .words import parse_address
+from .words import parse_address, plural
 
 if TYPE_CHECKING:
     from .commands import Cli
@@ -48,8 +48,10 @@ def add_parsers(sub: Any) -> None:
         help="list the peers the running node is connected to",
         description=(
             "Ask the node running for this home (potluck serve, or the board screen) which "
-            "peers it knows: name, address, how it found them, since when, the last completed "
-            "sync and how many documents are still to sync."
+            "peers it knows: name, address, how it found them, since when, whether each has "
+            "confirmed everything (in sync) or how many items wait for it, and which ones have "
+            "stopped answering, since when. Addresses given with --peer that do not answer are "
+            "listed with the reason."
         ),
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -91,8 +93,46 @@ async def _serve(cli: Cli, args: argparse.Namespace, peers: list[tuple[str, int]
     print("stopped.", file=sys.stderr)
 
 
-def _clock(ts: float | None) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "never"
+def _clock(ts: float | None, now: float) -> str:
+    """A time of today as HH:MM; of another day with the date."""
+    if not ts:
+        return "never"
+    then = time.localtime(ts)
+    same_day = time.localtime(now)[:3] == then[:3]
+    return time.strftime("%H:%M" if same_day else "%d %b %H:%M", then)
+
+
+def _printable(text: object) -> str:
+    """A peer's name or address as it may be printed: it comes from the peer."""
+    return "".join(c if c.isprintable() else "?" for c in str(text))[:200]
+
+
+def describe_peer(p: dict[str, Any], now: float) -> str:
+    """One peer of node.json in a line: who, where, and whether it is in step with us."""
+    pending = int(p.get("pending") or 0)
+    waiting = plural(pending, "item") + " waiting"
+    line = (
+        f"{_printable(p.get('name') or 'someone')} ({_printable(p.get('device_id', ''))[:8]}) "
+        f"at {_printable(p.get('address', '?'))}, found by {p.get('found')}, "
+        f"here since {_clock(p.get('since'), now)}, "
+    )
+    if p.get("answering") is False:
+        return (
+            line
+            + f"not answering since {_clock(p.get('last_heard'), now)}"
+            + (f", {waiting}" if pending else "")
+        )
+    if p.get("in_sync", not pending):
+        return line + f"in sync (last sync {_clock(p.get('last_sync'), now)})"
+    return line + "syncing" + (f", {waiting}" if pending else "")
+
+
+def describe_unreachable(u: dict[str, Any], now: float) -> str:
+    """An address given by hand that does not answer, and why."""
+    return (
+        f"{_printable(u.get('address', '?'))} (given by hand) does not answer: "
+        f"{_printable(u.get('error', ''))}, trying since {_clock(u.get('since'), now)}"
+    )
 
 
 def cmd_peers(cli: Cli) -> None:
@@ -104,16 +144,12 @@ def cmd_peers(cli: Cli) -> None:
             "(or open the board with 'potluck').",
         )
         return
+    now = time.time()
     peers = state.get("peers", [])
-    lines = [f"node on port {state.get('port')}: {len(peers)} peer(s) connected"]
-    for p in peers:
-        pending = p["pending"]
-        lines.append(
-            f"  {p['name'] or 'someone'} ({p['device_id'][:8]}) at {p['address']}, "
-            f"found by {p['found']}, here since {_clock(p['since'])}, "
-            f"last sync {_clock(p['last_sync'])}, "
-            + ("in sync" if not pending else f"{pending} document(s) to sync")
-        )
+    unreachable = state.get("unreachable", [])
+    lines = [f"node on port {state.get('port')}: {plural(len(peers), 'peer')} connected"]
+    lines += ["  " + describe_peer(p, now) for p in peers]
+    lines += ["  " + describe_unreachable(u, now) for u in unreachable]
     if not peers:
         lines.append(
             "  nobody yet: peers on the same network appear within seconds. If none ever do, "
