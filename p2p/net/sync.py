@@ -90,7 +90,7 @@ class DocRecord:
     sent: bytes | None = None
     """The digest of the whole document we sent the peer (it has not said what it holds)."""
     told: bytes | None = None
-    """Our digest as we last put it on the wire: in a `have`, or as a `sync` or `doc` label."""
+    """Our digest as the peer has it from us (invariant 2)."""
     dirty: bool = False
     """A push is due at the next chance: a local change, or a message of the peer to answer."""
     relay_due: float | None = None
@@ -311,8 +311,9 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
        or with data it read, and only to a newer one (higher `seq`): a value read late never
        replaces a later one.
     2. A `doc` or `sync` carries the digest of the version its data was read at (one store
-       transaction reads both), and `told` is the last digest we put on the wire for the
-       document: a `have` of ours goes out only when it differs from `told`.
+       transaction reads both). `told` is our digest as the peer has it from us: the last we
+       put on the wire, or the one of a whole document it sent us when we had never told it
+       anything of that document. A `have` of ours goes out only when it differs from `told`.
     3. `theirs` is the last digest heard from the peer for the document: its `have`, the label
        of its `sync` or `doc`, or, for a document we sent whole and it has not spoken of, the
        digest we sent once its `synced` counts at least every document we know it holds (so
