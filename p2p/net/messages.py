@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import msgpack
@@ -80,6 +81,27 @@ class Bye:
     """The sender is closing the connection, and why (a CloseReason value)."""
 
     reason: str
+
+
+class CloseReason(StrEnum):
+    """Why a connection ended (PROTOCOL.md §8); sent in `bye` when the channel still works."""
+
+    SHUTDOWN = "shutdown"
+    PEER_CLOSED = "peer-closed"
+    DUPLICATE = "duplicate"
+    SELF = "self"
+    HANDSHAKE_FAILED = "handshake-failed"
+    BAD_FRAME = "bad-frame"
+    OVERSIZED = "oversized"
+    BAD_MESSAGE = "bad-message"
+    UNKNOWN_TYPE = "unknown-type"
+    NO_COMMON_VERSION = "no-common-version"
+    PROTOCOL_VIOLATION = "protocol-violation"
+    DAMAGED_DOCUMENT = "damaged-document"
+    TOO_LARGE = "too-large"
+    BUSY = "busy"
+    TIMEOUT = "timeout"
+    LOCAL_ERROR = "local-error"
 
 
 Message = Hello | Have | WholeDocument | Sync | Synced | Ping | Pong | Bye
