@@ -87,7 +87,10 @@ class Node:
             self._spawn,
             on_change=self.presence.changed,
         )
-        self.feed = ChangeFeed(self._db, self._boards, self._refresh_boards, feed_interval)
+        self.feed = ChangeFeed(
+            self._db, self._boards, self._refresh_boards, feed_interval, home=home.path
+        )
+        home.store.db.on_commit = None  # its own commits: the sessions know of them already
 
     # ------------------------------------------------------------ lifecycle
 
@@ -143,6 +146,7 @@ class Node:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.listener.close()
+        self.feed.close()
         self._db.close()
         self.presence.close()
 

@@ -8,6 +8,7 @@ from .boards import Boards
 from .database import Database
 from .documents import Documents
 from .index import ItemIndex
+from .wake import send_wake, wake_address
 
 
 class Store:
@@ -19,6 +20,8 @@ class Store:
         self.index = ItemIndex(self.db)
         self.documents = Documents(self.db, self.index, actor)
         self.boards = Boards(self.db)
+        address = wake_address(path.parent)
+        self.db.on_commit = lambda: send_wake(address)
         try:
             found = self.db.migrate()
             if found == 1:
