@@ -9,9 +9,10 @@ from pathlib import Path
 
 from ..errors import HomeError
 
-SCHEMA_VERSION = 2
-"""2: items are numbered and the full-text index is keyed by that number; a version 1
-database has its index rebuilt from the documents when opened."""
+SCHEMA_VERSION = 3
+"""2: items are numbered and the full-text index is keyed by that number. 3: the index holds
+an event's start and end and a proposal's decision date, and the full-text index replies, tags
+and people too. A database of an earlier version has its index rebuilt when opened."""
 
 META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 SCHEMA = """
@@ -55,9 +56,14 @@ CREATE TABLE IF NOT EXISTS items (
     replies INTEGER NOT NULL,
     responses INTEGER NOT NULL,
     sort_time INTEGER NOT NULL,
+    starts INTEGER,
+    ends INTEGER,
+    decide_by INTEGER,
+    blocked INTEGER NOT NULL DEFAULT 0,
     UNIQUE (board_id, id)
 );
 CREATE INDEX IF NOT EXISTS items_list ON items (board_id, kind, status, sort_time);
+CREATE INDEX IF NOT EXISTS items_start ON items (board_id, kind, starts);
 CREATE TABLE IF NOT EXISTS item_tags (
     board_id TEXT NOT NULL, id TEXT NOT NULL, tag TEXT NOT NULL,
     PRIMARY KEY (board_id, tag, id)
@@ -68,7 +74,16 @@ CREATE TABLE IF NOT EXISTS members (
     PRIMARY KEY (board_id, device_id)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5 (
-    title, body, tokenize = 'unicode61 remove_diacritics 2'
+    title, body, replies, tags, people, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS outcomes_shown (
+    board_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    earlier TEXT NOT NULL DEFAULT '',
+    changed INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (board_id, item_id)
 );
 CREATE TABLE IF NOT EXISTS remembered_peers (
     board_id TEXT NOT NULL,
@@ -80,7 +95,7 @@ CREATE TABLE IF NOT EXISTS remembered_peers (
 );
 """
 INDEX_TABLES = ("items", "item_tags", "items_fts", "members")
-"""Tables rebuilt from the documents when a version 1 database is opened."""
+"""Tables rebuilt from the documents when a database of an earlier version is opened."""
 
 
 class Database:
@@ -107,7 +122,7 @@ class Database:
 
     def migrate(self) -> int:
         """Create or upgrade the tables; returns the schema version found (SCHEMA_VERSION for
-        a new database). The caller rebuilds the index from the documents when it was 1."""
+        a new database). The caller rebuilds the index from the documents when it was older."""
         with self.write() as conn:
             conn.execute(META)
             row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
@@ -116,9 +131,9 @@ class Database:
                 raise HomeError(
                     f"the database {self.path} was written by a newer Potluck; upgrade to open it"
                 )
-            if found == 1:
+            if found < SCHEMA_VERSION:
                 for table in INDEX_TABLES:
-                    conn.execute(f"DROP TABLE {table}")
+                    conn.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in SCHEMA.split(";\n"):
                 if statement.strip():
                     conn.execute(statement)

@@ -6,9 +6,10 @@ import sqlite3
 from pathlib import Path
 
 from .boards import Boards
-from .database import Database
+from .database import SCHEMA_VERSION, Database
 from .documents import Documents
 from .index import ItemIndex
+from .outcomes import OutcomesShown
 
 
 class Store:
@@ -20,9 +21,10 @@ class Store:
         self.index = ItemIndex(self.db)
         self.documents = Documents(self.db, self.index, actor)
         self.boards = Boards(self.db)
+        self.outcomes = OutcomesShown(self.db)
         try:
             found = self.db.migrate()
-            if found == 1:
+            if found < SCHEMA_VERSION:
                 self.documents.reindex_all()
             self.db.connection.execute("SELECT count(*) FROM documents").fetchone()
         except sqlite3.DatabaseError as exc:
