@@ -363,3 +363,34 @@ def test_every_device_derives_the_same_dates_from_the_rule_alone() -> None:
     ]  # every other week counted from 6 January
     assert all(o.end is not None and o.end - o.start == 90 * 60_000 for o in one)
     assert rota.occurrences(fields, [], date(2026, 12, 1), date(2026, 12, 1) - timedelta(1)) == []
+
+
+def test_a_flood_of_sign_ups_from_a_device_gone_bad_is_read_in_part(
+    pair: tuple[Board, Board],
+) -> None:
+    """Each member writes only under their own key, but a device gone bad can write many keys
+    there: an item's reads stay bounded (1,000 per member, 10,000 in all)."""
+    import time
+
+    from potluck.p2p.model.automerge import ROOT, Document
+    from potluck.p2p.model.item_document import MAX_RESPONSES_READ
+
+    ana, _ = pair
+    kitchen = ana.post(Kind.PROJECT, "Kitchen", shifts=[("every tue 18:00-21:00", 2)])
+    shift_id = ana.item(kitchen).shifts[0].id
+
+    def flood(doc: Document) -> None:
+        with doc.change() as w:
+            responses = w.map_at(ROOT, "responses")
+            for member in range(12):
+                mine = w.map_at(responses, f"{member:032x}")
+                for n in range(1_100):
+                    entry = w.map_at(mine, rota.shift_key(shift_id, f"2027-{n:05d}"))
+                    w.put_int(entry, "time", n)
+
+    ana.home.store.documents.update(ana.board_id, kitchen, flood)
+    started = time.monotonic()
+    item = ana.item(kitchen)
+    assert len(item.responses) == MAX_RESPONSES_READ
+    assert len({r.member for r in item.responses}) == 10  # 1,000 from each of the first ten
+    assert item.shifts[0].occurrences and time.monotonic() - started < 10

@@ -32,7 +32,7 @@ def _refused(what: str, exc: BaseException) -> DamagedDocument:
     """Automerge's errors, pyo3's PanicException (a BaseException) included, as ours."""
     if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
         raise exc
-    return DamagedDocument(f"{what}: {exc}")
+    return DamagedDocument(f"{what}: {' '.join(str(exc).split())[:300]}")
 
 
 class SyncState:
@@ -257,9 +257,12 @@ class Writer:
         if was is None:  # the text was made anew since (or no version was given): edit it as is
             self.set_text(obj, prop, new)
             return
-        where = {bytes(e): i for i, (_, e) in enumerate(self._tx.values(text_id))}
-        for position, removed, inserted in rebased_splices(was, where, new):
-            self._tx.splice_text(text_id, position, removed, inserted)
+        try:
+            where = {bytes(e): i for i, (_, e) in enumerate(self._tx.values(text_id))}
+            for position, removed, inserted in rebased_splices(was, where, new):
+                self._tx.splice_text(text_id, position, removed, inserted)
+        except BaseException as exc:  # a panic of the binding is a BaseException
+            raise _refused("the text could not be saved", exc) from None
 
     def set_text(self, obj: ObjectId, prop: str, new: str) -> None:
         """Edit a text object with minimal splices, so concurrent edits elsewhere survive."""

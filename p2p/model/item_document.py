@@ -15,6 +15,10 @@ from .tasks import add_task as _add_task
 from .tasks import read_tasks
 from .types import HistoryEntry, Item, Kind, Reply, Response, Status
 
+MAX_RESPONSES_READ = 10_000
+"""Responses read from one item, all members together (a year of weekly sign-ups by fifty
+people fits; a member's device gone bad cannot make every read of the item slow)."""
+
 
 def new_id() -> str:
     """A random 128-bit id, as 32 hex characters."""
@@ -190,8 +194,10 @@ def read_item(doc: Document, item_id: str) -> Item:
         )
     )
     responses: list[Response] = []
+    budget = MAX_RESPONSES_READ
     for member, mine in maps_in_map(doc, doc.child(ROOT, "responses")):
-        for response_kind, entry in maps_in_map(doc, mine, MAX_LIST_SHOWN):
+        for response_kind, entry in maps_in_map(doc, mine, min(MAX_LIST_SHOWN, budget)):
+            budget -= 1
             responses.append(
                 Response(
                     member=member,
