@@ -363,17 +363,17 @@ class Board:
                 self._update(
                     item.id, lambda d: task_list.set_task_done(d, task.id, False, clock.now_ms())
                 )
-            still = [r.member for r in item.responses if r.kind == done and r.member != self.me]
-            sentence = (
-                f"'{task.title}' is open again"
-                if not still
-                else (
-                    f"{_and([self.member_name(m) for m in still])} said '{task.title}' is done: "
-                    "only they can take that back"
-                )
-            )
+            sentence = f"'{task.title}' is open again"
         self.introduce()
         self._update(item.id, lambda d: rota.say(d, self.me, clock.now_ms(), put, remove))
+        if action == "reopen" and self.item(item.id).tasks[number - 1].done:
+            said = [r.member for r in item.responses if r.kind == done and r.member != self.me]
+            who = (
+                _and([self.member_name(m) for m in said])
+                if said
+                else (self.member_name(item.author))
+            )
+            return f"{who} marked '{task.title}' done: only they can take that back"
         return sentence
 
     def add_task(self, id_or_prefix: str, title: str) -> str:
@@ -706,7 +706,12 @@ def _has_date(shift: Shift, day: date) -> bool:
 def _keep_phase(before: Rule, after: Rule, said: str) -> Rule:
     """A rule changed only in its time of day (or end, or last date) keeps its first date, so
     'every 2 weeks' stays on the same weeks; a 'from' said anew moves it."""
-    if "from" in said.lower().split() or before.rrule != after.rrule or not before.start:
+    if (
+        "from" in said.lower().split()
+        or not after.rrule
+        or before.rrule != after.rrule
+        or not before.start
+    ):
         return after
     return replace(after, start=before.start[:11] + after.start[11:])
 

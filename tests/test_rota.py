@@ -394,3 +394,21 @@ def test_a_flood_of_sign_ups_from_a_device_gone_bad_is_read_in_part(
     assert len(item.responses) == MAX_RESPONSES_READ
     assert len({r.member for r in item.responses}) == 10  # 1,000 from each of the first ten
     assert item.shifts[0].occurrences and time.monotonic() - started < 10
+
+
+def test_a_one_off_shift_moved_to_another_day(pair: tuple[Board, Board]) -> None:
+    ana, _ = pair
+    fair = ana.post(Kind.PROJECT, "Fair", shifts=[("12 dec 10:00-13:00", 2)])
+    ana.signup(fair)
+    moved = ana.change_shift(fair, 1, when="13 dec 10:00-13:00")
+    assert dates(ana, fair) == ["2026-12-13"] and moved.lost == ((ana.me, "2026-12-12"),)
+
+
+def test_reopening_a_task_someone_else_marked_done(pair: tuple[Board, Board]) -> None:
+    ana, bo = pair
+    roof = ana.post(Kind.PROJECT, "Roof", tasks=["ladder"])
+    copy_documents(ana, bo)
+    bo.task(roof, 1, "done")
+    copy_documents(bo, ana)
+    assert "Bo marked 'ladder' done" in ana.task(roof, 1, "reopen")
+    assert ana.item(roof).tasks[0].done

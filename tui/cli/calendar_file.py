@@ -6,14 +6,17 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import icalendar
 from potluck.p2p import Board, InvalidInput, Kind, Occurrence, Status
 
 from .people import People
 from .printable import printable
 from .structures import people_of, places_line
 from .words import plural
+
+if TYPE_CHECKING:
+    import icalendar
 
 PRODID = "-//Potluck//mutual-aid board//EN"
 
@@ -25,6 +28,8 @@ def _utc(ms: int) -> datetime:
 def build(board: Board, days: int) -> icalendar.Calendar:
     """Every event with a start (not closed or withdrawn), and each shift's dates from now to
     `days` ahead with their open places and who is on them (names on the shift, no tally)."""
+    import icalendar  # here, not at the top: every other command starts without it
+
     people = people_of(board)
     stamp = datetime.now(tz=UTC)
     calendar = icalendar.Calendar()
