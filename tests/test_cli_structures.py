@@ -233,7 +233,7 @@ class TestWeekAhead:
         assert shift["occurrence"]["open_places"] == 1
         text = run_potluck(board_home, "agenda").stdout
         assert "1 of 2 places open — Ana (every week)" in text and "Soup" in text
-        assert "decides now" in text
+        assert "its decision date (open so far)" in text
 
     def test_calendar_file(self, board_home: Path, tmp_path: Path) -> None:
         _, shift = kitchen(board_home, 2)

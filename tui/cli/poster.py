@@ -17,6 +17,8 @@ from .printable import printable
 from .structures import hours, people_of
 from .words import plural
 
+MAX_BLANKS = 6
+"""Lines to write a name on, per date, at most."""
 MAX_LISTED = 12
 """Needs and offers listed each (the newest activity first)."""
 STYLE = """
@@ -103,7 +105,9 @@ def _rota(entries: list[AgendaEntry], people: People) -> list[str]:
         names = ", ".join(
             _e(people.name(p.member)) + (" (every week)" if p.standing else "") for p in o.people
         )
-        blanks = '<span class="blank"></span>' * o.open_places
+        blanks = '<span class="blank"></span>' * min(o.open_places, MAX_BLANKS)
+        if o.open_places > MAX_BLANKS:
+            blanks += f" and {o.open_places - MAX_BLANKS} more"
         out.append(
             f'<li><span class="time">{hours(o.start, o.end)}</span> {_e(e.title)} — {status}'
             + (f'<br><span class="names">{names}</span>' if names else "")

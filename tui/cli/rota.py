@@ -298,6 +298,6 @@ def agenda_text(entries: list[AgendaEntry], people: People) -> str:
         else:
             lines.append(
                 f"  {hours(e.start, None):<11}  decision  {printable(e.title)}: "
-                f"decides now ({e.state} so far)  {ref}"
+                f"its decision date ({e.state} so far)  {ref}"
             )
     return "\n".join(lines)

@@ -29,7 +29,7 @@ from potluck.p2p import (
 from .people import People
 from .printable import printable
 from .render import item_json, render_item, summary_json, summary_line
-from .words import plural, when
+from .words import ago, plural, when
 
 STATE_WORDS = {
     ProposalState.OPEN: "open",
@@ -157,7 +157,7 @@ def shift_lines(item: Item, people: People, *, dates: int = 6) -> list[str]:
     return lines
 
 
-def proposal_lines(item: Item, found: Outcome, people: People, now_ms: int) -> list[str]:
+def proposal_lines(found: Outcome, people: People) -> list[str]:
     state = STATE_WORDS[found.state]
     if found.decide_by is not None:
         if found.decided:
@@ -189,27 +189,32 @@ def proposal_lines(item: Item, found: Outcome, people: People, now_ms: int) -> l
 
 
 def show_text(board: Board, item: Item, now_ms: int) -> str:
-    """`potluck show`: render.py's text of the item, with its tasks, shifts and decision."""
+    """`potluck show`: render.py's text of the item, then its tasks, shifts and decision, then
+    the responses and the thread (as render.py writes them)."""
     people = people_of(board)
     rest = general(item)
     if item.kind is Kind.PROPOSAL:
         rest = tuple(r for r in rest if r.kind not in POSITIONS)
-    text = render_item(board, replace(item, tasks=(), shifts=(), responses=rest), now_ms)
-    extra: list[str] = []
+    lines = [
+        render_item(board, replace(item, tasks=(), shifts=(), responses=(), replies=()), now_ms)
+    ]
     if item.tasks:
-        extra += ["", "tasks:", *task_lines(item, people)]
+        lines += ["", "tasks:", *task_lines(item, people)]
     if item.shifts:
-        extra += ["", "shifts:", *shift_lines(item, people)]
+        lines += ["", "shifts:", *shift_lines(item, people)]
     if item.kind is Kind.PROPOSAL:
-        extra += ["", *proposal_lines(item, board.outcome(item), people, now_ms)]
-    if not extra:
-        return text
-    # Before the responses and the thread, which are longest.
-    for marker in ("\n\nresponses:", "\n\nreplies:"):
-        if marker in text:
-            head, _, tail = text.partition(marker)
-            return head + "\n" + "\n".join(extra) + marker + tail
-    return text + "\n" + "\n".join(extra)
+        lines += ["", *proposal_lines(board.outcome(item), people)]
+    name = board.member_name
+    if rest:
+        lines += ["", "responses:"]
+        for r in rest:
+            note = f": {r.note}" if r.note else ""
+            lines.append(f"  {name(r.member)} — {r.kind}{note}")
+    if item.replies:
+        lines += ["", "replies:"]
+        for reply in item.replies:
+            lines.append(f"  {name(reply.author)} ({ago(reply.time, now_ms)}): {reply.text}")
+    return "\n".join(lines)
 
 
 def event_title(s: ItemSummary, now_ms: int) -> str:
