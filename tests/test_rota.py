@@ -412,3 +412,37 @@ def test_reopening_a_task_someone_else_marked_done(pair: tuple[Board, Board]) ->
     copy_documents(bo, ana)
     assert "Bo marked 'ladder' done" in ana.task(roof, 1, "reopen")
     assert ana.item(roof).tasks[0].done
+
+
+def test_a_thousand_daily_shifts_with_standing_members_are_read_in_part(
+    pair: tuple[Board, Board],
+) -> None:
+    import time
+
+    from potluck.p2p.model.automerge import ROOT, Document
+
+    ana, _ = pair
+    kitchen = ana.post(Kind.PROJECT, "Kitchen", tasks=["mop"])
+
+    def flood(doc: Document) -> None:
+        with doc.change() as w:
+            shifts = w.list_at(ROOT, "shifts")
+            responses = w.map_at(ROOT, "responses")
+            for n in range(1_000):
+                shift = w.append_map(shifts)
+                w.put_str(shift, "id", f"{n:08x}")
+                w.put_str(shift, "rrule", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU")
+                w.put_str(shift, "start", "2001-01-01T18:00")
+                w.put_int(shift, "places", 2)
+            for member in range(10):
+                mine = w.map_at(responses, f"{member:032x}")
+                for n in range(1_000):
+                    w.put_int(w.map_at(mine, rota.shift_key(f"{n:08x}", "every")), "time", n)
+
+    ana.home.store.documents.update(ana.board_id, kitchen, flood)
+    started = time.monotonic()
+    item = ana.item(kitchen)
+    shown = [o for s in item.shifts for o in s.occurrences]
+    assert len(item.shifts) == 1_000 and len(shown) <= rota.MAX_OCCURRENCES_READ
+    assert sum(len(o.people) for o in shown) <= rota.MAX_PEOPLE_READ + 1_000
+    assert time.monotonic() - started < 10

@@ -20,6 +20,11 @@ from .types import Occurrence, Response, Shift, SignUp
 
 LOOKAHEAD_DAYS = 28
 """How far ahead a shift's occurrences are shown (from today)."""
+MAX_OCCURRENCES_READ = 400
+"""Occurrences derived for one item, all its shifts together (ten daily shifts fit) …"""
+MAX_PEOPLE_READ = 20_000
+"""… and people placed on them: a member's device gone bad that writes a thousand shifts
+and ten thousand standing commitments cannot make every read of the item slow."""
 MAX_PLACES = 1000
 EVERY = "every"
 
@@ -79,7 +84,24 @@ def read_shift_fields(doc: Document) -> list[ShiftFields]:
 
 
 def read_shifts(doc: Document, responses: Sequence[Response], now: datetime) -> tuple[Shift, ...]:
-    return tuple(derive_shift(f, responses, now) for f in read_shift_fields(doc))
+    """Every shift of an item as shown at `now` (what members said sorted out by shift once,
+    so a thousand shifts and ten thousand sign-ups still read in one pass)."""
+    by_shift: dict[str, list[Response]] = {}
+    for r in responses:
+        if is_rota_kind(r.kind):
+            by_shift.setdefault(r.kind.split(":", 2)[1], []).append(r)
+    budget = Budget()
+    return tuple(
+        derive_shift(f, by_shift.get(f.id, []), now, budget=budget) for f in read_shift_fields(doc)
+    )
+
+
+@dataclass
+class Budget:
+    """What is left to derive for one item (MAX_OCCURRENCES_READ, MAX_PEOPLE_READ)."""
+
+    occurrences: int = MAX_OCCURRENCES_READ
+    people: int = MAX_PEOPLE_READ
 
 
 @dataclass
@@ -158,6 +180,7 @@ def derive_shift(
     responses: Sequence[Response],
     now: datetime,
     days: int = LOOKAHEAD_DAYS,
+    budget: Budget | None = None,
 ) -> Shift:
     """A shift as shown from `now`: the occurrences from today to `days` ahead, and any later
     one someone signed up for; standing commitments; sign-ups whose date the rule lost."""
@@ -179,7 +202,14 @@ def derive_shift(
                 seen.add(found)
             else:
                 unplaced += [(r.member, day) for r in said.dated[day]]
-        shown = [_occurrence(fields, said, s, recurrence.minutes) for s in sorted(starts)]
+        budget = budget or Budget()
+        for start in sorted(starts):
+            if budget.occurrences <= 0 or budget.people <= 0:
+                break
+            found = _occurrence(fields, said, start, recurrence.minutes)
+            budget.occurrences -= 1
+            budget.people -= len(found.people)
+            shown.append(found)
     now_ms = to_ms(now)
     upcoming = next((o for o in shown if (o.end or o.start) >= now_ms), None)
     return Shift(

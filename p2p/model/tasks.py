@@ -27,11 +27,14 @@ def is_task_kind(kind: str) -> bool:
 def read_tasks(doc: Document, responses: Sequence[Response]) -> tuple[Task, ...]:
     """Who took each task, in the order they took it; a task is done when its author marked
     it so or anyone who took it said so."""
+    said: dict[str, list[Response]] = {}
+    for r in responses:
+        if is_task_kind(r.kind):
+            said.setdefault(r.kind, []).append(r)
     tasks = []
     for t in maps_in_list(doc, doc.child(ROOT, "tasks")):
         task_id = as_str(doc.scalar(t, "id"))
-        takers = [r for r in responses if r.kind == task_key(task_id)]
-        takers.sort(key=lambda r: (r.time, r.member))
+        takers = sorted(said.get(task_key(task_id), []), key=lambda r: (r.time, r.member))
         taken_by = [r.member for r in takers]
         for member in keys_of(doc, t, "taken"):  # a task taken before schema v2
             if member not in taken_by:
@@ -41,8 +44,7 @@ def read_tasks(doc: Document, responses: Sequence[Response]) -> tuple[Task, ...]
                 id=task_id,
                 title=as_str(doc.scalar(t, "title")),
                 taken_by=tuple(taken_by),
-                done=doc.scalar(t, "done") is True
-                or any(r.kind == done_key(task_id) for r in responses),
+                done=doc.scalar(t, "done") is True or bool(said.get(done_key(task_id))),
             )
         )
     return tuple(tasks)
