@@ -206,10 +206,10 @@ def derive_shift(
         for start in sorted(starts):
             if budget.occurrences <= 0 or budget.people <= 0:
                 break
-            found = _occurrence(fields, said, start, recurrence.minutes)
+            occurrence = _occurrence(fields, said, start, recurrence.minutes)
             budget.occurrences -= 1
-            budget.people -= len(found.people)
-            shown.append(found)
+            budget.people -= len(occurrence.people)
+            shown.append(occurrence)
     now_ms = to_ms(now)
     upcoming = next((o for o in shown if (o.end or o.start) >= now_ms), None)
     return Shift(
