@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING
 
 from potluck.p2p import Board, InvalidInput, Kind, Occurrence, Status
 
-from .people import People
 from .printable import printable
 from .structures import people_of, places_line
 from .words import plural
 
 if TYPE_CHECKING:
     import icalendar
+
+    from .people import People
 
 PRODID = "-//Potluck//mutual-aid board//EN"
 

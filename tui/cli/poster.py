@@ -8,14 +8,17 @@ import os
 from datetime import datetime, timedelta
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from potluck.p2p import AgendaEntry, Board, InvalidInput, ItemSummary, Kind, Status
 
 from .dates import local_now
-from .people import People
 from .printable import printable
 from .structures import hours, people_of
 from .words import plural
+
+if TYPE_CHECKING:
+    from .people import People
 
 MAX_BLANKS = 6
 """Lines to write a name on, per date, at most."""

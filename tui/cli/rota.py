@@ -14,15 +14,14 @@ from potluck.p2p import (
     RotaChange,
 )
 
-from . import calendar_file, poster
 from .dates import day_of
-from .people import People
 from .printable import printable
 from .structures import day, hours, occurrence_json, on_it, people_of, places_line
 from .words import plural, when
 
 if TYPE_CHECKING:
     from .commands import Cli
+    from .people import People
 
 
 def add_edit_arguments(p: Any) -> None:
@@ -152,6 +151,8 @@ def cmd_agenda(cli: Cli) -> None:
 
 def cmd_calendar(cli: Cli) -> None:
     a = cli.args
+    from . import calendar_file
+
     board = cli.board()
     count = calendar_file.write(board, a.file, a.days)
     print(f"Wrote {plural(count, 'event')} to {a.file}: open it with a calendar app.")
@@ -159,6 +160,8 @@ def cmd_calendar(cli: Cli) -> None:
 
 def cmd_poster(cli: Cli) -> None:
     a = cli.args
+    from . import poster
+
     board = cli.board()
     poster.write(board, a.file, a.days)
     print(f"Wrote the coming {plural(a.days, 'day')} to {a.file}: open it in a browser to print.")

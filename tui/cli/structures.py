@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from potluck.p2p import (
     POSITIONS,
@@ -26,10 +26,12 @@ from potluck.p2p import (
     Task,
 )
 
-from .people import People
 from .printable import printable
 from .render import item_json, render_item, summary_json, summary_line
 from .words import ago, plural, when
+
+if TYPE_CHECKING:
+    from .people import People
 
 STATE_WORDS = {
     ProposalState.OPEN: "open",
@@ -51,6 +53,10 @@ KIND_WORDS = {
 
 
 def people_of(board: Board) -> People:
+    """The board's members' names, told apart where they look alike (loaded when first
+    needed: the confusables table takes a while to import)."""
+    from .people import People
+
     return People({d: m.name for d, m in board.members().items()})
 
 
