@@ -124,6 +124,7 @@ class Recurrence:
             rr.WEEKLY if self.freq == "weekly" else rr.MONTHLY,
             interval=self.interval,
             byweekday=[rr.weekday(d, o) for o, d in self.days],
+            wkst=rr.MO,  # explicit: dateutil otherwise reads the calendar module's setting
             dtstart=start,
             until=datetime.combine(self.until, time(23, 59, 59)) if self.until else None,
             cache=False,
