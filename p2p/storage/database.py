@@ -63,7 +63,6 @@ CREATE TABLE IF NOT EXISTS items (
     UNIQUE (board_id, id)
 );
 CREATE INDEX IF NOT EXISTS items_list ON items (board_id, kind, status, sort_time);
-CREATE INDEX IF NOT EXISTS items_start ON items (board_id, kind, starts);
 CREATE TABLE IF NOT EXISTS item_tags (
     board_id TEXT NOT NULL, id TEXT NOT NULL, tag TEXT NOT NULL,
     PRIMARY KEY (board_id, tag, id)
