@@ -250,7 +250,6 @@ def test_every_command_shows_the_corpus_and_obeys_none_of_it(scene: Scene) -> No
         (*on, "ls", "--search", "bikes"),
         (*on, "ls", "--tag", "tag3"),
         (*on, "respond", project, "--as", "task"),
-        (*on, "respond", project, "--as", "shift"),
         (*on, "respond", proposal, "--as", "concern", "--note", "too loud"),
         (*on, "reply", project, "Count me in"),
         (*on, "status", project, "met"),
@@ -270,8 +269,9 @@ def test_every_command_shows_the_corpus_and_obeys_none_of_it(scene: Scene) -> No
         in_pty(victim, "--board", "nowhere", "ls"),  # the refusal lists every board's name
         in_pty(victim, *on, "edit", project, "--title", "mine now"),  # names the author
         in_pty(victim, *on, "post", "need", "\x1b]0;mine\x07"),
+        in_pty(victim, *on, "respond", project, "--as", "shift"),  # a hostile rule: no dates
     ]
-    assert [r.code for r in refused] == [1, 1, 1]
+    assert [r.code for r in refused] == [1, 1, 1, 1]
     assert all(len(r.err.splitlines()) == 1 for r in refused), refused
     assert b"^[]0;window title^Gset" in refused[0].err
     assert b"^[" in refused[2].err and b"escape" in refused[2].err

@@ -98,7 +98,7 @@ class TestEveryField:
             "Roof garden",
             "dig\nplant",
             "dig beds",
-            "Saturdays 10:00",
+            "every Sat 10:00",
         )
         bad = "\x1b[2J"
         attempts = {
@@ -118,7 +118,7 @@ class TestEveryField:
             with pytest.raises(InvalidInput, match=f"^{what} cannot hold the control"):
                 attempt()
         with pytest.raises(InvalidInput, match="1 to 1000"):
-            board.post(Kind.PROJECT, "ok", shifts=[("Sat", 10**20)])
+            board.post(Kind.PROJECT, "ok", shifts=[("every sat 10:00", 10**20)])
         assert [i.id for i in board.items()] == [item]
 
     def test_editing_a_note_is_not_stopped_by_what_someone_else_wrote(self, home: Home) -> None:

@@ -177,7 +177,7 @@ def test_a_version_1_database_has_its_index_rebuilt_from_the_documents(home: Hom
     assert [i["id"] for i in run_json(home.path, "ls", "--search", "sunday")] == [soup]
     assert [i["title"] for i in run_json(home.path, "ls", "--tag", "food")] == ["Bread"]
     conn = sqlite3.connect(home.path / "potluck.db")
-    assert conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("2",)
+    assert conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("3",)
 
 
 def test_a_batch_of_saved_documents_is_one_commit_and_stops_at_a_damaged_one(

@@ -32,7 +32,7 @@ def _refused(what: str, exc: BaseException) -> DamagedDocument:
     """Automerge's errors, pyo3's PanicException (a BaseException) included, as ours."""
     if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
         raise exc
-    return DamagedDocument(f"{what}: {exc}")
+    return DamagedDocument(f"{what}: {' '.join(str(exc).split())[:300]}")
 
 
 class SyncState:
@@ -106,23 +106,21 @@ class Document:
         except BaseException as exc:
             raise _refused(f"{what}: bad sync message", exc) from None
 
+    def check_version(self, heads: list[bytes]) -> None:
+        """DamagedDocument unless every one of `heads` is a change of this document (a version
+        it went through): automerge reads an unknown version as an empty document."""
+        known = {bytes(c.hash) for c in self._doc.get_changes([])}
+        if any(bytes(head) not in known for head in heads):
+            raise DamagedDocument(
+                "the version this text was edited from is not in the document: "
+                "copy your text, reopen the item and edit it again"
+            )
+
     @contextmanager
     def change(self) -> Iterator[Writer]:
         """One transaction, always closed (an open one crashes the interpreter at exit)."""
         with self._doc.transaction() as tx:
             yield Writer(tx)
-
-    def edit_text_from(self, heads: list[bytes], obj: ObjectId, prop: str, new: str) -> None:
-        """Write `new` as the text at `prop` as if edited at `heads`, then merge: what peers
-        added since `heads` is kept rather than diffed away."""
-        fork = self._doc.fork_at(heads)  # type: ignore[attr-defined]  # missing from the stub
-        actor = self._doc.get_actor()
-        if any(c.actor_id == actor for c in self._doc.get_changes(heads)):
-            actor = os.urandom(16)  # our own later change holds the next sequence number
-        fork.set_actor(actor)
-        with fork.transaction() as tx:
-            Writer(tx).set_text(obj, prop, new)
-        self._doc.merge(fork)
 
     # ------------------------------------------------------------ reads
 
@@ -167,6 +165,41 @@ class Document:
         return self._doc.length(obj)
 
 
+def rebased_splices(
+    base: list[tuple[str, bytes]], now: dict[bytes, int], new: str
+) -> list[tuple[int, int, str]]:
+    """Splices (position, characters removed, text inserted) that make of the text as it is
+    now what the person meant, who turned `base` into `new`. `base` is the text they started
+    from as (character, element id); `now` gives each element still present its position in
+    the current text. Only characters of `base` that the person removed are removed; their
+    insertions go right after the nearest character of `base` before them that is still there,
+    so nothing others inserted since is cut or split. The splices come last position first,
+    each valid once the ones before it are applied."""
+    after = [0] * (len(base) + 1)
+    """after[k]: where text that follows base[k - 1] goes now."""
+    for k, (_, element) in enumerate(base):
+        at = now.get(element)
+        after[k + 1] = after[k] if at is None else at + 1
+    matcher = difflib.SequenceMatcher(a="".join(c for c, _ in base), b=new, autojunk=False)
+    splices: list[tuple[int, int, int, str]] = []  # (position, order, removed, inserted)
+    for n, (op, a0, a1, b0, b1) in enumerate(matcher.get_opcodes()):
+        if op == "equal":
+            continue
+        gone = [now[e] for _, e in base[a0:a1] if e in now]
+        run_start = None
+        for i, at in enumerate(gone):
+            if run_start is None:
+                run_start = at
+            if i + 1 == len(gone) or gone[i + 1] != at + 1:
+                splices.append((run_start, -1, at + 1 - run_start, ""))
+                run_start = None
+        if b1 > b0:
+            splices.append((after[a0], -n - 2, 0, new[b0:b1]))
+    # Last position first; at one position removals before insertions, later insertions first.
+    splices.sort(key=lambda s: (-s[0], s[1] != -1, s[1]))
+    return [(position, removed, inserted) for position, _, removed, inserted in splices]
+
+
 class Writer:
     """One open transaction, with helpers for the shapes Potluck writes."""
 
@@ -190,6 +223,10 @@ class Writer:
     def delete(self, obj: ObjectId, prop: str) -> None:
         self._tx.delete(obj, prop)
 
+    def delete_at(self, lst: ObjectId, index: int) -> None:
+        """Remove the element at `index` of a list."""
+        self._tx.delete(lst, index)
+
     def map_at(self, obj: ObjectId, prop: str) -> ObjectId:
         """The map at `prop`, created if absent."""
         got = self._tx.get(obj, prop)
@@ -206,6 +243,35 @@ class Writer:
 
     def append_map(self, lst: ObjectId) -> ObjectId:
         return bytes(self._tx.insert_object(lst, self._tx.length(lst), core.ObjType.Map))
+
+    def rebase_text(self, obj: ObjectId, prop: str, base: list[bytes], new: str) -> None:
+        """Write `new`, a person's edit of the text as it was at heads `base`, onto the text as
+        it is now: their edit is taken against `base` and applied as splices here, so what
+        others wrote since `base` is kept. No fork of the history is made. `base` must be a
+        version of the document (Document.check_version)."""
+        got = self._tx.get(obj, prop)
+        if got is None or got[0] != core.ObjType.Text:
+            self.set_text(obj, prop, new)
+            return
+        text_id = bytes(got[1])
+        try:
+            then = self._tx.get(obj, prop, base) if base else None
+            was = (
+                [(v[1], bytes(e)) for v, e in self._tx.values(text_id, base)]
+                if then is not None and then[0] == core.ObjType.Text and bytes(then[1]) == text_id
+                else None
+            )
+        except BaseException as exc:
+            raise _refused("the text could not be read as it was", exc) from None
+        if was is None:  # the text was made anew since (or no version was given): edit it as is
+            self.set_text(obj, prop, new)
+            return
+        try:
+            where = {bytes(e): i for i, (_, e) in enumerate(self._tx.values(text_id))}
+            for position, removed, inserted in rebased_splices(was, where, new):
+                self._tx.splice_text(text_id, position, removed, inserted)
+        except BaseException as exc:  # a panic of the binding is a BaseException
+            raise _refused("the text could not be saved", exc) from None
 
     def set_text(self, obj: ObjectId, prop: str, new: str) -> None:
         """Edit a text object with minimal splices, so concurrent edits elsewhere survive."""

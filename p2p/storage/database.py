@@ -25,9 +25,10 @@ from urllib.parse import quote
 from ..errors import HomeError
 from . import files
 
-SCHEMA_VERSION = 2
-"""2: items are numbered and the full-text index is keyed by that number; a version 1
-database has its index rebuilt from the documents when opened."""
+SCHEMA_VERSION = 3
+"""2: items are numbered and the full-text index is keyed by that number. 3: the index holds
+an event's start and end and a proposal's decision date, and the full-text index replies, tags
+and people too. A database of an earlier version has its index rebuilt when opened."""
 
 META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 SCHEMA = """
@@ -71,6 +72,10 @@ CREATE TABLE IF NOT EXISTS items (
     replies INTEGER NOT NULL,
     responses INTEGER NOT NULL,
     sort_time INTEGER NOT NULL,
+    starts INTEGER,
+    ends INTEGER,
+    decide_by INTEGER,
+    blocked INTEGER NOT NULL DEFAULT 0,
     UNIQUE (board_id, id)
 );
 CREATE INDEX IF NOT EXISTS items_list ON items (board_id, kind, status, sort_time);
@@ -84,7 +89,16 @@ CREATE TABLE IF NOT EXISTS members (
     PRIMARY KEY (board_id, device_id)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5 (
-    title, body, tokenize = 'unicode61 remove_diacritics 2'
+    title, body, replies, tags, people, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS outcomes_shown (
+    board_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    earlier TEXT NOT NULL DEFAULT '',
+    changed INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (board_id, item_id)
 );
 CREATE TABLE IF NOT EXISTS remembered_peers (
     board_id TEXT NOT NULL,
@@ -101,7 +115,7 @@ SCHEMA_NAMES = frozenset(
 """Every table and index the schema makes: a database that has them all is not written to
 when opened."""
 INDEX_TABLES = ("items", "item_tags", "items_fts", "members")
-"""Tables rebuilt from the documents when a version 1 database is opened."""
+"""Tables rebuilt from the documents when a database of an earlier version is opened."""
 CHECK_EVERY = 15 * 60
 """Seconds after which a long-running process (a node on a Pi for weeks) checks its file
 again before its next write."""
@@ -277,7 +291,7 @@ class Database:
 
     def migrate(self) -> int:
         """Create or upgrade the tables; returns the schema version found (SCHEMA_VERSION for
-        a new database). The caller rebuilds the index from the documents when it was 1.
+        a new database). The caller rebuilds the index from the documents when it was older.
         Opening a home that is up to date writes nothing (so it opens on a full disk, or from
         a read-only one)."""
         found = self._schema_version()
@@ -295,9 +309,9 @@ class Database:
                 raise HomeError(
                     f"the database {self.path} was written by a newer Potluck; upgrade to open it"
                 )
-            if found == 1:
+            if found < SCHEMA_VERSION:
                 for table in INDEX_TABLES:
-                    conn.execute(f"DROP TABLE {table}")
+                    conn.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in SCHEMA.split(";\n"):
                 if statement.strip():
                     conn.execute(statement)

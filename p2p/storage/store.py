@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .boards import Boards
-from .database import Database
+from .database import SCHEMA_VERSION, Database
 from .documents import Documents
 from .index import ItemIndex
+from .outcomes import OutcomesShown
 from .wake import send_wake, wake_address
 
 
@@ -20,11 +21,12 @@ class Store:
         self.index = ItemIndex(self.db)
         self.documents = Documents(self.db, self.index, actor)
         self.boards = Boards(self.db)
+        self.outcomes = OutcomesShown(self.db)
         address = wake_address(path.parent)
         self.db.on_commit = lambda: send_wake(address)
         try:
             found = self.db.migrate()
-            if found == 1:
+            if found < SCHEMA_VERSION:
                 self.documents.reindex_all()
             self.db.connection.execute("SELECT count(*) FROM documents").fetchone()
         except BaseException:

@@ -221,7 +221,9 @@ def seeded(home_path: Path) -> dict[str, str]:
             "bread": board.post(Kind.NEED, "Bread for Friday", tags=["food"]),
             "beans": board.post(Kind.NEED, "Dry beans", tags=["food"]),
             "vote": board.post(Kind.PROPOSAL, "Paint the hall green"),
-            "roof": board.post(Kind.PROJECT, "Roof", tasks=["tarp"], shifts=[("Sat", 2)]),
+            "roof": board.post(
+                Kind.PROJECT, "Roof", tasks=["tarp"], shifts=[("sat 10:00-13:00", 2)]
+            ),
         }
     return ids
 

@@ -10,12 +10,13 @@ from typing import Any
 
 from potluck.p2p import Board, Home, InvalidInput, Kind, ResponseKind, Status, invite_hints
 
-from . import serve
+from . import rota, serve
+from .dates import deadline_ms, end_ms, start_ms
 from .output import json_text, say, say_err, warn
 from .parser import default_home
 from .printable import printable
-from .render import item_json, render_item, summary_json, summary_line
-from .words import parse_when, wall_clock
+from .structures import ls_json, ls_line, show_json, show_text
+from .words import wall_clock
 
 
 class Cli:
@@ -109,16 +110,22 @@ class Cli:
             raise InvalidInput("--start, --end and --place are for events")
         if kind is not Kind.PROJECT and (a.task or a.shift):
             raise InvalidInput("--task and --shift are for projects")
+        if kind is not Kind.PROPOSAL and a.decide_by:
+            raise InvalidInput("--decide-by is for proposals")
+        if kind is Kind.EVENT and not (a.start or "").strip():
+            raise InvalidInput("an event needs a start: --start 'fri 19:00', for example")
+        start = start_ms(a.start, "--start", past_ok=a.past)
         item_id = board.post(
             kind,
             a.title,
             body=a.body,
             tags=a.tag,
-            start=parse_when(a.start, "--start"),
-            end=parse_when(a.end, "--end"),
+            start=start,
+            end=end_ms(a.end, start, "--end"),
             place=a.place,
             tasks=a.task,
-            shifts=[(s, a.slots) for s in a.shift],
+            shifts=[(s, a.places) for s in a.shift],
+            decide_by=deadline_ms(a.decide_by, "--decide-by", past_ok=a.past),
         )
         self.out({"id": item_id}, item_id)
 
@@ -132,13 +139,19 @@ class Cli:
             search=a.search,
         )
         now = wall_clock()
-        lines = [summary_line(s, now) for s in items]
-        self.out([summary_json(s) for s in items], "\n".join(lines) or "Nothing here yet.")
+        if a.json:
+            self.out(ls_json(board, items), "")
+            return
+        lines = [ls_line(s, now) for s in items]
+        self.out([], "\n".join(lines) or ("Nothing found." if a.search else "Nothing here yet."))
 
     def cmd_show(self) -> None:
         board = self.board()
         item = board.item(self.args.id)
-        self.out(item_json(board, item), render_item(board, item, wall_clock()))
+        if self.args.json:
+            self.out(show_json(board, item), "")
+            return
+        self.out({}, show_text(board, item, wall_clock()))
 
     def cmd_reply(self) -> None:
         self.board().reply(self.args.id, self.args.text)
@@ -146,9 +159,13 @@ class Cli:
 
     def cmd_respond(self) -> None:
         a = self.args
-        sentence = self.board().respond(
-            a.id, ResponseKind(a.response) if a.response else None, a.note, a.which
-        )
+        kind = ResponseKind(a.response) if a.response else None
+        if a.withdraw:
+            if a.note or a.which is not None:
+                raise InvalidInput("--withdraw takes back what you said: no --note or --which")
+            sentence = self.board().withdraw(a.id, kind)
+        else:
+            sentence = self.board().respond(a.id, kind, a.note, a.which)
         say(printable(sentence[0].upper() + sentence[1:] + "."))
 
     def cmd_status(self) -> None:
@@ -158,30 +175,42 @@ class Cli:
     def cmd_edit(self) -> None:
         a = self.args
         event = (a.start, a.end, a.place)
-        if (
-            a.title is None
-            and a.body is None
-            and not (a.tag or a.untag or a.no_end)
-            and (event == (None, None, None))
-        ):
+        project = rota.has_project_edits(a)
+        own = (
+            a.title is not None
+            or a.body is not None
+            or bool(a.tag or a.untag or a.no_end)
+            or event != (None, None, None)
+            or a.decide_by is not None
+        )
+        if not own and not project:
             raise InvalidInput(
-                "nothing to change: give --title, --body, --tag, --untag, "
-                "or for an event --start, --end, --no-end, --place"
+                "nothing to change: give --title, --body, --tag, --untag; for an event "
+                "--start, --end, --no-end, --place; for a project --add-task, --rename-task, "
+                "--remove-task, --add-shift, --change-shift, --remove-shift, --places; for a "
+                "proposal --decide-by"
             )
         if a.end is not None and a.no_end:
             raise InvalidInput("give --end or --no-end, not both")
-        self.board().edit(
-            a.id,
-            title=a.title,
-            body=a.body,
-            add_tags=a.tag,
-            remove_tags=a.untag,
-            start=parse_when(a.start, "--start"),
-            end=parse_when(a.end, "--end"),
-            place=a.place,
-            clear_end=a.no_end,
-        )
-        say("Saved.")
+        board = self.board()
+        if own:
+            start = start_ms(a.start, "--start", past_ok=a.past)
+            if start is None and a.end is not None:
+                start = board.item(a.id).start
+            board.edit(
+                a.id,
+                title=a.title,
+                body=a.body,
+                add_tags=a.tag,
+                remove_tags=a.untag,
+                start=start if a.start is not None else None,
+                end=end_ms(a.end, start, "--end"),
+                place=a.place,
+                clear_end=a.no_end,
+                decide_by=deadline_ms(a.decide_by, "--decide-by", past_ok=a.past),
+            )
+        said = (["saved"] if own else []) + (rota.edit_project(board, a) if project else [])
+        say("\n".join(s[0].upper() + s[1:] + ("" if s.endswith(".") else ".") for s in said))
 
     def cmd_export(self) -> None:
         board = self.board()
@@ -216,6 +245,11 @@ COMMANDS: dict[str, Callable[[Cli], None]] = {
     "edit": Cli.cmd_edit,
     "export": Cli.cmd_export,
     "import": Cli.cmd_import,
+    "task": rota.cmd_task,
+    "signup": rota.cmd_signup,
+    "agenda": rota.cmd_agenda,
+    "calendar": rota.cmd_calendar,
+    "poster": rota.cmd_poster,
     "serve": serve.cmd_serve,
     "peers": serve.cmd_peers,
 }

@@ -10,8 +10,10 @@ from datetime import datetime
 
 from potluck.p2p import InvalidInput
 
+from .dates import when_ms
+
 Clock = Callable[[], int]
-TIME_EXAMPLE = "2026-12-01 19:00"
+TIME_EXAMPLE = "fri 19:00"
 """How a time is written (the placeholders and the error messages say so)."""
 
 
@@ -65,13 +67,9 @@ def as_input(ms: int | None) -> str:
 
 
 def parse_when(text: str | None, what: str) -> int | None:
-    """'2026-11-25 19:00' (or just a date) to milliseconds; None if empty."""
-    if text is None or not text.strip():
-        return None
-    try:
-        return int(datetime.fromisoformat(text.strip()).timestamp() * 1000)
-    except ValueError:
-        raise InvalidInput(f"{what} '{text}' is not a date; write e.g. '{TIME_EXAMPLE}'") from None
+    """A time as people type it ('fri 19:00', '2026-11-25 19:00') to milliseconds; None if
+    empty. The grammar of dates.py, the same in the command line and the forms."""
+    return when_ms(text, what)
 
 
 def parse_address(text: str) -> tuple[str, int]:
