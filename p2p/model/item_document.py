@@ -5,10 +5,22 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from .automerge import ROOT, Document, Writer
-from .measure import MAX_BODY_SHOWN, MAX_TAGS_SHOWN, MAX_TITLE_SHOWN
-from .reading import as_int, as_str, keys_of, maps_in_list, maps_in_map
+from .automerge import ROOT, Document, Writer, actor_of
+from .measure import MAX_BODY_SHOWN, MAX_LIST_SHOWN, MAX_TAGS_SHOWN, MAX_TITLE_SHOWN
+from .reading import as_int, as_str, maps_in_list, maps_in_map
 from .types import HistoryEntry, Item, Kind, Reply, Response, Shift, Status, Task
+
+TASK_PREFIX = "task:"
+"""A response `task:<task id>`: the member took that task."""
+DONE_PREFIX = "done:"
+"""A response `done:<task id>`: a taker marked it done."""
+SHIFT_PREFIX = "shift:"
+"""A response `shift:<shift id>:<YYYY-MM-DD>` or `shift:<shift id>:every`: signed up."""
+SKIP_PREFIX = "skip:"
+MAX_RESPONSES_SHOWN = 16
+"""Responses of one member read (positions and the like: a handful)."""
+COMMITMENTS = (TASK_PREFIX, DONE_PREFIX, SHIFT_PREFIX, SKIP_PREFIX)
+"""Response kinds that are commitments to a task or shift, read into those, not responses."""
 
 
 def new_id() -> str:
@@ -23,7 +35,6 @@ def init_item(
     title: str,
     body: str,
     tags: Sequence[str],
-    author: str,
     now: int,
     start: int | None = None,
     end: int | None = None,
@@ -39,12 +50,10 @@ def init_item(
         for tag in tags:
             w.put_bool(tag_map, tag, True)
         w.put_str(ROOT, "status", Status.OPEN.value)
-        w.put_str(ROOT, "author", author)
         w.put_int(ROOT, "created", now)
         w.put_int(ROOT, "updated", now)
         w.list_at(ROOT, "replies")
         w.map_at(ROOT, "responses")
-        w.list_at(ROOT, "history")
         if kind is Kind.EVENT:
             if start is not None:
                 w.put_int(ROOT, "start", start)
@@ -58,7 +67,6 @@ def init_item(
             shift_list = w.list_at(ROOT, "shifts")
             for when, slots in shifts:
                 _add_shift(w, shift_list, when, slots)
-        _history(w, author, "posted", now)
 
 
 def _add_task(w: Writer, task_list: bytes, title: str) -> None:
@@ -66,7 +74,6 @@ def _add_task(w: Writer, task_list: bytes, title: str) -> None:
     w.put_str(task, "id", new_id()[:8])
     w.put_str(task, "title", title)
     w.put_bool(task, "done", False)
-    w.map_at(task, "taken")
 
 
 def _add_shift(w: Writer, shift_list: bytes, when: str, slots: int) -> None:
@@ -74,20 +81,11 @@ def _add_shift(w: Writer, shift_list: bytes, when: str, slots: int) -> None:
     w.put_str(shift, "id", new_id()[:8])
     w.put_str(shift, "when", when)
     w.put_int(shift, "slots", slots)
-    w.map_at(shift, "signed")
-
-
-def _history(w: Writer, who: str, what: str, now: int) -> None:
-    entry = w.append_map(w.list_at(ROOT, "history"))
-    w.put_str(entry, "who", who)
-    w.put_str(entry, "what", what)
-    w.put_int(entry, "time", now)
 
 
 def edit_item(
     doc: Document,
     *,
-    who: str,
     now: int,
     title: str | None = None,
     body: str | None = None,
@@ -125,15 +123,14 @@ def edit_item(
         if place is not None:
             w.put_str(ROOT, "place", place)
         w.put_int(ROOT, "updated", now)
-        _history(w, who, "edited", now)
 
 
-def add_reply(doc: Document, *, author: str, text: str, now: int) -> str:
+def add_reply(doc: Document, *, text: str, now: int) -> str:
+    """A reply is a map in `replies`; whoever made the map is its writer."""
     reply_id = new_id()[:12]
     with doc.change() as w:
         reply = w.append_map(w.list_at(ROOT, "replies"))
         w.put_str(reply, "id", reply_id)
-        w.put_str(reply, "author", author)
         w.put_str(reply, "text", text)
         w.put_int(reply, "time", now)
         w.put_int(ROOT, "updated", now)
@@ -162,18 +159,18 @@ def withdraw_response(doc: Document, *, member: str, kind: str, now: int) -> boo
 
 
 def take_task(doc: Document, *, member: str, task_index: int, now: int) -> str:
+    """Taking a task is the member's response `task:<task id>`: only they write it."""
     task = list(maps_in_list(doc, doc.child(ROOT, "tasks")))[task_index]
-    with doc.change() as w:
-        w.put_int(w.map_at(task, "taken"), member, now)
-        w.put_int(ROOT, "updated", now)
+    kind = TASK_PREFIX + as_str(doc.scalar(task, "id"))
+    set_response(doc, member=member, kind=kind, note="", now=now)
     return as_str(doc.scalar(task, "title"))
 
 
 def sign_up_shift(doc: Document, *, member: str, shift_index: int, now: int) -> str:
+    """A standing sign-up is the member's response `shift:<shift id>:every`."""
     shift = list(maps_in_list(doc, doc.child(ROOT, "shifts")))[shift_index]
-    with doc.change() as w:
-        w.put_int(w.map_at(shift, "signed"), member, now)
-        w.put_int(ROOT, "updated", now)
+    kind = f"{SHIFT_PREFIX}{as_str(doc.scalar(shift, 'id'))}:every"
+    set_response(doc, member=member, kind=kind, note="", now=now)
     return as_str(doc.scalar(shift, "when"))
 
 
@@ -189,17 +186,34 @@ def add_shift(doc: Document, *, when: str, slots: int, now: int) -> None:
         w.put_int(ROOT, "updated", now)
 
 
-def set_status(doc: Document, *, status: Status, who: str, now: int) -> None:
+def set_status(doc: Document, *, status: Status, now: int) -> None:
+    """Who marked it is the change's signer: the history shows it."""
     with doc.change() as w:
         w.put_str(ROOT, "status", status.value)
         w.put_int(ROOT, "updated", now)
-        _history(w, who, f"marked {status.value}", now)
 
 
-def read_item(doc: Document, item_id: str) -> Item:
-    """The whole item as a plain dataclass; tolerant of fields a peer left out or mistyped."""
-    kind_value = as_str(doc.scalar(ROOT, "kind"), Kind.NOTE.value)
-    kind = Kind(kind_value) if kind_value in Kind._value2member_map_ else Kind.NOTE
+def item_kind(doc: Document) -> Kind | None:
+    """The item's kind, or None for a kind this version does not know (a reader skips it)."""
+    value = doc.scalar(ROOT, "kind")
+    return Kind(value) if isinstance(value, str) and value in Kind._value2member_map_ else None
+
+
+def author_of(doc: Document) -> str:
+    """The author: the device whose genesis wrote `kind` (nothing else may write it)."""
+    return doc.writer(ROOT, "kind").hex()
+
+
+def read_item(doc: Document, item_id: str, history: Sequence[HistoryEntry] = ()) -> Item:
+    """The whole item as a plain dataclass; tolerant of fields a peer left out or mistyped.
+
+    Every "who" comes from the operations that wrote it, never from a field: the author is the
+    device of the genesis, a reply's writer the device that made its map, a response's member
+    the key the rules let only that device write (an entry another device made is skipped).
+    `history` is what the signed changes did after the genesis (the store keeps it); the
+    genesis itself is "posted"."""
+    kind = item_kind(doc) or Kind.NOTE
+    author = author_of(doc)
     status_value = as_str(doc.scalar(ROOT, "status"), Status.OPEN.value)
     status = Status(status_value) if status_value in Status._value2member_map_ else Status.OPEN
     tag_map = doc.child(ROOT, "tags")
@@ -213,7 +227,7 @@ def read_item(doc: Document, item_id: str) -> Item:
             (
                 Reply(
                     id=as_str(doc.scalar(r, "id")),
-                    author=as_str(doc.scalar(r, "author")),
+                    author=actor_of(r).hex(),
                     text=as_str(doc.scalar(r, "text"), limit=MAX_BODY_SHOWN),
                     time=as_int(doc.scalar(r, "time")),
                 )
@@ -223,8 +237,18 @@ def read_item(doc: Document, item_id: str) -> Item:
         )
     )
     responses: list[Response] = []
+    commitments: dict[str, set[str]] = {}
     for member, mine in maps_in_map(doc, doc.child(ROOT, "responses")):
-        for response_kind, entry in maps_in_map(doc, mine, 16):
+        if actor_of(mine).hex() != member:
+            continue  # not made by that member's device (the rules refuse such a change)
+        shown = 0
+        for response_kind, entry in maps_in_map(doc, mine, MAX_LIST_SHOWN):
+            if response_kind.startswith(COMMITMENTS):
+                commitments.setdefault(response_kind, set()).add(member)
+                continue
+            shown += 1
+            if shown > MAX_RESPONSES_SHOWN:
+                continue
             responses.append(
                 Response(
                     member=member,
@@ -234,32 +258,31 @@ def read_item(doc: Document, item_id: str) -> Item:
                 )
             )
     responses.sort(key=lambda r: (r.time, r.member, r.kind))
-    history = tuple(
-        HistoryEntry(
-            who=as_str(doc.scalar(h, "who")),
-            what=as_str(doc.scalar(h, "what")),
-            time=as_int(doc.scalar(h, "time")),
+
+    tasks = []
+    for t in maps_in_list(doc, doc.child(ROOT, "tasks")):
+        task_id = as_str(doc.scalar(t, "id"))
+        tasks.append(
+            Task(
+                id=task_id,
+                title=as_str(doc.scalar(t, "title")),
+                taken_by=tuple(sorted(commitments.get(TASK_PREFIX + task_id, ()))),
+                done=bool(doc.scalar(t, "done")) or bool(commitments.get(DONE_PREFIX + task_id)),
+            )
         )
-        for h in maps_in_list(doc, doc.child(ROOT, "history"))
-    )
-    tasks = tuple(
-        Task(
-            id=as_str(doc.scalar(t, "id")),
-            title=as_str(doc.scalar(t, "title")),
-            taken_by=keys_of(doc, t, "taken"),
-            done=bool(doc.scalar(t, "done")),
+    shifts = []
+    for s in maps_in_list(doc, doc.child(ROOT, "shifts")):
+        shift_id = as_str(doc.scalar(s, "id"))
+        shifts.append(
+            Shift(
+                id=shift_id,
+                when=as_str(doc.scalar(s, "when")),
+                slots=as_int(doc.scalar(s, "slots"), 1),
+                signed_up=commitments_of(commitments, f"{SHIFT_PREFIX}{shift_id}:"),
+            )
         )
-        for t in maps_in_list(doc, doc.child(ROOT, "tasks"))
-    )
-    shifts = tuple(
-        Shift(
-            id=as_str(doc.scalar(s, "id")),
-            when=as_str(doc.scalar(s, "when")),
-            slots=as_int(doc.scalar(s, "slots"), 1),
-            signed_up=keys_of(doc, s, "signed"),
-        )
-        for s in maps_in_list(doc, doc.child(ROOT, "shifts"))
-    )
+    created = as_int(doc.scalar(ROOT, "created"))
+    entries = (HistoryEntry(who=author, what="posted", time=created), *history)
     start = doc.scalar(ROOT, "start")
     end = doc.scalar(ROOT, "end")
     return Item(
@@ -269,16 +292,25 @@ def read_item(doc: Document, item_id: str) -> Item:
         body=doc.text(ROOT, "body")[:MAX_BODY_SHOWN],
         tags=tags,
         status=status,
-        author=as_str(doc.scalar(ROOT, "author")),
-        created=as_int(doc.scalar(ROOT, "created")),
+        author=author,
+        created=created,
         updated=as_int(doc.scalar(ROOT, "updated")),
         replies=replies,
         responses=tuple(responses),
-        history=history,
+        history=entries[:MAX_LIST_SHOWN],
         start=start if isinstance(start, int) and not isinstance(start, bool) else None,
         end=end if isinstance(end, int) and not isinstance(end, bool) else None,
         place=as_str(doc.scalar(ROOT, "place")),
-        tasks=tasks,
-        shifts=shifts,
+        tasks=tuple(tasks),
+        shifts=tuple(shifts),
         heads=tuple(doc.heads()),
     )
+
+
+def commitments_of(commitments: dict[str, set[str]], prefix: str) -> tuple[str, ...]:
+    """The members whose commitment starts with `prefix` (a task taken, a shift), sorted."""
+    found: set[str] = set()
+    for key, members in commitments.items():
+        if key.startswith(prefix):
+            found |= members
+    return tuple(sorted(found))
