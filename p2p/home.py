@@ -31,7 +31,7 @@ class Home:
         path = Path(path).expanduser()
         path.mkdir(parents=True, exist_ok=True)
         identity = load_or_create_identity(path / KEY_NAME)
-        store = Store(path / DB_NAME, identity.actor_id)
+        store = Store(path / DB_NAME, identity)
         return cls(path, identity, store)
 
     def close(self) -> None:

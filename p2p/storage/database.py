@@ -8,10 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import HomeError
+from ..keys import OLD_HOME
 
-SCHEMA_VERSION = 2
-"""2: items are numbered and the full-text index is keyed by that number; a version 1
-database has its index rebuilt from the documents when opened."""
+SCHEMA_VERSION = 3
+"""3: every change is signed (protocol v2); a home of versions 1 and 2 holds unsigned boards
+that no peer would take, so it is refused with one line saying what to do."""
 
 META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 SCHEMA = """
@@ -30,8 +31,14 @@ CREATE TABLE IF NOT EXISTS documents (
     digest BLOB NOT NULL,
     version INTEGER NOT NULL,
     changed_seq INTEGER NOT NULL,
+    signatures BLOB NOT NULL,
+    signers BLOB NOT NULL,
     PRIMARY KEY (board_id, doc_id)
 );
+CREATE TABLE IF NOT EXISTS signers (
+    actor BLOB PRIMARY KEY,
+    key BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS documents_changed ON documents (changed_seq);
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -63,6 +70,11 @@ CREATE TABLE IF NOT EXISTS item_tags (
     PRIMARY KEY (board_id, tag, id)
 );
 CREATE INDEX IF NOT EXISTS item_tags_item ON item_tags (board_id, id);
+CREATE TABLE IF NOT EXISTS history (
+    board_id TEXT NOT NULL, id TEXT NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL,
+    time INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_item ON history (board_id, id);
 CREATE TABLE IF NOT EXISTS members (
     board_id TEXT NOT NULL, device_id TEXT NOT NULL, name TEXT NOT NULL, about TEXT NOT NULL,
     PRIMARY KEY (board_id, device_id)
@@ -79,8 +91,6 @@ CREATE TABLE IF NOT EXISTS remembered_peers (
     PRIMARY KEY (board_id, device_id)
 );
 """
-INDEX_TABLES = ("items", "item_tags", "items_fts", "members")
-"""Tables rebuilt from the documents when a version 1 database is opened."""
 
 
 class Database:
@@ -106,8 +116,8 @@ class Database:
         return HomeError(f"the database {self.path} is damaged or not a Potluck database ({exc})")
 
     def migrate(self) -> int:
-        """Create or upgrade the tables; returns the schema version found (SCHEMA_VERSION for
-        a new database). The caller rebuilds the index from the documents when it was 1."""
+        """Create the tables; returns the schema version found (SCHEMA_VERSION for a new
+        database). HomeError for a database of another version."""
         with self.write() as conn:
             conn.execute(META)
             row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
@@ -116,9 +126,8 @@ class Database:
                 raise HomeError(
                     f"the database {self.path} was written by a newer Potluck; upgrade to open it"
                 )
-            if found == 1:
-                for table in INDEX_TABLES:
-                    conn.execute(f"DROP TABLE {table}")
+            if found < SCHEMA_VERSION:
+                raise HomeError(OLD_HOME.format(path=self.path.parent))
             for statement in SCHEMA.split(";\n"):
                 if statement.strip():
                     conn.execute(statement)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from ..keys import DeviceIdentity
 from .boards import Boards
 from .database import Database
 from .documents import Documents
@@ -14,16 +15,14 @@ from .index import ItemIndex
 class Store:
     """One SQLite database per home. Every public write is committed before it returns."""
 
-    def __init__(self, path: Path, actor: bytes) -> None:
+    def __init__(self, path: Path, identity: DeviceIdentity) -> None:
         self.path = path
         self.db = Database(path)
         self.index = ItemIndex(self.db)
-        self.documents = Documents(self.db, self.index, actor)
+        self.documents = Documents(self.db, self.index, identity)
         self.boards = Boards(self.db)
         try:
-            found = self.db.migrate()
-            if found == 1:
-                self.documents.reindex_all()
+            self.db.migrate()
             self.db.connection.execute("SELECT count(*) FROM documents").fetchone()
         except sqlite3.DatabaseError as exc:
             self.db.close()

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from ..errors import DamagedDocument
 from ..model.automerge import SyncState
+from ..model.signing import Signed
 from .store import Store
 
 T = TypeVar("T")
@@ -44,7 +45,7 @@ class StoreThread:
         return await self.call(run)
 
     async def apply_saved_documents(
-        self, board_id: str, documents: list[tuple[str, bytes]]
+        self, board_id: str, documents: list[tuple[str, Signed]]
     ) -> tuple[dict[str, bytes], DamagedDocument | None]:
         """Merge whole documents in one transaction: the new digest of each that changed, and
         the refusal that stopped the batch, if any (the documents before it are committed)."""
@@ -58,7 +59,7 @@ class StoreThread:
         return await self.call(run)
 
     async def receive_sync_message(
-        self, board_id: str, doc_id: str, state: SyncState, data: bytes
+        self, board_id: str, doc_id: str, state: SyncState, data: Signed
     ) -> tuple[bool, bytes | None]:
         def run() -> tuple[bool, bytes | None]:
             documents_ = self.store.documents
@@ -69,27 +70,28 @@ class StoreThread:
 
     async def prepare(
         self, board_id: str, plan: list[tuple[str, str, SyncState | None]]
-    ) -> tuple[list[tuple[str, str, bytes]], int]:
-        """For ("doc", id, _) the saved document; for ("sync", id, state) a sync message if any.
+    ) -> tuple[list[tuple[str, str, Signed]], int]:
+        """For ("doc", id, _) the saved document; for ("sync", id, state) a sync message if any;
+        each with the signatures of the changes it carries.
 
         Stops once PREPARE_BYTES are prepared, so that a batch of large documents is never
         held in memory at once; returns the messages and how many plan entries were done."""
 
-        def run() -> tuple[list[tuple[str, str, bytes]], int]:
+        def run() -> tuple[list[tuple[str, str, Signed]], int]:
             documents_ = self.store.documents
-            out: list[tuple[str, str, bytes]] = []
+            out: list[tuple[str, str, Signed]] = []
             size = 0
             for done, (kind, doc_id, state) in enumerate(plan):
                 if size >= PREPARE_BYTES:
                     return out, done
-                data: bytes | None
+                data: Signed | None
                 if kind == "doc" or state is None:
                     data = documents_.saved_document(board_id, doc_id)
                 else:
                     data = documents_.generate_sync_message(board_id, doc_id, state)
                 if data is not None:
                     out.append((kind, doc_id, data))
-                    size += len(data)
+                    size += len(data.data)
             return out, len(plan)
 
         return await self.call(run)
