@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import HandshakeError, NodeError, PotluckError
 from ..home import Home
 from ..keys import board_tag
+from ..model.board_document import BOARD_DOC_ID
 from ..storage.thread import StoreThread
 from .channel import NoiseChannel
 from .discovery import Advert, Discovery
@@ -390,6 +391,16 @@ class Node:
                 link.session.notify(doc_ids)
             elif link_board == origin.board.board_id:
                 link.session.relay(doc_ids)
+        if BOARD_DOC_ID in doc_ids:
+            self._spawn(self._introduce(origin.board.board_id))
+
+    async def _introduce(self, board_id: str) -> None:
+        """Add this device to a board's members once the board document has arrived (a device
+        that joined cannot write it before: its first change is the board's maker's)."""
+        try:
+            await self._db.call(lambda: self.home.board(board_id).introduce())
+        except PotluckError as exc:
+            log.warning("could not add this device to board %s: %s", board_id[:8], exc)
 
     # ------------------------------------------------------------ connections
 
@@ -485,6 +496,9 @@ class Node:
     ) -> CloseReason:
         """Register a fresh connection (one per board and peer), run its session, clean up."""
         if conn.remote_static == self.identity.public_key:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(1):
+                    await NoiseChannel(conn).send(Bye(CloseReason.SELF.value))
             await conn.aclose()
             return CloseReason.SELF
         conn.large_gate = self._large_gate

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeGuard
 
-from ..errors import DamagedDocument, PotluckError, ProtocolError
+from ..errors import BadSignature, DamagedDocument, ForbiddenChange, PotluckError, ProtocolError
 from ..model.measure import TooLarge
+from ..model.signing import Signed
 from ..storage.thread import StoreThread
 from .channel import Channel, PeerClosed
 from .framing import FrameError, OversizedMessage
@@ -64,6 +65,8 @@ class CloseReason(StrEnum):
     PROTOCOL_VIOLATION = "protocol-violation"
     DAMAGED_DOCUMENT = "damaged-document"
     TOO_LARGE = "too-large"
+    BAD_SIGNATURE = "bad-signature"
+    FORBIDDEN_CHANGE = "forbidden-change"
     BUSY = "busy"
     TIMEOUT = "timeout"
     LOCAL_ERROR = "local-error"
@@ -284,19 +287,24 @@ class Session:
         if receive not in done:
             receive.cancel()
             raise self._closing or Closed(CloseReason.TIMEOUT, "no hello")
-        first = receive.result()
+        try:
+            first = receive.result()
+        except UnknownType as exc:  # not even a message of ours: no hello came first
+            raise Closed(
+                CloseReason.PROTOCOL_VIOLATION, f"the first message was not hello: {exc}"
+            ) from None
         if isinstance(first, Bye):
             raise Closed(CloseReason.PEER_CLOSED, f"peer said {first.reason!r}")
         if not isinstance(first, Hello):
             raise Closed(CloseReason.PROTOCOL_VIOLATION, "the first message was not hello")
-        if first.device != self.channel.remote_device:
-            raise Closed(CloseReason.PROTOCOL_VIOLATION, "hello names another device")
         self.version = choose_version(first.versions)
         if self.version is None:
             raise Closed(
                 CloseReason.NO_COMMON_VERSION,
                 f"peer speaks {list(first.versions)}, we speak {list(PROTOCOL_VERSIONS)}",
             )
+        if first.device != self.channel.remote_device:
+            raise Closed(CloseReason.PROTOCOL_VIOLATION, "hello names another device")
         self.peer = first
 
     async def _read_loop(self) -> None:
@@ -367,7 +375,8 @@ class Session:
                 state = self._states.get(doc_id)
                 if state is None:
                     state = self._states[doc_id] = await self.db.new_sync_state()
-                await self._commit(doc_id, digest, self.db.receive_sync_message, state, data)
+                signed = Signed(data, message.signatures, message.keys)
+                await self._commit(doc_id, digest, self.db.receive_sync_message, state, signed)
                 self._dirty.add(doc_id)
             case Synced():
                 if self.in_sync:
@@ -389,15 +398,13 @@ class Session:
             raise Closed(CloseReason.PROTOCOL_VIOLATION, "a document before have")
         board_id = self.board.board_id
         changed, refused = await self.db.apply_saved_documents(
-            board_id, [(m.id, m.data) for m in batch]
+            board_id, [(m.id, Signed(m.data, m.signatures, m.keys)) for m in batch]
         )
         self.board.digests.update(changed)
         if changed:
             self.on_change(self, set(changed))
-        if isinstance(refused, TooLarge):
-            raise Closed(CloseReason.TOO_LARGE, str(refused))
         if refused is not None:
-            raise Closed(CloseReason.DAMAGED_DOCUMENT, str(refused))
+            raise _refusal(refused)
         for m in batch:
             self.peer_digests[m.id] = m.digest
             if self.board.digests.get(m.id) == m.digest:
@@ -412,10 +419,8 @@ class Session:
             raise Closed(CloseReason.PROTOCOL_VIOLATION, "a document before have")
         try:
             changed, new_digest = await apply(self.board.board_id, doc_id, *args)
-        except TooLarge as exc:
-            raise Closed(CloseReason.TOO_LARGE, str(exc)) from None
-        except DamagedDocument as exc:
-            raise Closed(CloseReason.DAMAGED_DOCUMENT, str(exc)) from None
+        except DamagedDocument as exc:  # TooLarge and refused changes included
+            raise _refusal(exc) from None
         self.peer_digests[doc_id] = digest
         self._active = True
         if changed:
@@ -539,11 +544,10 @@ class Session:
                 self.sent_docs -= 1
             self._recheck(doc_id)
         doc_ids = [doc_id for doc_id in doc_ids if doc_id not in self._dirty]
-        for kind, doc_id, data in prepared:
+        for kind, doc_id, signed in prepared:
             digest = self._told[doc_id] = mine[doc_id]
-            out.append(
-                WholeDocument(doc_id, data, digest) if kind == "doc" else Sync(doc_id, data, digest)
-            )
+            parts = (doc_id, signed.data, digest, signed.signatures, signed.keys)
+            out.append(WholeDocument(*parts) if kind == "doc" else Sync(*parts))
             self._active = True
         # Automerge may have nothing to say after taking the peer's changes; the peer still
         # learns our new digest, so that both sides can tell they are in sync.
@@ -585,3 +589,14 @@ class Session:
 
 
 _ORDINARY = {CloseReason.SHUTDOWN, CloseReason.PEER_CLOSED, CloseReason.DUPLICATE}
+
+
+def _refusal(exc: DamagedDocument) -> Closed:
+    """The close reason for a peer's document or sync message the store refused."""
+    if isinstance(exc, TooLarge):
+        return Closed(CloseReason.TOO_LARGE, str(exc))
+    if isinstance(exc, BadSignature):
+        return Closed(CloseReason.BAD_SIGNATURE, str(exc))
+    if isinstance(exc, ForbiddenChange):
+        return Closed(CloseReason.FORBIDDEN_CHANGE, str(exc))
+    return Closed(CloseReason.DAMAGED_DOCUMENT, str(exc))
