@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from dataclasses import dataclass
@@ -98,12 +99,18 @@ class DeviceIdentity:
         )
 
 
+@functools.lru_cache(maxsize=4096)
+def _public_key(signing_public: bytes) -> Ed25519PublicKey:
+    """A signer's key, parsed once (a board's members sign thousands of changes each)."""
+    return Ed25519PublicKey.from_public_bytes(signing_public)
+
+
 def verify_signature(signing_public: bytes, message: bytes, signature: bytes) -> bool:
     """Whether `signature` is the Ed25519 signature of `message` under `signing_public`."""
     if len(signing_public) != PUBLIC_KEY_SIZE or len(signature) != SIGNATURE_SIZE:
         return False
     try:
-        Ed25519PublicKey.from_public_bytes(signing_public).verify(signature, message)
+        _public_key(signing_public).verify(signature, message)
     except (InvalidSignature, ValueError):
         return False
     return True

@@ -10,10 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from ..errors import DamagedDocument
+from . import measure
 from .automerge import Document
-from .chunks import SET, Change, DocumentHeader, Operations, parse_change
+from .chunks import (
+    CHANGE,
+    COMPRESSED,
+    DOCUMENT,
+    SET,
+    Change,
+    Operations,
+    document_header,
+    parse_change,
+    split_chunks,
+)
 from .rules import Rules, genesis_rules_hold, root_ops
-from .signing import Keyring, check_signature
+from .signing import Keyring, Signed, check_signature
 
 
 @dataclass
@@ -83,10 +95,70 @@ def check_new_changes(
     return checked
 
 
+@dataclass(frozen=True)
+class Prechecked:
+    """What is known of a whole document from its bytes, before automerge loads them."""
+
+    ops: int
+    bytes: int
+    """Its size as `measure` bounds it (within the limits, or it was refused)."""
+    genesis: tuple[bytes, bytes] | None
+    """(hash, actor) of its one change, when it is only its genesis (most of a catch-up)."""
+    verified: frozenset[bytes]
+    """Hashes whose signature is already checked."""
+
+
+def only_genesis(data: bytes) -> tuple[bytes, bytes] | None:
+    """(hash, actor) if `data` is one chunk holding one change without dependencies: a
+    document chunk whose header says so (automerge checks its heads when it loads it), or a
+    change chunk (parsed, hashed)."""
+    chunks = split_chunks(data)
+    first = next(chunks, None)
+    if first is None or next(chunks, None) is not None:
+        return None
+    kind, chunk = first
+    if kind == DOCUMENT:
+        header = document_header(chunk)
+        if header.changes == 1 and len(header.heads) == 1 and len(header.actors) == 1:
+            return header.heads[0], header.actors[0]
+    elif kind in (CHANGE, COMPRESSED):
+        change = parse_change(chunk, with_ops=False)
+        if not change.deps:
+            return change.hash, change.actor
+    return None
+
+
+def precheck(doc_id: str, signed: Signed) -> Prechecked:
+    """Bound a whole document's size and, if it is only its genesis, check its signature: on
+    its bytes, before automerge sees them (and on another core, for a catch-up)."""
+    try:
+        size = measure.document_size(signed.data)
+        genesis = only_genesis(signed.data)
+        verified: frozenset[bytes] = frozenset()
+        if genesis is not None:
+            signatures, keys = signed.received()
+            check_signature(genesis[0], genesis[1], signatures, keys)
+            verified = frozenset([genesis[0]])
+    except DamagedDocument as exc:  # TooLarge and BadSignature included: say which document
+        raise type(exc)(f"document {doc_id}: {exc}") from None
+    return Prechecked(size.ops, size.bytes, genesis, verified)
+
+
+def precheck_all(documents: list[tuple[str, Signed]]) -> list[Prechecked | DamagedDocument]:
+    """`precheck` of each document, a refusal in place of a refused one (for a worker)."""
+    out: list[Prechecked | DamagedDocument] = []
+    for doc_id, signed in documents:
+        try:
+            out.append(precheck(doc_id, signed))
+        except DamagedDocument as exc:
+            out.append(exc)
+    return out
+
+
 def check_whole_document(
     doc: Document,
     doc_id: str,
-    header: DocumentHeader | None,
+    pre: Prechecked,
     rules: Rules,
     known: Mapping[bytes, bytes],
     received: Received,
@@ -94,18 +166,10 @@ def check_whole_document(
     """Check a whole document from a peer or an export, loaded apart from the stored one.
 
     `known` are the signatures of the changes this home already holds of it. A new document
-    whose only change is its genesis (most of a newcomer's catch-up) is checked from its header
-    (automerge checked its heads against its changes when it loaded) and its state, without
-    taking it apart into changes."""
-    if (
-        not known
-        and header is not None
-        and header.changes == 1
-        and len(header.heads) == 1
-        and len(header.actors) == 1
-        and doc.heads() == list(header.heads)
-    ):
-        (change_hash,), (actor,) = header.heads, header.actors
+    whose only change is its genesis (most of a newcomer's catch-up) is checked by its one
+    signature and by its state (which the indexer reads anyway), without being taken apart."""
+    if not known and pre.genesis is not None and doc.heads() == [pre.genesis[0]]:
+        change_hash, actor = pre.genesis
         signature = received.signature(change_hash, actor)
         genesis_rules_hold(doc, doc_id, actor)
         return Checked([(change_hash, signature)], {actor: received.keys[actor]})

@@ -15,19 +15,14 @@ from ..model.automerge import Document, SyncState, heads_digest
 from ..model.board_document import BOARD_DOC_ID
 from ..model.checking import (
     Checked,
+    Prechecked,
     Received,
     check_new_changes,
     check_whole_document,
+    precheck,
     sign_new_changes,
 )
-from ..model.chunks import (
-    DOCUMENT,
-    DocumentHeader,
-    document_header,
-    parse_change,
-    split_chunks,
-    sync_message_chunks,
-)
+from ..model.chunks import DOCUMENT, parse_change, sync_message_chunks
 from ..model.item_document import read_item
 from ..model.rules import Rules, genesis_from_document
 from ..model.signing import (
@@ -417,7 +412,10 @@ class Documents:
         return bool(changed)
 
     def apply_saved_documents(
-        self, board_id: str, documents: list[tuple[str, Signed]]
+        self,
+        board_id: str,
+        documents: list[tuple[str, Signed]],
+        prechecked: list[Prechecked | DamagedDocument] | None = None,
     ) -> tuple[list[str], DamagedDocument | None]:
         """Merge saved documents in one transaction; returns the ids that changed.
 
@@ -429,9 +427,12 @@ class Documents:
         refused: DamagedDocument | None = None
         try:
             with self.db.write():
-                for doc_id, data in documents:
+                for n, (doc_id, data) in enumerate(documents):
                     try:
-                        if self._merge_saved(board_id, doc_id, data):
+                        pre = None if prechecked is None else prechecked[n]
+                        if isinstance(pre, DamagedDocument):
+                            raise pre
+                        if self._merge_saved(board_id, doc_id, data, pre):
                             changed.append(doc_id)
                     except DamagedDocument as exc:  # TooLarge included
                         self._forget(board_id, doc_id)
@@ -443,38 +444,34 @@ class Documents:
             raise
         return changed, refused
 
-    def _merge_saved(self, board_id: str, doc_id: str, signed: Signed) -> bool:
+    def _merge_saved(
+        self, board_id: str, doc_id: str, signed: Signed, pre: Prechecked | None = None
+    ) -> bool:
         """Merge one saved document inside the open write; nothing is written if it raises.
 
-        It is loaded apart from the stored copy and every change it brings is checked there
-        (signature, then rules) before anything of it is merged or written."""
+        Its size is bounded and, if it is only its genesis, its signature checked on its bytes
+        (`pre`, when a worker did that already); it is loaded apart from the stored copy and
+        every change it brings is checked there (signature, then rules) before anything of it
+        is merged or written."""
         what = f"document {doc_id}"
         data = signed.data
+        pre = pre or precheck(doc_id, signed)
         try:
-            arrived = measure.document_size(data)
-            header = _single_document_chunk(data)
             signatures, keys = signed.received()
-            received = Received(signatures, keys, _verify_genesis(header, signatures, keys))
-        except DamagedDocument as exc:  # TooLarge and BadSignature included: say which one
+        except DamagedDocument as exc:
             raise type(exc)(f"{what}: {exc}") from None
+        received = Received(signatures, keys, pre.verified)
         loaded = self._load_record(board_id, doc_id)
         arrived_doc = Document.load(data, self.actor, what)
         if loaded is None:
-            checked = check_whole_document(arrived_doc, doc_id, header, Rules(doc_id), {}, received)
+            checked = check_whole_document(arrived_doc, doc_id, pre, Rules(doc_id), {}, received)
             return self._persist_new(
-                board_id,
-                doc_id,
-                arrived_doc,
-                data,
-                measure.Size(arrived.ops, arrived.bytes),
-                checked,
+                board_id, doc_id, arrived_doc, data, measure.Size(pre.ops, pre.bytes), checked
             )
         doc, record = loaded
         size = self._size(board_id, doc_id)
         rules = self._rules(doc_id, doc, record)
-        checked = check_whole_document(
-            arrived_doc, doc_id, None, rules, record.signatures, received
-        )
+        checked = check_whole_document(arrived_doc, doc_id, pre, rules, record.signatures, received)
         before = doc.heads()
         doc.merge(arrived_doc, what)
         return self._persist(
@@ -557,23 +554,3 @@ class Documents:
         ).fetchall()
         new_cursor = max([cursor, *(r[2] for r in rows)])
         return new_cursor, {(r[0], r[1]) for r in rows}
-
-
-def _single_document_chunk(data: bytes) -> DocumentHeader | None:
-    """The header of `data` if it is exactly one document chunk (as `Document.save()` makes)."""
-    chunks = split_chunks(data)
-    first = next(chunks, None)
-    if first is None or first[0] != DOCUMENT or next(chunks, None) is not None:
-        return None
-    return document_header(first[1])
-
-
-def _verify_genesis(
-    header: DocumentHeader | None, signatures: dict[bytes, bytes], keys: dict[bytes, bytes]
-) -> frozenset[bytes]:
-    """The signature of a document that is only its genesis, checked on its bytes before
-    automerge loads them (its header names the change's hash and actor)."""
-    if header is None or header.changes != 1 or len(header.heads) != 1 or len(header.actors) != 1:
-        return frozenset()
-    check_signature(header.heads[0], header.actors[0], signatures, keys)
-    return frozenset(header.heads)

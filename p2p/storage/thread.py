@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ..errors import DamagedDocument
 from ..model.automerge import SyncState
+from ..model.checking import Prechecked, precheck_all
 from ..model.signing import Signed
 from .store import Store
 
@@ -16,20 +19,55 @@ T = TypeVar("T")
 
 PREPARE_BYTES = 4 * 1024 * 1024
 """Bytes of outgoing documents and sync messages prepared in one trip to the store thread."""
+PRECHECK_AT = 16
+"""Whole documents arriving together from this many on are measured and their signatures
+checked in a worker process (the second core), while the store thread merges the batch
+before: a newcomer's catch-up is thousands of them. Fewer are checked on the store thread
+(a round trip to the worker would cost a live post more than it saves)."""
+
+
+def _ready() -> bool:
+    return True
 
 
 class StoreThread:
     """Runs store calls one at a time on a dedicated thread, so the event loop never blocks."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, worker: bool = True) -> None:
         self.store = store
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="potluck-store")
+        self._use_worker = worker
+        self._worker: ProcessPoolExecutor | None = None
+        self._worker_ready: Future[bool] | None = None
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        if self._worker is not None:
+            self._worker.shutdown(wait=False, cancel_futures=True)
+
+    async def _precheck(
+        self, documents: list[tuple[str, Signed]]
+    ) -> list[Prechecked | DamagedDocument] | None:
+        """Measure and check whole documents in the worker process, if it is up (it starts
+        with the first large batch; until it answers, the store thread does this itself)."""
+        if not self._use_worker or len(documents) < PRECHECK_AT:
+            return None
+        if self._worker is None:
+            self._worker = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
+            self._worker_ready = self._worker.submit(_ready)
+        assert self._worker_ready is not None
+        if not self._worker_ready.done():
+            return None
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(Exception):  # a worker that died: the store thread checks
+            return await loop.run_in_executor(self._worker, precheck_all, documents)
+        self._use_worker = False
+        return None
 
     async def new_sync_state(self) -> SyncState:
         return await self.call(SyncState)
@@ -50,9 +88,11 @@ class StoreThread:
         """Merge whole documents in one transaction: the new digest of each that changed, and
         the refusal that stopped the batch, if any (the documents before it are committed)."""
 
+        prechecked = await self._precheck(documents)
+
         def run() -> tuple[dict[str, bytes], DamagedDocument | None]:
             documents_ = self.store.documents
-            changed, refused = documents_.apply_saved_documents(board_id, documents)
+            changed, refused = documents_.apply_saved_documents(board_id, documents, prechecked)
             digests = {d: documents_.digest(board_id, d) for d in changed}
             return {d: g for d, g in digests.items() if g is not None}, refused
 
