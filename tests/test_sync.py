@@ -113,8 +113,10 @@ class TestThreeNodes:
                 # Each joiner adds itself once the board document has reached it (its first
                 # change is Ana's), and that entry travels on like any change.
                 await wait_until(
-                    lambda: {m.name for m in ana.board(board_id).members().values()}
-                    == {"Ana", "Bo", "Cy"},
+                    lambda: (
+                        {m.name for m in ana.board(board_id).members().values()}
+                        == {"Ana", "Bo", "Cy"}
+                    ),
                     what="everyone a member",
                 )
 
