@@ -494,7 +494,9 @@ class Documents:
             change = parse_change(chunk, with_ops=False)
             hashes.append(change.hash)
             actors.append(change.actor)
-        signatures = pack_signatures((h, record.signatures[h]) for h in hashes)
+        signatures = pack_signatures(
+            (h, record.signatures[h]) for h in hashes if h in record.signatures
+        )
         return Signed(message, signatures, self._signer_keys(list(dict.fromkeys(actors))))
 
     def receive_sync_message(
