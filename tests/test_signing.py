@@ -655,3 +655,47 @@ def _check_attribution(home: Home, board_id: str, item_id: str) -> None:
     history = sorted((h.who, h.what) for h in item.history[1:])
     assert history == sorted((who, what) for who, what, _ in history_of(doc, item_id))
     assert (item.history[0].who, item.history[0].what) == (item.author, "posted")
+
+
+# ------------------------------------------------------------ the worker process
+
+
+async def test_a_catch_ups_signatures_are_checked_in_the_worker_process_too(
+    tmp_path: Path,
+) -> None:
+    """Batches of whole documents are measured and checked on another core: the worker refuses
+    what the store thread would, and the documents before the refused one are kept."""
+    import asyncio
+
+    from potluck.p2p.storage.thread import PRECHECK_AT, StoreThread
+
+    (ana, vic), board_id = _two_homes(tmp_path)
+    board = ana.board(board_id)
+    ids = [board.post(Kind.NEED, f"need {i}") for i in range(3 * PRECHECK_AT)]
+    saved = [(i, ana.store.documents.saved_document(board_id, i)) for i in ids]
+    thread = StoreThread(vic.store)
+    try:
+        await thread.apply_saved_documents(board_id, saved[:PRECHECK_AT])  # starts the worker
+        for _ in range(500):
+            if thread._worker_ready is not None and thread._worker_ready.done():
+                break
+            await asyncio.sleep(0.02)
+        assert thread._worker_ready is not None and thread._worker_ready.done()
+        bad_id, bad = saved[PRECHECK_AT + 5]
+        forged = Signed(bad.data, bad.signatures, vic.identity.signing_public)  # wrong key
+        batch = [*saved[PRECHECK_AT : PRECHECK_AT + 5], (bad_id, forged), *saved[PRECHECK_AT + 6 :]]
+        changed, refused = await thread.apply_saved_documents(board_id, batch)
+        assert isinstance(refused, BadSignature) and bad_id in str(refused)
+        assert set(changed) == {i for i, _ in saved[PRECHECK_AT : PRECHECK_AT + 5]}
+        assert vic.store.documents.digest(board_id, bad_id) is None
+    finally:
+        thread.close()
+        ana.close()
+        vic.close()
+
+
+def _two_homes(tmp_path: Path) -> tuple[tuple[Home, Home], str]:
+    ana, vic = Home.open(tmp_path / "ana"), Home.open(tmp_path / "vic")
+    board = ana.new_board("Kitchen")
+    vic.join(board.invite())
+    return (ana, vic), board.board_id
