@@ -23,11 +23,27 @@ Heads = list[bytes] | None
 """Where to read a document: at these change hashes, or (None) as it is now."""
 
 
+def _uleb_at(raw: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while pos < len(raw):
+        byte = raw[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            break
+    return value, pos
+
+
 def parse_id(raw: bytes) -> OpId | None:
     """(counter, actor) of an op or object id as this binding spells it (None for the root):
     `0x10, uleb(len actor), actor, uleb(actor index), uleb(counter)`."""
     if len(raw) < 2 or raw[0] != 0x10:
         return None
+    if raw[1] < 0x80:  # every actor id shorter than 128 bytes (all of Potluck's: 16)
+        end = 2 + raw[1]
+        _, pos = _uleb_at(raw, end)
+        return _uleb_at(raw, pos)[0], bytes(raw[2:end])
     pos = 1
     numbers: list[int] = []
     actor = b""
@@ -49,6 +65,8 @@ def parse_id(raw: bytes) -> OpId | None:
 
 def actor_of(raw: ObjectId) -> bytes:
     """The actor that made an object (or wrote a value), from its id; b"" for the root."""
+    if len(raw) > 2 and raw[0] == 0x10 and raw[1] < 0x80:
+        return bytes(raw[2 : 2 + raw[1]])
     parsed = parse_id(raw)
     return b"" if parsed is None else parsed[1]
 
