@@ -80,8 +80,12 @@ class DeviceIdentity:
         """The signature of one automerge change this device made."""
         return self._signer().sign(CHANGE_CONTEXT + change_hash)
 
-    def _signer(self) -> Ed25519PrivateKey:
+    @functools.cached_property
+    def _signer_key(self) -> Ed25519PrivateKey:
         return Ed25519PrivateKey.from_private_bytes(self.signing_key)
+
+    def _signer(self) -> Ed25519PrivateKey:
+        return self._signer_key
 
     @classmethod
     def generate(cls) -> DeviceIdentity:

@@ -100,8 +100,9 @@ class Prechecked:
     """What is known of a whole document from its bytes, before automerge loads them."""
 
     ops: int
-    bytes: int
-    """Its size as `measure` bounds it (within the limits, or it was refused)."""
+    expanded: int
+    """Its size as `measure` bounds it, operations and bytes (within the limits, or it was
+    refused)."""
     genesis: tuple[bytes, bytes] | None
     """(hash, actor) of its one change, when it is only its genesis (most of a catch-up)."""
     verified: frozenset[bytes]

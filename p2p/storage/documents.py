@@ -248,7 +248,8 @@ class Documents:
                 result = mutate(doc)
                 new = doc.changes_since(before)
                 # Past the limits, refused before the changes are taken apart to be checked.
-                measure.check_growth(size, measure.stored_size(b"".join(d for _, d in new)))
+                added = measure.stored_size(b"".join(d for _, d in new))
+                measure.check_growth(size, added)
                 checked = sign_new_changes(
                     doc,
                     self._rules(doc_id, doc, record),
@@ -256,7 +257,7 @@ class Documents:
                     self.identity.sign_change,
                     self.identity.signing_public,
                 )
-                self._persist(board_id, doc_id, doc, record, new, size, checked)
+                self._persist(board_id, doc_id, doc, record, new, size, checked, added)
         except measure.TooLarge:
             self._forget(*key)
             raise InvalidInput(
@@ -286,16 +287,19 @@ class Documents:
         new_changes: list[tuple[bytes, bytes]],
         size: measure.Size,
         checked: Checked,
+        added: measure.Size | None = None,
     ) -> bool:
         """Write a document's new changes (each checked, with its signature) and reindex it,
         inside the open write.
 
-        `size` is the document's size before; TooLarge (nothing written) past the limits."""
+        `size` is the document's size before, `added` the new changes' if already measured;
+        TooLarge (nothing written) past the limits."""
         if not new_changes:
             return False
         if {h for h, _ in new_changes} != {h for h, _ in checked.signatures}:
             raise BadSignature(f"document {doc_id}: a change to store was not checked")
-        added = measure.stored_size(b"".join(data for _, data in new_changes))
+        if added is None:
+            added = measure.stored_size(b"".join(data for _, data in new_changes))
         size = measure.check_growth(size, added)
         conn = self.db.connection
         seq = self._next_seq()
@@ -466,7 +470,7 @@ class Documents:
         if loaded is None:
             checked = check_whole_document(arrived_doc, doc_id, pre, Rules(doc_id), {}, received)
             return self._persist_new(
-                board_id, doc_id, arrived_doc, data, measure.Size(pre.ops, pre.bytes), checked
+                board_id, doc_id, arrived_doc, data, measure.Size(pre.ops, pre.expanded), checked
             )
         doc, record = loaded
         size = self._size(board_id, doc_id)
@@ -511,14 +515,17 @@ class Documents:
         what = f"document {doc_id}"
         data = signed.data
         measure.sync_message_size(data)
+        whole = False
         try:
             signatures, keys = signed.received()
             verified = set()
             for chunk in sync_message_chunks(data):
-                if chunk[8] != DOCUMENT:
-                    change = parse_change(chunk, with_ops=False)
-                    check_signature(change.hash, change.actor, signatures, keys)
-                    verified.add(change.hash)
+                if chunk[8] == DOCUMENT:
+                    whole = True
+                    continue
+                change = parse_change(chunk, with_ops=False)
+                check_signature(change.hash, change.actor, signatures, keys)
+                verified.add(change.hash)
         except DamagedDocument as exc:
             raise type(exc)(f"{what}: {exc}") from None
         received = Received(signatures, keys, frozenset(verified))
@@ -534,6 +541,10 @@ class Documents:
                 if not new:
                     return False
                 checked = check_new_changes(fork, self._rules(doc_id, doc, record), new, received)
+                if not whole and verified <= {h for h, _ in new} | record.signatures.keys():
+                    # Every change it carried is in the fork: none is held back for a missing
+                    # dependency, so the fork is the stored document with them, as it is.
+                    return self._persist(board_id, doc_id, fork, record, new, size, checked)
                 doc.merge(fork, what)
                 return self._persist(
                     board_id, doc_id, doc, record, doc.changes_since(before), size, checked
