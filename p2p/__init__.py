@@ -43,6 +43,7 @@ from .model.types import (
 )
 from .net.messages import DEFAULT_PORT
 from .net.presence import invite_hints, read_node_state
+from .storage.files import create_private
 
 if TYPE_CHECKING:
     from .net.node import Node
@@ -80,6 +81,7 @@ __all__ = [
     "Status",
     "Task",
     "Timing",
+    "create_private",
     "invite_hints",
     "read_node_state",
 ]

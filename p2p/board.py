@@ -10,6 +10,7 @@ from . import clock
 from .errors import InvalidInput, ItemNotFound
 from .invite import Invite, encode_invite
 from .model import item_document as items
+from .model import text
 from .model.automerge import Document
 from .model.board_document import BOARD_DOC_ID, set_member
 from .model.item_document import new_id
@@ -30,7 +31,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MAX_TITLE = 200
+"""Characters of a title, a place, a task or a shift label (what every peer shows of them)."""
 MAX_TAG = 40
+MAX_NOTE = 1_000
+"""Characters of a response's note: one line, e.g. what you bring or your reason."""
+MAX_SLOTS = 1_000
+"""People one shift can ask for."""
 
 
 @dataclass
@@ -133,6 +139,10 @@ class Board:
     ) -> str:
         title = _check_title(title)
         clean_tags = _check_tags(tags or [])
+        body = text.lines(body, "the text")
+        place = text.one_line(place, "a place", MAX_TITLE)
+        clean_tasks = [text.one_line(t, "a task", MAX_TITLE) for t in tasks or []]
+        clean_shifts = [_check_shift(label, slots) for label, slots in shifts or []]
         if start is not None and end is not None and end < start:
             raise InvalidInput("an event cannot end before it starts")
         item_id = new_id()
@@ -150,8 +160,8 @@ class Board:
                 start=start,
                 end=end,
                 place=place,
-                tasks=[t.strip() for t in tasks or [] if t.strip()],
-                shifts=shifts or [],
+                tasks=[t for t in clean_tasks if t],
+                shifts=clean_shifts,
             ),
             create=True,
         )
@@ -184,7 +194,11 @@ class Board:
                 f"only {self.member_name(item.author)} can edit this item's text; "
                 "you can reply to it instead"
             )
-        new_title = _check_title(title) if title is not None else None
+        new_title = _check_title(title, already=item.title) if title is not None else None
+        if body is not None:
+            body = text.lines(body, "the text", already=item.body)
+        if place is not None:
+            place = text.one_line(place, "a place", MAX_TITLE, already=item.place)
         if item.kind is not Kind.EVENT and (
             start is not None or end is not None or place is not None or clear_end
         ):
@@ -211,14 +225,15 @@ class Board:
         )
         return item.id
 
-    def reply(self, id_or_prefix: str, text: str) -> str:
-        if not text.strip():
+    def reply(self, id_or_prefix: str, words: str) -> str:
+        words = text.lines(words, "a reply").strip()
+        if not words:
             raise InvalidInput("a reply cannot be empty")
         item_id = self.resolve(id_or_prefix)
         self.introduce()
         return self._update(
             item_id,
-            lambda doc: items.add_reply(doc, text=text.strip(), now=clock.now_ms()),
+            lambda doc: items.add_reply(doc, text=words, now=clock.now_ms()),
         )
 
     def respond(
@@ -237,7 +252,8 @@ class Board:
         if kind not in allowed:
             choices = ", ".join(k.value for k in allowed)
             raise InvalidInput(f"a {item.kind.value} takes these responses: {choices}")
-        if kind is ResponseKind.BLOCK and not note.strip():
+        note = text.one_line(note, "a note", MAX_NOTE)
+        if kind is ResponseKind.BLOCK and not note:
             raise InvalidInput("a block needs a reason: add --note")
         self.introduce()
         now = clock.now_ms()
@@ -265,7 +281,7 @@ class Board:
                 for other in allowed:
                     if other is not kind:
                         items.withdraw_response(doc, member=self.me, kind=other.value, now=now)
-            items.set_response(doc, member=self.me, kind=kind.value, note=note.strip(), now=now)
+            items.set_response(doc, member=self.me, kind=kind.value, note=note, now=now)
 
         self._update(item.id, record)
         return f"your response '{kind.value}' is recorded"
@@ -305,18 +321,17 @@ def _pick(
     raise ItemNotFound(f"every {what} of this project is taken or full")
 
 
-def _check_title(title: str) -> str:
-    title = " ".join(title.split())
+def _check_title(title: str, already: str = "") -> str:
+    title = text.one_line(title, "a title", MAX_TITLE, already=already)
     if not title:
         raise InvalidInput("a title cannot be empty")
-    if len(title) > MAX_TITLE:
-        raise InvalidInput(f"a title can be at most {MAX_TITLE} characters")
     return title
 
 
 def _check_tags(tags: Sequence[str]) -> list[str]:
     clean = []
     for tag in tags:
+        text.one_line(tag, "a tag", len(tag))
         tag = tag.strip().lstrip("#").lower()
         if not tag:
             continue
@@ -324,3 +339,12 @@ def _check_tags(tags: Sequence[str]) -> list[str]:
             raise InvalidInput(f"'{tag}' is not a tag: one word, at most {MAX_TAG} characters")
         clean.append(tag)
     return clean
+
+
+def _check_shift(label: str, slots: int) -> tuple[str, int]:
+    label = text.one_line(label, "a shift", MAX_TITLE)
+    if not label:
+        raise InvalidInput("a shift needs a day and time, e.g. 'Tuesdays 18:00'")
+    if not 1 <= slots <= MAX_SLOTS:
+        raise InvalidInput(f"a shift asks for 1 to {MAX_SLOTS} people, not {slots}")
+    return label, slots

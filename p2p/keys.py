@@ -131,25 +131,17 @@ def verify_change(signing_public: bytes, change_hash: bytes, signature: bytes) -
 
 
 def load_or_create_identity(path: Path) -> DeviceIdentity:
-    """Read the device key at `path`, creating it (mode 0600) on first use."""
+    """Read the device key at `path`, creating it (mode 0600) on first use; HomeError, in one
+    line, if it cannot be read or made."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        identity = DeviceIdentity.generate()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(identity.signing_key + identity.private_key)
-            f.flush()
-            os.fsync(f.fileno())
         try:
-            os.link(tmp, path)
-        except FileExistsError:
-            os.unlink(tmp)
-            return load_or_create_identity(path)
-        os.unlink(tmp)
-        return identity
+            return _create_identity(path)
+        except OSError as exc:
+            raise HomeError(f"cannot make the device key {path}: {_why(exc)}") from None
+    except OSError as exc:
+        raise HomeError(f"cannot read the device key {path}: {_why(exc)}") from None
     if len(raw) == 32:  # a version 1 home: an X25519 key alone
         raise HomeError(OLD_HOME.format(path=path.parent))
     if len(raw) != KEY_FILE_SIZE:
@@ -157,6 +149,30 @@ def load_or_create_identity(path: Path) -> DeviceIdentity:
             f"the device key {path} is damaged (expected {KEY_FILE_SIZE} bytes, found {len(raw)})"
         )
     return DeviceIdentity.from_secrets(raw[:32], raw[32:])
+
+
+def _why(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()
+
+
+def _create_identity(path: Path) -> DeviceIdentity:
+    identity = DeviceIdentity.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        if os.fstat(f.fileno()).st_mode & 0o077:
+            os.fchmod(f.fileno(), 0o600)  # a leftover from an interrupted first run
+        f.write(identity.signing_key + identity.private_key)
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        os.unlink(tmp)
+        return load_or_create_identity(path)
+    os.unlink(tmp)
+    return identity
 
 
 def new_board_key() -> bytes:

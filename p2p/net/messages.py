@@ -10,6 +10,7 @@ from typing import Any
 import msgpack
 
 from ..errors import ProtocolError
+from ..model.ids import valid_doc_id
 
 DEFAULT_PORT = 7434
 """The TCP port a node listens on unless told otherwise (any free port if it is taken)."""
@@ -21,8 +22,6 @@ SIGNATURE_ENTRY = 96
 KEY_SIZE = 32
 MAX_NAME = 200
 MAX_ADDRS = 16
-MAX_DOC_ID = 64
-_DOC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _DEVICE = re.compile(r"[0-9a-f]{32}")
 
 
@@ -163,7 +162,7 @@ def _field(body: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> An
 
 def _doc_id(body: dict[str, Any]) -> str:
     doc_id: str = _field(body, "id", str)
-    if not _DOC_ID.fullmatch(doc_id):
+    if not valid_doc_id(doc_id):
         raise ProtocolError(f"{body['type']}: bad document id")
     return doc_id
 
@@ -201,7 +200,7 @@ def _hello(body: dict[str, Any]) -> Hello:
 def _have(body: dict[str, Any]) -> Have:
     docs = _field(body, "docs", dict)
     for doc_id, digest in docs.items():
-        if not isinstance(doc_id, str) or not _DOC_ID.fullmatch(doc_id):
+        if not valid_doc_id(doc_id):
             raise ProtocolError("have: bad document id")
         _digest(body, digest)
     return Have(docs)

@@ -20,6 +20,7 @@ from ..errors import HandshakeError, NodeError, PotluckError
 from ..home import Home
 from ..keys import board_tag
 from ..model.board_document import BOARD_DOC_ID
+from ..storage.files import open_private, write_private
 from ..storage.thread import StoreThread
 from .channel import NoiseChannel
 from .discovery import Advert, Discovery
@@ -234,7 +235,7 @@ class Node:
             self._lock_file = None
 
     def _take_lock(self) -> None:
-        f = open(self.home.path / LOCK_NAME, "a+")  # noqa: SIM115 - held for the node's life
+        f = open_private(self.home.path / LOCK_NAME)  # held for the node's life; 0600
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -708,7 +709,7 @@ class Node:
         path = self.home.path / STATE_NAME
         tmp = path.with_suffix(".tmp")
         try:
-            tmp.write_text(json.dumps(state))
+            write_private(tmp, json.dumps(state))
             os.replace(tmp, path)
         except OSError as exc:
             if not self._state_unwritable:  # once, not every half second while the disk is full

@@ -448,6 +448,23 @@ class Documents:
             raise
         return changed, refused
 
+    def apply_all_or_nothing(self, board_id: str, documents: list[tuple[str, Signed]]) -> list[str]:
+        """Merge saved documents (an export's) in one transaction, all or none: the first
+        that automerge refuses, that would take a document past the limits, or that holds a
+        change that is unsigned, mis-signed or against the rules raises DamagedDocument and
+        nothing is written. Returns the ids that changed."""
+        changed: list[str] = []
+        try:
+            with self.db.write():
+                for doc_id, data in documents:
+                    if self._merge_saved(board_id, doc_id, data):
+                        changed.append(doc_id)
+        except BaseException:
+            for doc_id, _ in documents:
+                self._forget(board_id, doc_id)
+            raise
+        return changed
+
     def _merge_saved(
         self, board_id: str, doc_id: str, signed: Signed, pre: Prechecked | None = None
     ) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from ..keys import DeviceIdentity
@@ -24,9 +23,6 @@ class Store:
         try:
             self.db.migrate()
             self.db.connection.execute("SELECT count(*) FROM documents").fetchone()
-        except sqlite3.DatabaseError as exc:
-            self.db.close()
-            raise self.db.damaged(exc) from None
         except BaseException:
             self.db.close()
             raise

@@ -4,8 +4,6 @@ needs to know."""
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,9 @@ from typing import Any
 from potluck.p2p import Board, Home, InvalidInput, Kind, ResponseKind, Status, invite_hints
 
 from . import serve
+from .output import json_text, say, say_err, warn
 from .parser import default_home
+from .printable import printable
 from .render import item_json, render_item, summary_json, summary_line
 from .words import parse_when, wall_clock
 
@@ -25,6 +25,8 @@ class Cli:
         self.args = args
         self.home_path: Path = args.home or default_home()
         self.home = Home.open(self.home_path)
+        if self.home.privacy_notice:
+            warn(self.home.privacy_notice)
 
     def close(self) -> None:
         self.home.close()
@@ -34,30 +36,32 @@ class Cli:
         return board
 
     def out(self, data: Any, text: str) -> None:
+        """`data` as JSON with --json, else `text` (member text in it already printable);
+        either way nothing a terminal would obey reaches stdout."""
         if getattr(self.args, "json", False):
-            print(json.dumps(data, ensure_ascii=False))
+            say(json_text(data))
         else:
-            print(text)
+            say(text)
 
     def cmd_new_board(self) -> None:
         board = self.home.new_board(self.args.name)
         code = board.invite(self.invite_hints())
         self.out(
             {"board": board.board_id, "name": board.name, "invite": code},
-            f"Board '{board.name}' is ready. Give people this invite code to join:\n{code}",
+            f"Board '{printable(board.name)}' is ready. Give people this invite code to join:"
+            f"\n{code}",
         )
         if not self.home.display_name():
-            print(
-                "Tip: set the name others see with 'potluck whoami --name NAME'.", file=sys.stderr
-            )
+            say_err("Tip: set the name others see with 'potluck whoami --name NAME'.")
 
     def cmd_join(self) -> None:
         board, added = self.home.join(self.args.code)
+        name = printable(board.name)
         text = (
-            f"Joined '{board.name}'. Its items arrive when you are on the same network "
+            f"Joined '{name}'. Its items arrive when you are on the same network "
             "as another member running potluck."
             if added
-            else f"This home already has '{board.name}'."
+            else f"This home already has '{name}'."
         )
         self.out({"board": board.board_id, "name": board.name, "added": added}, text)
 
@@ -77,7 +81,7 @@ class Cli:
         ]
         text = (
             "\n".join(
-                f"{'*' if i == 0 else ' '} {b.name}  ({b.board_id[:8]})"
+                f"{'*' if i == 0 else ' '} {printable(b.name)}  ({b.board_id[:8]})"
                 for i, b in enumerate(boards)
             )
             or "No boards yet: 'potluck new-board NAME' or 'potluck join CODE'."
@@ -89,8 +93,12 @@ class Cli:
             self.home.set_profile(name=self.args.name, about=self.args.about)
         name = self.home.display_name()
         about = self.home.about()
-        text = f"You are {name}" if name else "You have no name yet: potluck whoami --name NAME"
-        text += (f" — {about}" if about else "") + f"\ndevice {self.home.device_id}"
+        text = (
+            f"You are {printable(name)}"
+            if name
+            else "You have no name yet: potluck whoami --name NAME"
+        )
+        text += (f" — {printable(about)}" if about else "") + f"\ndevice {self.home.device_id}"
         self.out({"name": name, "about": about, "device": self.home.device_id}, text)
 
     def cmd_post(self) -> None:
@@ -101,8 +109,6 @@ class Cli:
             raise InvalidInput("--start, --end and --place are for events")
         if kind is not Kind.PROJECT and (a.task or a.shift):
             raise InvalidInput("--task and --shift are for projects")
-        if a.slots < 1:
-            raise InvalidInput("--slots must be at least 1")
         item_id = board.post(
             kind,
             a.title,
@@ -136,18 +142,18 @@ class Cli:
 
     def cmd_reply(self) -> None:
         self.board().reply(self.args.id, self.args.text)
-        print("Your reply is posted.")
+        say("Your reply is posted.")
 
     def cmd_respond(self) -> None:
         a = self.args
         sentence = self.board().respond(
             a.id, ResponseKind(a.response) if a.response else None, a.note, a.which
         )
-        print(sentence[0].upper() + sentence[1:] + ".")
+        say(printable(sentence[0].upper() + sentence[1:] + "."))
 
     def cmd_status(self) -> None:
         self.board().set_status(self.args.id, Status(self.args.status))
-        print(f"Marked {self.args.status}.")
+        say(f"Marked {self.args.status}.")
 
     def cmd_edit(self) -> None:
         a = self.args
@@ -175,22 +181,23 @@ class Cli:
             place=a.place,
             clear_end=a.no_end,
         )
-        print("Saved.")
+        say("Saved.")
 
     def cmd_export(self) -> None:
         board = self.board()
         count = self.home.export_board(board, self.args.file)
-        print(
-            f"Wrote '{board.name}' ({count} documents) to {self.args.file}, encrypted with "
-            "the board's key."
+        say(
+            f"Wrote '{printable(board.name)}' ({count} documents) to "
+            f"{printable(str(self.args.file))}, encrypted with the board's key."
         )
 
     def cmd_import(self) -> None:
         board, changed = self.home.import_board(self.args.file)
-        print(
-            f"Merged {self.args.file} into '{board.name}': {changed} documents brought news."
+        file, name = printable(str(self.args.file)), printable(board.name)
+        say(
+            f"Merged {file} into '{name}': {changed} documents brought news."
             if changed
-            else f"Nothing new in {self.args.file} for '{board.name}'."
+            else f"Nothing new in {file} for '{name}'."
         )
 
 

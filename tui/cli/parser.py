@@ -4,12 +4,31 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 import platformdirs
 from potluck.p2p import Kind, ResponseKind, Status
 
 from . import serve
+from .printable import printable
+from .words import number
+
+EXIT_USAGE = 2
+MAX_SLOTS = 1_000
+MAX_WHICH = 1_000
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a mistake said in one line (and where to read more), not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        print(
+            f"{self.prog}: {printable(message)} (see '{self.prog} --help')",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_USAGE)
 
 
 def default_home() -> Path:
@@ -20,7 +39,7 @@ def default_home() -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="potluck",
         description=(
             "A mutual-aid board shared peer to peer over the local network. "
@@ -93,7 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="a recurring project shift, e.g. 'Tuesdays 18:00' (repeatable)",
     )
-    p.add_argument("--slots", type=int, default=2, help="people needed per shift (default 2)")
+    p.add_argument(
+        "--slots",
+        type=number(1, MAX_SLOTS, "--slots"),
+        default=2,
+        help=f"people needed per shift, 1 to {MAX_SLOTS} (default 2)",
+    )
     p.add_argument("--json", action="store_true", help='print {"id": ...}')
 
     p = sub.add_parser("ls", help="list items, newest activity first")
@@ -123,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note", default="", help="a note, e.g. what you bring or your reason")
     p.add_argument(
         "--which",
-        type=int,
+        type=number(1, MAX_WHICH, "--which"),
         help="for task/shift: its number as 'show' lists it (default: the first free one)",
     )
 

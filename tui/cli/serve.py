@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from potluck.p2p import DEFAULT_PORT, read_node_state
 
-from .words import parse_address
+from .output import PrintableFormatter, say_err
+from .people import People, fingerprint
+from .printable import printable
+from .words import number, parse_address
 
 if TYPE_CHECKING:
     from .commands import Cli
@@ -33,7 +36,10 @@ def add_parsers(sub: Any) -> None:
         ),
     )
     p.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
+        "--port",
+        type=number(0, 65535, "--port"),
+        default=DEFAULT_PORT,
+        help=f"port to listen on, 0 for any free one (default {DEFAULT_PORT})",
     )
     p.add_argument(
         "--peer",
@@ -58,12 +64,10 @@ def add_parsers(sub: Any) -> None:
 def cmd_serve(cli: Cli) -> None:
     args = cli.args
     peers = [parse_address(p) for p in [*args.app_peers, *args.peer]]
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    # Peers' names and what they sent reach the log: each record is one printable line.
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     for noisy in ("zeroconf", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     asyncio.run(_serve(cli, args, peers))
@@ -79,16 +83,12 @@ async def _serve(cli: Cli, args: argparse.Namespace, peers: list[tuple[str, int]
     node = Node(cli.home, port=args.port, peers=peers, mdns=not args.no_mdns)
     await node.start()
     try:
-        boards = ", ".join(b.name for b in cli.home.boards()) or "none yet"
-        print(
-            f"potluck is syncing {boards} on port {node.port}; Ctrl-C stops it.",
-            file=sys.stderr,
-            flush=True,
-        )
+        boards = ", ".join(printable(b.name) for b in cli.home.boards()) or "none yet"
+        say_err(f"potluck is syncing {boards} on port {node.port}; Ctrl-C stops it.")
         await stop.wait()
     finally:
         await node.aclose()
-    print("stopped.", file=sys.stderr)
+    say_err("stopped.")
 
 
 def _clock(ts: float | None) -> str:
@@ -104,13 +104,14 @@ def cmd_peers(cli: Cli) -> None:
             "(or open the board with 'potluck').",
         )
         return
-    peers = state.get("peers", [])
+    peers = state["peers"]
+    people = People({p["device_id"]: p["name"] for p in peers})
     lines = [f"node on port {state.get('port')}: {len(peers)} peer(s) connected"]
     for p in peers:
         pending = p["pending"]
         lines.append(
-            f"  {p['name'] or 'someone'} ({p['device_id'][:8]}) at {p['address']}, "
-            f"found by {p['found']}, here since {_clock(p['since'])}, "
+            f"  {people.name_and_fingerprint(p['device_id'])} at {printable(p['address'])}, "
+            f"found by {printable(p['found'])}, here since {_clock(p['since'])}, "
             f"last sync {_clock(p['last_sync'])}, "
             + ("in sync" if not pending else f"{pending} document(s) to sync")
         )
@@ -119,4 +120,6 @@ def cmd_peers(cli: Cli) -> None:
             "  nobody yet: peers on the same network appear within seconds. If none ever do, "
             "the Wi-Fi may isolate devices; try 'potluck serve --peer HOST:PORT'."
         )
+    for p in peers:
+        p["fingerprint"] = fingerprint(p["device_id"])
     cli.out({"running": True, **state}, "\n".join(lines))

@@ -3,6 +3,7 @@ what a person types for a time or a laptop's address."""
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -77,9 +78,27 @@ def parse_address(text: str) -> tuple[str, int]:
     """'192.168.1.20:7434' (or '[fe80::1]:7434') to a host and a port."""
     host, _, port = text.strip().rpartition(":")
     host = host.strip().strip("[]")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    number = port.isascii() and port.isdigit() and len(port) <= 5
+    if not host or not number or not 0 < int(port) < 65536:
         raise InvalidInput(
             f"'{text}' is not HOST:PORT: write the address as host:port, "
             "for example 192.168.1.20:7434"
         )
     return host, int(port)
+
+
+def number(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`, refused in one line otherwise."""
+
+    def parse(text: str) -> int:
+        digits = text.strip()
+        whole = digits.isascii() and digits.lstrip("-").isdigit() and len(digits) <= 12
+        if not whole or not low <= int(digits) <= high:
+            shown = digits if len(digits) <= 24 else digits[:20] + "…"
+            raise argparse.ArgumentTypeError(
+                f"give a whole number from {low} to {high} (not '{shown}')"
+            )
+        return int(digits)
+
+    parse.__name__ = what  # argparse names the type in some of its messages
+    return parse
