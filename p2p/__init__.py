@@ -47,7 +47,7 @@ from .storage.files import create_private
 
 if TYPE_CHECKING:
     from .net.node import Node
-    from .net.session import Timing
+    from .net.sync import Timing
 
 __all__ = [
     "ALLOWED_RESPONSES",
@@ -93,7 +93,7 @@ def __getattr__(name: str) -> Any:
 
         return Node
     if name == "Timing":
-        from .net.session import Timing
+        from .net.sync import Timing
 
         return Timing
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

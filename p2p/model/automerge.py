@@ -87,12 +87,21 @@ def _refused(what: str, exc: BaseException) -> DamagedDocument:
 
 
 class SyncState:
-    """What this device knows of one peer's copy of one document (automerge's sync state)."""
+    """What this device knows of one peer's copy of one document (automerge's sync state).
+
+    Making one calls nothing in automerge, so the sync decision makes it on the event loop,
+    exactly once per document and peer; the automerge state behind it is made the first time
+    the store thread uses it, and only that thread ever touches it."""
 
     __slots__ = ("_state",)
 
     def __init__(self) -> None:
-        self._state = core.SyncState()
+        self._state: core.SyncState | None = None
+
+    def _core(self) -> core.SyncState:
+        if self._state is None:
+            self._state = core.SyncState()
+        return self._state
 
 
 class Document:
@@ -148,12 +157,12 @@ class Document:
         return [(c.hash, c.bytes) for c in self._doc.get_changes(since)]
 
     def generate_sync_message(self, state: SyncState) -> bytes | None:
-        message = self._doc.generate_sync_message(state._state)
+        message = self._doc.generate_sync_message(state._core())
         return None if message is None else message.encode()
 
     def receive_sync_message(self, state: SyncState, data: bytes, what: str) -> None:
         try:
-            self._doc.receive_sync_message(state._state, core.Message.decode(data))
+            self._doc.receive_sync_message(state._core(), core.Message.decode(data))
         except BaseException as exc:
             raise _refused(f"{what}: bad sync message", exc) from None
 

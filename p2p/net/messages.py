@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import msgpack
@@ -91,6 +92,29 @@ class Bye:
     """The sender is closing the connection, and why (a CloseReason value)."""
 
     reason: str
+
+
+class CloseReason(StrEnum):
+    """Why a connection ended (PROTOCOL.md §11); sent in `bye` when the channel still works."""
+
+    SHUTDOWN = "shutdown"
+    PEER_CLOSED = "peer-closed"
+    DUPLICATE = "duplicate"
+    SELF = "self"
+    HANDSHAKE_FAILED = "handshake-failed"
+    BAD_FRAME = "bad-frame"
+    OVERSIZED = "oversized"
+    BAD_MESSAGE = "bad-message"
+    UNKNOWN_TYPE = "unknown-type"
+    NO_COMMON_VERSION = "no-common-version"
+    PROTOCOL_VIOLATION = "protocol-violation"
+    DAMAGED_DOCUMENT = "damaged-document"
+    TOO_LARGE = "too-large"
+    BAD_SIGNATURE = "bad-signature"
+    FORBIDDEN_CHANGE = "forbidden-change"
+    BUSY = "busy"
+    TIMEOUT = "timeout"
+    LOCAL_ERROR = "local-error"
 
 
 Message = Hello | Have | WholeDocument | Sync | Synced | Ping | Pong | Bye

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import warnings
 from collections.abc import Awaitable, Callable
 
@@ -38,6 +39,21 @@ HANDSHAKE_TIMEOUT = 10.0
 READ_SIZE = 65536
 LARGE_MESSAGE = 1024 * 1024
 """A message past this size is assembled and handled only while holding the node's large gate."""
+
+
+TCP_RTO_MAX_MS = 44
+"""The Linux (6.15 and later) socket option that caps one socket's retransmission timeout."""
+RTO_MAX_MS = 3000
+"""Our cap. TCP doubles the wait between retransmissions up to two minutes, so after a router
+reboot or half a minute unplugged a healed link stood unused for up to as long again."""
+
+
+def cap_retransmissions(writer: asyncio.StreamWriter) -> None:
+    """Retransmit at least every RTO_MAX_MS on this connection (no-op where unsupported)."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, TCP_RTO_MAX_MS, RTO_MAX_MS)
 
 
 def preamble(board_key: bytes) -> bytes:

@@ -16,7 +16,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -133,6 +133,8 @@ class Database:
         """Set once the file is known to be damaged: every later write is refused with it."""
         self._checked_at: float | None = None
         self._writing = False
+        self.on_commit: Callable[[], None] | None = None
+        """Called after every commit (to wake the home's node); None for the node itself."""
         with suppress(OSError):  # a read-only home: found out below
             files.create_private(path)  # SQLite gives its -wal and -shm files this mode
         self.connection = Connection(self, self._connect())
@@ -363,6 +365,8 @@ class Database:
                 raise
         finally:
             self._writing = False
+        if self.on_commit is not None:
+            self.on_commit()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

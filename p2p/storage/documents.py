@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from ..errors import BadSignature, DamagedDocument, InvalidInput, ItemNotFound
 from ..keys import ACTOR_SIZE, DeviceIdentity
@@ -49,6 +49,15 @@ CACHE_OPS = 2_000_000
 """Operations kept loaded per process (a few of the largest documents peers may send) …"""
 CACHE_BYTES = 32 * 1024 * 1024
 """… and bytes of their values."""
+
+
+class Version(NamedTuple):
+    """A document's digest and the change-feed number of the commit that made it (its
+    `changed_seq`): of two versions of one document, the one with the higher `seq` is newer, so
+    a value read late can never pass for a later one."""
+
+    digest: bytes
+    seq: int
 
 
 @dataclass
@@ -190,6 +199,35 @@ class Documents:
             "SELECT doc_id, digest FROM documents WHERE board_id=?", (board_id,)
         )
         return {doc_id: bytes(digest) for doc_id, digest in rows}
+
+    def versions(self, board_id: str) -> dict[str, Version]:
+        """The version of every document of a board."""
+        rows = self.db.connection.execute(
+            "SELECT doc_id, digest, changed_seq FROM documents WHERE board_id=?", (board_id,)
+        )
+        return {doc_id: Version(bytes(digest), seq) for doc_id, digest, seq in rows}
+
+    def version(self, board_id: str, doc_id: str) -> Version | None:
+        row = self.db.connection.execute(
+            "SELECT digest, changed_seq FROM documents WHERE board_id=? AND doc_id=?",
+            (board_id, doc_id),
+        ).fetchone()
+        return None if row is None else Version(bytes(row[0]), row[1])
+
+    def outgoing(
+        self, board_id: str, doc_id: str, state: SyncState | None
+    ) -> tuple[Signed | None, Version] | None:
+        """What to send a peer about a document, read in one transaction with the version it
+        is of, so that a message is never labelled with a later digest than its data: the whole
+        document (no sync state), or the next sync message (None when automerge has nothing to
+        say). None when the board holds no such document."""
+        with self.db.read():
+            version = self.version(board_id, doc_id)
+            if version is None:
+                return None
+            if state is None:
+                return self.saved_document(board_id, doc_id), version
+            return self.generate_sync_message(board_id, doc_id, state), version
 
     def digest(self, board_id: str, doc_id: str) -> bytes | None:
         row = self.db.connection.execute(

@@ -9,6 +9,7 @@ from .boards import Boards
 from .database import Database
 from .documents import Documents
 from .index import ItemIndex
+from .wake import send_wake, wake_address
 
 
 class Store:
@@ -20,6 +21,8 @@ class Store:
         self.index = ItemIndex(self.db)
         self.documents = Documents(self.db, self.index, identity)
         self.boards = Boards(self.db)
+        address = wake_address(path.parent)
+        self.db.on_commit = lambda: send_wake(address)
         try:
             self.db.migrate()
             self.db.connection.execute("SELECT count(*) FROM documents").fetchone()

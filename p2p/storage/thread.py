@@ -13,6 +13,7 @@ from ..errors import DamagedDocument
 from ..model.automerge import SyncState
 from ..model.checking import Prechecked, precheck_all
 from ..model.signing import Signed
+from .documents import Version
 from .store import Store
 
 T = TypeVar("T")
@@ -69,69 +70,66 @@ class StoreThread:
         self._use_worker = False
         return None
 
-    async def new_sync_state(self) -> SyncState:
-        return await self.call(SyncState)
+    async def document_versions(self, board_id: str) -> dict[str, Version]:
+        return await self.call(self.store.documents.versions, board_id)
 
-    async def document_digests(self, board_id: str) -> dict[str, bytes]:
-        return await self.call(self.store.documents.digests, board_id)
-
-    async def digests_of(self, board_id: str, doc_ids: set[str]) -> dict[str, bytes]:
-        def run() -> dict[str, bytes]:
-            found = {d: self.store.documents.digest(board_id, d) for d in doc_ids}
-            return {d: g for d, g in found.items() if g is not None}
+    async def versions_of(self, board_id: str, doc_ids: set[str]) -> dict[str, Version]:
+        def run() -> dict[str, Version]:
+            found = {d: self.store.documents.version(board_id, d) for d in doc_ids}
+            return {d: v for d, v in found.items() if v is not None}
 
         return await self.call(run)
 
     async def apply_saved_documents(
         self, board_id: str, documents: list[tuple[str, Signed]]
-    ) -> tuple[dict[str, bytes], DamagedDocument | None]:
-        """Merge whole documents in one transaction: the new digest of each that changed, and
-        the refusal that stopped the batch, if any (the documents before it are committed)."""
-
+    ) -> tuple[dict[str, Version], DamagedDocument | None]:
+        """Merge whole documents in one transaction: the version of each that changed, and
+        the refusal that stopped the batch, if any (the documents before it are committed).
+        A large batch is measured and its signatures checked in the worker process first."""
         prechecked = await self._precheck(documents)
 
-        def run() -> tuple[dict[str, bytes], DamagedDocument | None]:
+        def run() -> tuple[dict[str, Version], DamagedDocument | None]:
             documents_ = self.store.documents
             changed, refused = documents_.apply_saved_documents(board_id, documents, prechecked)
-            digests = {d: documents_.digest(board_id, d) for d in changed}
-            return {d: g for d, g in digests.items() if g is not None}, refused
+            versions = {d: documents_.version(board_id, d) for d in changed}
+            return {d: v for d, v in versions.items() if v is not None}, refused
 
         return await self.call(run)
 
     async def receive_sync_message(
         self, board_id: str, doc_id: str, state: SyncState, data: Signed
-    ) -> tuple[bool, bytes | None]:
-        def run() -> tuple[bool, bytes | None]:
+    ) -> Version | None:
+        """Apply and commit a peer's sync message: the version committed, None if it changed
+        nothing."""
+
+        def run() -> Version | None:
             documents_ = self.store.documents
-            changed = documents_.receive_sync_message(board_id, doc_id, state, data)
-            return changed, documents_.digest(board_id, doc_id)
+            if not documents_.receive_sync_message(board_id, doc_id, state, data):
+                return None
+            return documents_.version(board_id, doc_id)
 
         return await self.call(run)
 
     async def prepare(
-        self, board_id: str, plan: list[tuple[str, str, SyncState | None]]
-    ) -> tuple[list[tuple[str, str, Signed]], int]:
-        """For ("doc", id, _) the saved document; for ("sync", id, state) a sync message if any;
-        each with the signatures of the changes it carries.
+        self, board_id: str, plan: list[tuple[str, SyncState | None]]
+    ) -> tuple[list[tuple[str, Signed, Version]], int]:
+        """For (id, None) the saved document, for (id, state) the next sync message if any,
+        each with the signatures of the changes it carries and the version it was read at.
 
         Stops once PREPARE_BYTES are prepared, so that a batch of large documents is never
         held in memory at once; returns the messages and how many plan entries were done."""
 
-        def run() -> tuple[list[tuple[str, str, Signed]], int]:
+        def run() -> tuple[list[tuple[str, Signed, Version]], int]:
             documents_ = self.store.documents
-            out: list[tuple[str, str, Signed]] = []
+            out: list[tuple[str, Signed, Version]] = []
             size = 0
-            for done, (kind, doc_id, state) in enumerate(plan):
+            for done, (doc_id, state) in enumerate(plan):
                 if size >= PREPARE_BYTES:
                     return out, done
-                data: Signed | None
-                if kind == "doc" or state is None:
-                    data = documents_.saved_document(board_id, doc_id)
-                else:
-                    data = documents_.generate_sync_message(board_id, doc_id, state)
-                if data is not None:
-                    out.append((kind, doc_id, data))
-                    size += len(data.data)
+                found = documents_.outgoing(board_id, doc_id, state)
+                if found is not None and found[0] is not None:
+                    out.append((doc_id, found[0], found[1]))
+                    size += len(found[0].data)
             return out, len(plan)
 
         return await self.call(run)

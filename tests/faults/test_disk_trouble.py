@@ -158,11 +158,11 @@ def test_a_state_file_that_cannot_be_written_is_said_once(
         blocker.mkdir()  # writing the state file now fails as a full disk would make it fail
         caplog.set_level(logging.WARNING, logger="potluck.p2p")
         for _ in range(5):
-            node._write_state()
+            node.presence.write()
         assert len([r for r in caplog.records if STATE_NAME in r.getMessage()]) == 1
         blocker.rmdir()
-        node._write_state()
+        node.presence.write()
         assert (home.path / STATE_NAME).exists()
         blocker.mkdir()
-        node._write_state()
+        node.presence.write()
         assert len([r for r in caplog.records if STATE_NAME in r.getMessage()]) == 2

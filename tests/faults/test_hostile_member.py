@@ -26,8 +26,8 @@ from potluck.p2p.model import measure as limits
 from potluck.p2p.model.automerge import SyncState as StoredSyncState
 from potluck.p2p.model.automerge import heads_digest
 from potluck.p2p.model.types import Kind
+from potluck.p2p.net import listener as listener_module
 from potluck.p2p.net import messages
-from potluck.p2p.net import node as node_module
 from potluck.p2p.net.messages import Bye
 from potluck.tui.app import PotluckApp
 from potluck.tui.screens.board import PAGE, BoardScreen
@@ -311,7 +311,7 @@ async def test_a_member_opening_connection_after_connection_is_told_the_node_is_
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each connection costs memory and relaying; past MAX_SESSIONS the node says `busy`."""
-    monkeypatch.setattr(node_module, "MAX_SESSIONS", 3)
+    monkeypatch.setattr(listener_module, "MAX_SESSIONS", 3)
     (ana, bo), board_id = make_homes(tmp_path, ["Ana", "Bo"])
     key = ana.board(board_id).key
     async with (

@@ -15,7 +15,7 @@ from potluck.p2p import DEFAULT_PORT, read_node_state
 from .output import PrintableFormatter, say_err
 from .people import People, fingerprint
 from .printable import printable
-from .words import number, parse_address
+from .words import number, parse_address, plural
 
 if TYPE_CHECKING:
     from .commands import Cli
@@ -54,8 +54,10 @@ def add_parsers(sub: Any) -> None:
         help="list the peers the running node is connected to",
         description=(
             "Ask the node running for this home (potluck serve, or the board screen) which "
-            "peers it knows: name, address, how it found them, since when, the last completed "
-            "sync and how many documents are still to sync."
+            "peers it knows: name, address, how it found them, since when, whether each has "
+            "confirmed everything (in sync) or how many items wait for it, and which ones have "
+            "stopped answering, since when. Addresses given with --peer that do not answer are "
+            "listed with the reason."
         ),
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -91,8 +93,41 @@ async def _serve(cli: Cli, args: argparse.Namespace, peers: list[tuple[str, int]
     say_err("stopped.")
 
 
-def _clock(ts: float | None) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "never"
+def _clock(ts: float | None, now: float) -> str:
+    """A time of today as HH:MM; of another day with the date."""
+    if not ts:
+        return "never"
+    then = time.localtime(ts)
+    same_day = time.localtime(now)[:3] == then[:3]
+    return time.strftime("%H:%M" if same_day else "%d %b %H:%M", then)
+
+
+def describe_peer(p: dict[str, Any], people: People, now: float) -> str:
+    """One peer of node.json in a line: who, where, and whether it is in step with us."""
+    pending = int(p.get("pending") or 0)
+    waiting = plural(pending, "item") + " waiting"
+    line = (
+        f"{people.name_and_fingerprint(p['device_id'])} "
+        f"at {printable(p['address'])}, found by {printable(p['found'])}, "
+        f"here since {_clock(p.get('since'), now)}, "
+    )
+    if p.get("answering") is False:
+        return (
+            line
+            + f"not answering since {_clock(p.get('last_heard'), now)}"
+            + (f", {waiting}" if pending else "")
+        )
+    if p.get("in_sync", not pending):
+        return line + f"in sync (last sync {_clock(p.get('last_sync'), now)})"
+    return line + "syncing" + (f", {waiting}" if pending else "")
+
+
+def describe_unreachable(u: dict[str, Any], now: float) -> str:
+    """An address given by hand that does not answer, and why."""
+    return (
+        f"{printable(u['address'])} (given by hand) does not answer: "
+        f"{printable(u['error'])}, trying since {_clock(u.get('since'), now)}"
+    )
 
 
 def cmd_peers(cli: Cli) -> None:
@@ -104,17 +139,13 @@ def cmd_peers(cli: Cli) -> None:
             "(or open the board with 'potluck').",
         )
         return
+    now = time.time()
     peers = state["peers"]
+    unreachable = state["unreachable"]
     people = People({p["device_id"]: p["name"] for p in peers})
-    lines = [f"node on port {state.get('port')}: {len(peers)} peer(s) connected"]
-    for p in peers:
-        pending = p["pending"]
-        lines.append(
-            f"  {people.name_and_fingerprint(p['device_id'])} at {printable(p['address'])}, "
-            f"found by {printable(p['found'])}, here since {_clock(p['since'])}, "
-            f"last sync {_clock(p['last_sync'])}, "
-            + ("in sync" if not pending else f"{pending} document(s) to sync")
-        )
+    lines = [f"node on port {state.get('port')}: {plural(len(peers), 'peer')} connected"]
+    lines += ["  " + describe_peer(p, people, now) for p in peers]
+    lines += ["  " + describe_unreachable(u, now) for u in unreachable]
     if not peers:
         lines.append(
             "  nobody yet: peers on the same network appear within seconds. If none ever do, "
