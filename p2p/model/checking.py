@@ -24,7 +24,7 @@ from .chunks import (
     parse_change,
     split_chunks,
 )
-from .rules import Rules, genesis_rules_hold, root_ops
+from .permissions import Rules, genesis_rules_hold, root_ops
 from .signing import Keyring, Signed, check_signature
 
 

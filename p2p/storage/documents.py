@@ -24,7 +24,7 @@ from ..model.checking import (
 )
 from ..model.chunks import DOCUMENT, parse_change, sync_message_chunks
 from ..model.item_document import read_item
-from ..model.rules import Rules, genesis_from_document
+from ..model.permissions import Rules, genesis_from_document
 from ..model.signing import (
     Signed,
     check_signature,

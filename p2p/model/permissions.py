@@ -1,4 +1,4 @@
-"""Who may write what: the board's rules, checked on each change before it is stored.
+"""Who may write what: the board's permissions, checked on each change before it is stored.
 
 A change C by actor A is judged by its own operations and the state of the document at its
 dependencies, never by what arrived before or after it, so every honest device reaches the same
