@@ -19,6 +19,7 @@ from potluck.p2p.errors import (
     ExportError,
     ForbiddenChange,
     InvalidInput,
+    ItemNotFound,
 )
 from potluck.p2p.home import Board, Home
 from potluck.p2p.keys import DeviceIdentity, verify_change
@@ -584,7 +585,9 @@ class TestAttribution:
                 if not held:
                     continue
                 item = board.item(held[op[2] % len(held)])
-                with contextlib.suppress(InvalidInput):  # what this member may not do
+                # What this member may not do, or cannot (every task taken), is refused
+                # before anything is written.
+                with contextlib.suppress(InvalidInput, ItemNotFound):
                     _act(board, item, op)
             for a in devices:
                 for b in devices:
