@@ -73,7 +73,11 @@ class Board:
         return encode_invite(Invite(self.key, self.name, tuple(hints or ())))
 
     def introduce(self) -> None:
-        """Write this device's display name and about line into the board document."""
+        """Write this device's display name and about line into the board document.
+
+        Only once this home holds the board document: its first change is the board's maker's
+        (a second first change would be refused by every peer), so a device that joined waits
+        for it to arrive; the node introduces it then."""
         name = self.home.display_name()
         if not name:
             return
@@ -81,11 +85,13 @@ class Board:
         current = self.members().get(self.me)
         if current is not None and current.name == name and current.about == about:
             return
-        self.home.store.documents.update(
+        documents = self.home.store.documents
+        if documents.digest(self.board_id, BOARD_DOC_ID) is None:
+            return
+        documents.update(
             self.board_id,
             BOARD_DOC_ID,
             lambda doc: set_member(doc, self.me, name, about, clock.now_ms()),
-            create=True,
         )
 
     def members(self) -> dict[str, Member]:
@@ -162,7 +168,6 @@ class Board:
                 title=title,
                 body=body,
                 tags=clean_tags,
-                author=self.me,
                 now=clock.now_ms(),
                 start=start,
                 end=end,
@@ -228,7 +233,6 @@ class Board:
             item.id,
             lambda doc: items.edit_item(
                 doc,
-                who=self.me,
                 now=clock.now_ms(),
                 title=new_title,
                 body=body,
@@ -252,7 +256,7 @@ class Board:
         self.introduce()
         return self._update(
             item_id,
-            lambda doc: items.add_reply(doc, author=self.me, text=words, now=clock.now_ms()),
+            lambda doc: items.add_reply(doc, text=words, now=clock.now_ms()),
         )
 
     def respond(
@@ -312,11 +316,18 @@ class Board:
         return "you took back " + " and ".join(f"'{TAKEN_BACK[ResponseKind(k)]}'" for k in kinds)
 
     def set_status(self, id_or_prefix: str, status: Status) -> str:
-        item_id = self.resolve(id_or_prefix)
+        """Anyone marks an item open, met or closed (the history says who); only its author
+        withdraws it, or brings it back."""
+        item = self.item(id_or_prefix)
+        item_id = item.id
+        if item.author != self.me and Status.WITHDRAWN in (status, item.status):
+            raise InvalidInput(
+                f"only {self.member_name(item.author)} can withdraw this item or bring it back"
+            )
         self.introduce()
         self._update(
             item_id,
-            lambda doc: items.set_status(doc, status=status, who=self.me, now=clock.now_ms()),
+            lambda doc: items.set_status(doc, status=status, now=clock.now_ms()),
         )
         return item_id
 

@@ -25,11 +25,14 @@ from .keys import board_tag, export_key
 from .model import measure
 from .model.automerge import Document
 from .model.ids import valid_doc_id
+from .model.signing import Signed, pack_keys, unpack_keys
 from .model.types import BoardInfo
 from .storage import files
 from .storage.store import Store
 
-EXPORT_MAGIC = b"POTLUCK-EXPORT\x00\x01"
+EXPORT_MAGIC = b"POTLUCK-EXPORT\x00\x02"
+"""Version 2: every document carries the signatures of its changes, and the file its signers'
+keys (an export of version 1 holds unsigned changes that no home takes any more)."""
 TAG_SIZE = 8
 NONCE_SIZE = 12
 AEAD_TAG_SIZE = 16
@@ -53,8 +56,18 @@ def export_board(store: Store, board: BoardInfo, name: str, path: Path) -> int:
         doc_id: store.documents.saved_document(board.board_id, doc_id)
         for doc_id in store.documents.digests(board.board_id)
     }
+    keys: dict[bytes, bytes] = {}
+    for signed in documents.values():
+        keys.update(unpack_keys(signed.keys))
     payload = msgpack.packb(
-        {"board": board.board_id, "name": name, "docs": documents}, use_bin_type=True
+        {
+            "board": board.board_id,
+            "name": name,
+            "docs": {doc_id: signed.data for doc_id, signed in documents.items()},
+            "sigs": {doc_id: signed.signatures for doc_id, signed in documents.items()},
+            "keys": pack_keys(keys.values()),
+        },
+        use_bin_type=True,
     )
     count = len(documents)
     del documents
@@ -149,6 +162,11 @@ def _read_sealed(store: Store, path: Path) -> tuple[BoardInfo, bytearray]:
             size = os.fstat(f.fileno()).st_size
         except OSError as exc:
             raise ExportError(f"cannot read {path}: {files.reason(exc)}") from None
+        if header.startswith(EXPORT_MAGIC[:-1]) and not header.startswith(EXPORT_MAGIC):
+            raise ExportError(
+                f"{path} was written by an earlier Potluck, before changes were signed: "
+                "this version cannot import it; nothing was imported"
+            )
         if len(header) < HEADER_SIZE or not header.startswith(EXPORT_MAGIC):
             raise ExportError(f"{path} is not a Potluck export file; nothing was imported")
         if size > MAX_EXPORT_BYTES:
@@ -182,8 +200,9 @@ def _read_sealed(store: Store, path: Path) -> tuple[BoardInfo, bytearray]:
     return matching[0], data
 
 
-def _documents(payload: bytes, info: BoardInfo, path: Path) -> list[tuple[str, bytes]]:
-    """The (id, saved document) pairs of a decrypted export, every id by the wire's rule."""
+def _documents(payload: bytes, info: BoardInfo, path: Path) -> list[tuple[str, Signed]]:
+    """The (id, saved document with its signatures) pairs of a decrypted export, every id by
+    the wire's rule."""
     try:
         content: Any = msgpack.unpackb(
             payload, raw=False, max_map_len=MAX_DOCUMENTS, max_array_len=MAX_DOCUMENTS
@@ -200,7 +219,12 @@ def _documents(payload: bytes, info: BoardInfo, path: Path) -> list[tuple[str, b
     documents = content.get("docs")
     if not isinstance(documents, dict):
         raise ExportError(f"{path} is damaged: no documents inside; nothing was imported")
-    found: list[tuple[str, bytes]] = []
+    signatures, keys = content.get("sigs", {}), content.get("keys", b"")
+    if not isinstance(signatures, dict) or not isinstance(keys, bytes):
+        raise ExportError(
+            f"{path} is damaged: its signatures are not readable; nothing was imported"
+        )
+    found: list[tuple[str, Signed]] = []
     for doc_id, data in documents.items():
         if not valid_doc_id(doc_id):
             raise ExportError(
@@ -211,15 +235,22 @@ def _documents(payload: bytes, info: BoardInfo, path: Path) -> list[tuple[str, b
             raise ExportError(
                 f"{path} holds document {doc_id} that is not a saved document; nothing was imported"
             )
-        found.append((doc_id, data))
+        signed = signatures.get(doc_id, b"")
+        if not isinstance(signed, bytes):
+            raise ExportError(
+                f"{path} holds document {doc_id} with damaged signatures; nothing was imported"
+            )
+        found.append((doc_id, Signed(data, signed, keys)))
     return found
 
 
-def _check_documents(documents: list[tuple[str, bytes]], path: Path) -> None:
+def _check_documents(documents: list[tuple[str, Signed]], path: Path) -> None:
     """Measure every document against the limits of PROTOCOL.md §6.1 and load it, one at a
-    time (nothing kept): any that fails refuses the whole file."""
+    time (nothing kept): any that fails refuses the whole file. (Its signatures and the rules
+    are checked as it is merged, all or nothing.)"""
     actor = bytes(16)
-    for doc_id, data in documents:
+    for doc_id, signed in documents:
+        data = signed.data
         try:
             measure.document_size(data)
         except DamagedDocument as exc:  # TooLarge included

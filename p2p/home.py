@@ -54,7 +54,7 @@ class Home:
         files.make_home(path)
         notice = files.tighten(path).notice()
         identity = load_or_create_identity(path / KEY_NAME)
-        store = Store(path / DB_NAME, identity.actor_id)
+        store = Store(path / DB_NAME, identity)
         return cls(path, identity, store, notice)
 
     @property

@@ -22,9 +22,10 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from potluck.p2p import Home, Kind
 from potluck.p2p.exports import EXPORT_MAGIC, MAX_EXPORT_BYTES
 from potluck.p2p.keys import board_tag, export_key
+from potluck.p2p.model.signing import Signed
 
 from tests.conftest import POTLUCK, mounted_tmpfs, run_json, run_potluck
-from tests.faults.hostile_member import bytes_doc, junk_item
+from tests.faults.hostile_member import bytes_doc, junk_item, signed
 
 MAX_RSS = 200 * 1024 * 1024
 
@@ -91,39 +92,61 @@ def victim(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes, str]:
     return path, board.key, board.board_id
 
 
-def good_docs(count: int) -> dict[str, bytes]:
-    return {os.urandom(16).hex(): junk_item(f"imported {n}").save() for n in range(count)}
+def good_docs(count: int) -> dict[str, Signed]:
+    """Documents as a member's device makes them, signed with its own key."""
+    return {os.urandom(16).hex(): signed(junk_item(f"imported {n}")) for n in range(count)}
+
+
+def content(board_id: str, docs: dict[str, Signed], **extra: object) -> dict[str, object]:
+    """What an export holds: the documents, their signatures and the signers' keys."""
+    return {
+        "board": board_id,
+        "docs": {d: s.data for d, s in docs.items()},
+        "sigs": {d: s.signatures for d, s in docs.items()},
+        "keys": b"".join({s.keys for s in docs.values()}),
+        **extra,
+    }
 
 
 def crafted(key: bytes, board_id: str) -> dict[str, bytes]:
     """Every crafted export, by what is wrong with it."""
     valid = good_docs(3)
+    first = valid[next(iter(valid))]
     deep = b"\x91" * 200_000 + b"\xc0"
+
+    def docs(**more: object) -> dict[str, object]:
+        body = content(board_id, valid)
+        body["docs"] = {**body["docs"], **more}  # type: ignore[dict-item]
+        return body
+
     return {
         "a document id the wire refuses": seal(
-            key, pack({"board": board_id, "docs": {**valid, "../../etc\n\x1b]0;x\x07": b"x"}})
+            key, pack(docs(**{"../../etc\n\x1b]0;x\x07": b"x"}))
         ),
         "a document id that is not text": seal(
-            key, pack({"board": board_id, "docs": {**valid, b"\x01\x02": valid[next(iter(valid))]}})
+            key,
+            pack({**content(board_id, valid), "docs": {b"\x01\x02": first.data}}),
         ),
         "bad MessagePack": seal(key, b"\xc1" + os.urandom(200)),
         "bad UTF-8": seal(key, b"\x82\xa5board\xa3\xff\xfe\xfd\xa4docs\x80"),
         "deep nesting": seal(key, deep),
         "partly valid (one document automerge refuses)": seal(
-            key, pack({"board": board_id, "docs": {**valid, "00ff": b"not automerge at all"}})
+            key, pack(docs(**{"00ff": b"not automerge at all"}))
         ),
         "partly valid (one document past the limits)": seal(
-            key, pack({"board": board_id, "docs": {**valid, "00fe": bytes_doc(5).save()}})
+            key, pack(docs(**{"00fe": bytes_doc(5).save()}))
         ),
-        "a document that is not bytes": seal(
-            key, pack({"board": board_id, "docs": {**valid, "00fd": "text, not a document"}})
+        "a document that is not bytes": seal(key, pack(docs(**{"00fd": "text, not a document"}))),
+        "partly valid (one document unsigned)": seal(
+            key,
+            pack({**content(board_id, valid), "sigs": {}}),
         ),
-        "another board's id inside": seal(key, pack({"board": "ab" * 16, "docs": valid})),
-        "no documents": seal(key, pack({"board": board_id, "docs": [1, 2, 3]})),
-        "not a map": seal(key, pack([board_id, valid])),
-        "bytes after the end": seal(key, pack({"board": board_id, "docs": valid}) + b"\x00"),
-        "cut short": seal(key, pack({"board": board_id, "docs": valid}))[:-100],
-        "a flipped bit": _flipped(seal(key, pack({"board": board_id, "docs": valid}))),
+        "another board's id inside": seal(key, pack({**content(board_id, valid), "board": "ab"})),
+        "no documents": seal(key, pack({**content(board_id, valid), "docs": [1, 2, 3]})),
+        "not a map": seal(key, pack([board_id, [s.data for s in valid.values()]])),
+        "bytes after the end": seal(key, pack(content(board_id, valid)) + b"\x00"),
+        "cut short": seal(key, pack(content(board_id, valid)))[:-100],
+        "a flipped bit": _flipped(seal(key, pack(content(board_id, valid)))),
         "not an export": os.urandom(4096),
         "empty": b"",
         "only a header": EXPORT_MAGIC + board_tag(key),
@@ -197,7 +220,7 @@ def test_a_file_just_under_the_cap_is_read_within_the_memory_bound(
 def test_a_good_export_still_merges_whole(victim: tuple[Path, bytes, str], tmp_path: Path) -> None:
     home, key, board_id = victim
     file = tmp_path / "good.potluck"
-    file.write_bytes(seal(key, pack({"board": board_id, "name": "x", "docs": good_docs(4)})))
+    file.write_bytes(seal(key, pack(content(board_id, good_docs(4), name="x"))))
     result, rss = run_with_rss(home, "import", str(file))
     assert result.returncode == 0, result.stderr
     assert "4 documents brought news" in result.stdout

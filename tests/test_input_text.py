@@ -130,9 +130,7 @@ class TestEveryField:
         home.store.documents.update(
             board.board_id,
             note,
-            lambda doc: items.edit_item(
-                doc, who="ab" * 16, now=1, title=ESC_TITLE, body="be kind\x1b[2J"
-            ),
+            lambda doc: items.edit_item(doc, now=1, title=ESC_TITLE, body="be kind\x1b[2J"),
         )
         before = board.item(note)
         board.edit(note, title=ESC_TITLE + " (fixed)", body="be kind\x1b[2J, always")

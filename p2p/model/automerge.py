@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +17,58 @@ ObjectId = bytes
 ROOT: ObjectId = core.ROOT
 Scalar = str | int | float | bool | bytes | None
 """A value read from a document (a peer may have written any of these anywhere)."""
+OpId = tuple[int, bytes]
+"""An operation's id as (counter, actor): an object's id is the id of the op that made it."""
+Heads = list[bytes] | None
+"""Where to read a document: at these change hashes, or (None) as it is now."""
+
+
+def _uleb_at(raw: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while pos < len(raw):
+        byte = raw[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            break
+    return value, pos
+
+
+def parse_id(raw: bytes) -> OpId | None:
+    """(counter, actor) of an op or object id as this binding spells it (None for the root):
+    `0x10, uleb(len actor), actor, uleb(actor index), uleb(counter)`."""
+    if len(raw) < 2 or raw[0] != 0x10:
+        return None
+    if raw[1] < 0x80:  # every actor id shorter than 128 bytes (all of Potluck's: 16)
+        end = 2 + raw[1]
+        _, pos = _uleb_at(raw, end)
+        return _uleb_at(raw, pos)[0], bytes(raw[2:end])
+    pos = 1
+    numbers: list[int] = []
+    actor = b""
+    for _ in range(3):
+        value = shift = 0
+        while pos < len(raw):
+            byte = raw[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        numbers.append(value)
+        if len(numbers) == 1:
+            actor = raw[pos : pos + value]
+            pos += value
+    return numbers[2], bytes(actor)
+
+
+def actor_of(raw: ObjectId) -> bytes:
+    """The actor that made an object (or wrote a value), from its id; b"" for the root."""
+    if len(raw) > 2 and raw[0] == 0x10 and raw[1] < 0x80:
+        return bytes(raw[2 : 2 + raw[1]])
+    parsed = parse_id(raw)
+    return b"" if parsed is None else parsed[1]
 
 
 def heads_digest(heads: list[bytes]) -> bytes:
@@ -65,6 +116,23 @@ class Document:
     def new(cls, actor: bytes) -> Document:
         return cls(core.Document(actor))
 
+    @property
+    def actor(self) -> bytes:
+        return self._doc.get_actor()
+
+    def fork(self) -> Document:
+        """A copy (cheap: automerge shares its structure) that writes as the same actor."""
+        fork = self._doc.fork()
+        fork.set_actor(self._doc.get_actor())
+        return Document(fork)
+
+    def merge(self, other: Document, what: str = "document") -> None:
+        """Take every change `other` holds (never the ones it holds back for missing deps)."""
+        try:
+            self._doc.merge(other._doc)
+        except BaseException as exc:
+            raise _refused(f"{what} could not be merged", exc) from None
+
     @classmethod
     def load(cls, data: bytes, actor: bytes, what: str = "document") -> Document:
         """A saved document, optionally followed by raw change bytes; DamagedDocument if not."""
@@ -85,16 +153,8 @@ class Document:
         return heads_digest(self.heads())
 
     def changes_since(self, since: list[bytes]) -> list[tuple[bytes, bytes]]:
-        """(hash, raw bytes) of every change not reachable from `since`."""
+        """(hash, raw bytes) of every change not reachable from `since`, in causal order."""
         return [(c.hash, c.bytes) for c in self._doc.get_changes(since)]
-
-    def merge_saved(self, data: bytes, what: str) -> None:
-        """Merge a saved document (received whole from a peer, or from an export)."""
-        other = Document.load(data, os.urandom(16), what)
-        try:
-            self._doc.merge(other._doc)
-        except BaseException as exc:
-            raise _refused(f"{what} could not be merged", exc) from None
 
     def generate_sync_message(self, state: SyncState) -> bytes | None:
         message = self._doc.generate_sync_message(state._core())
@@ -124,8 +184,10 @@ class Document:
 
     # ------------------------------------------------------------ reads
 
-    def _get(self, obj: ObjectId, prop: str | int) -> tuple[Any, ObjectId] | None:
-        got = self._doc.get(obj, prop)
+    def _get(
+        self, obj: ObjectId, prop: str | int, heads: Heads = None
+    ) -> tuple[Any, ObjectId] | None:
+        got = self._doc.get(obj, prop, heads)
         if got is None:
             return None
         value, obj_id = got
@@ -133,22 +195,37 @@ class Document:
             return value, obj_id
         return value[1], obj_id
 
-    def scalar(self, obj: ObjectId, prop: str | int) -> Scalar:
+    def scalar(self, obj: ObjectId, prop: str | int, heads: Heads = None) -> Scalar:
         """The plain value at `prop`, or None where there is none or an object instead."""
-        got = self._get(obj, prop)
+        got = self._get(obj, prop, heads)
         if got is None or isinstance(got[0], core.ObjType):
             return None
         value: Scalar = got[0]
         return value
 
-    def child(self, obj: ObjectId | None, prop: str | int) -> ObjectId | None:
-        """The object (map, list or text) at `prop`, or None."""
+    def child(self, obj: ObjectId | None, prop: str | int, heads: Heads = None) -> ObjectId | None:
+        """The object (map, list or text) at `prop`, or None. Its id names who made it."""
         if obj is None:
             return None
-        got = self._get(obj, prop)
+        got = self._get(obj, prop, heads)
         if got is None or not isinstance(got[0], core.ObjType):
             return None
         return got[1]
+
+    def writer(self, obj: ObjectId, prop: str | int) -> bytes:
+        """The actor of the operation that wrote the value at `prop` (b"" if none)."""
+        got = self._doc.get(obj, prop)
+        return b"" if got is None else actor_of(got[1])
+
+    def written(
+        self, obj: ObjectId, prop: str | int, heads: Heads = None
+    ) -> tuple[bool, OpId] | None:
+        """Whether an object is at `prop`, and the id of the operation that put it there."""
+        got = self._doc.get(obj, prop, heads)
+        if got is None:
+            return None
+        parsed = parse_id(got[1])
+        return None if parsed is None else (isinstance(got[0], core.ObjType), parsed)
 
     def text(self, obj: ObjectId, prop: str) -> str:
         """The text at `prop`, whether a text object or (as a peer may write) a string."""
@@ -158,8 +235,8 @@ class Document:
         value = self.scalar(obj, prop)
         return value if isinstance(value, str) else ""
 
-    def keys(self, obj: ObjectId) -> list[str]:
-        return list(self._doc.keys(obj))
+    def keys(self, obj: ObjectId, heads: Heads = None) -> list[str]:
+        return list(self._doc.keys(obj, heads))
 
     def length(self, obj: ObjectId) -> int:
         return self._doc.length(obj)

@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 
 from .. import clock
-from .automerge import ROOT, Document, Writer
+from .automerge import ROOT, Document, actor_of
 from .measure import MAX_BODY_SHOWN, MAX_LIST_SHOWN, MAX_TAGS_SHOWN, MAX_TITLE_SHOWN
 from .reading import as_int, as_str, maps_in_list, maps_in_map
 from .rota import ShiftFields, read_shifts
@@ -32,7 +32,6 @@ def init_item(
     title: str,
     body: str,
     tags: Sequence[str],
-    author: str,
     now: int,
     start: int | None = None,
     end: int | None = None,
@@ -49,12 +48,10 @@ def init_item(
         for tag in tags:
             w.put_bool(tag_map, tag, True)
         w.put_str(ROOT, "status", Status.OPEN.value)
-        w.put_str(ROOT, "author", author)
         w.put_int(ROOT, "created", now)
         w.put_int(ROOT, "updated", now)
         w.list_at(ROOT, "replies")
         w.map_at(ROOT, "responses")
-        w.list_at(ROOT, "history")
         if kind is Kind.EVENT:
             if start is not None:
                 w.put_int(ROOT, "start", start)
@@ -70,20 +67,11 @@ def init_item(
                 _add_shift(w, shift)
         if kind is Kind.PROPOSAL and decide_by is not None:
             w.put_int(ROOT, "decide_by", decide_by)
-        _history(w, author, "posted", now)
-
-
-def _history(w: Writer, who: str, what: str, now: int) -> None:
-    entry = w.append_map(w.list_at(ROOT, "history"))
-    w.put_str(entry, "who", who)
-    w.put_str(entry, "what", what)
-    w.put_int(entry, "time", now)
 
 
 def edit_item(
     doc: Document,
     *,
-    who: str,
     now: int,
     title: str | None = None,
     body: str | None = None,
@@ -124,15 +112,14 @@ def edit_item(
         if place is not None:
             w.put_str(ROOT, "place", place)
         w.put_int(ROOT, "updated", now)
-        _history(w, who, "edited", now)
 
 
-def add_reply(doc: Document, *, author: str, text: str, now: int) -> str:
+def add_reply(doc: Document, *, text: str, now: int) -> str:
+    """A reply is a map in `replies`; whoever made the map is its writer."""
     reply_id = new_id()[:12]
     with doc.change() as w:
         reply = w.append_map(w.list_at(ROOT, "replies"))
         w.put_str(reply, "id", reply_id)
-        w.put_str(reply, "author", author)
         w.put_str(reply, "text", text)
         w.put_int(reply, "time", now)
         w.put_int(ROOT, "updated", now)
@@ -160,17 +147,34 @@ def withdraw_response(doc: Document, *, member: str, kind: str, now: int) -> boo
     return True
 
 
-def set_status(doc: Document, *, status: Status, who: str, now: int) -> None:
+def set_status(doc: Document, *, status: Status, now: int) -> None:
+    """Who marked it is the change's signer: the history shows it."""
     with doc.change() as w:
         w.put_str(ROOT, "status", status.value)
         w.put_int(ROOT, "updated", now)
-        _history(w, who, f"marked {status.value}", now)
 
 
-def read_item(doc: Document, item_id: str) -> Item:
-    """The whole item as a plain dataclass; tolerant of fields a peer left out or mistyped."""
-    kind_value = as_str(doc.scalar(ROOT, "kind"), Kind.NOTE.value)
-    kind = Kind(kind_value) if kind_value in Kind._value2member_map_ else Kind.NOTE
+def item_kind(doc: Document) -> Kind | None:
+    """The item's kind, or None for a kind this version does not know (a reader skips it)."""
+    value = doc.scalar(ROOT, "kind")
+    return Kind(value) if isinstance(value, str) and value in Kind._value2member_map_ else None
+
+
+def author_of(doc: Document) -> str:
+    """The author: the device whose genesis wrote `kind` (nothing else may write it)."""
+    return doc.writer(ROOT, "kind").hex()
+
+
+def read_item(doc: Document, item_id: str, history: Sequence[HistoryEntry] = ()) -> Item:
+    """The whole item as a plain dataclass; tolerant of fields a peer left out or mistyped.
+
+    Every "who" comes from the operations that wrote it, never from a field: the author is the
+    device of the genesis, a reply's writer the device that made its map, a response's member
+    the key the rules let only that device write (an entry another device made is skipped).
+    `history` is what the signed changes did after the genesis (the store keeps it); the
+    genesis itself is "posted"."""
+    kind = item_kind(doc) or Kind.NOTE
+    author = author_of(doc)
     status_value = as_str(doc.scalar(ROOT, "status"), Status.OPEN.value)
     status = Status(status_value) if status_value in Status._value2member_map_ else Status.OPEN
     tag_map = doc.child(ROOT, "tags")
@@ -184,7 +188,7 @@ def read_item(doc: Document, item_id: str) -> Item:
             (
                 Reply(
                     id=as_str(doc.scalar(r, "id")),
-                    author=as_str(doc.scalar(r, "author")),
+                    author=actor_of(r).hex(),
                     text=as_str(doc.scalar(r, "text"), limit=MAX_BODY_SHOWN),
                     time=as_int(doc.scalar(r, "time")),
                 )
@@ -196,6 +200,8 @@ def read_item(doc: Document, item_id: str) -> Item:
     responses: list[Response] = []
     budget = MAX_RESPONSES_READ
     for member, mine in maps_in_map(doc, doc.child(ROOT, "responses")):
+        if actor_of(mine).hex() != member:
+            continue  # not made by that member's device (the rules refuse such a change)
         for response_kind, entry in maps_in_map(doc, mine, min(MAX_LIST_SHOWN, budget)):
             budget -= 1
             responses.append(
@@ -207,14 +213,8 @@ def read_item(doc: Document, item_id: str) -> Item:
                 )
             )
     responses.sort(key=lambda r: (r.time, r.member, r.kind))
-    history = tuple(
-        HistoryEntry(
-            who=as_str(doc.scalar(h, "who")),
-            what=as_str(doc.scalar(h, "what")),
-            time=as_int(doc.scalar(h, "time")),
-        )
-        for h in maps_in_list(doc, doc.child(ROOT, "history"))
-    )
+    created = as_int(doc.scalar(ROOT, "created"))
+    entries = (HistoryEntry(who=author, what="posted", time=created), *history)
     tasks = read_tasks(doc, responses)
     shifts = read_shifts(doc, responses, clock.local_now())
     start = doc.scalar(ROOT, "start")
@@ -227,12 +227,12 @@ def read_item(doc: Document, item_id: str) -> Item:
         body=doc.text(ROOT, "body")[:MAX_BODY_SHOWN],
         tags=tags,
         status=status,
-        author=as_str(doc.scalar(ROOT, "author")),
-        created=as_int(doc.scalar(ROOT, "created")),
+        author=author,
+        created=created,
         updated=as_int(doc.scalar(ROOT, "updated")),
         replies=replies,
         responses=tuple(responses),
-        history=history,
+        history=entries[:MAX_LIST_SHOWN],
         start=start if isinstance(start, int) and not isinstance(start, bool) else None,
         end=end if isinstance(end, int) and not isinstance(end, bool) else None,
         place=as_str(doc.scalar(ROOT, "place")),

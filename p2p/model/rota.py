@@ -65,12 +65,10 @@ def read_shift_fields(doc: Document) -> list[ShiftFields]:
     found = []
     for s in maps_in_list(doc, doc.child(ROOT, "shifts")):
         places = doc.scalar(s, "places")
-        if places is None:
-            places = doc.scalar(s, "slots")  # a shift written before schema v2
         found.append(
             ShiftFields(
                 id=as_str(doc.scalar(s, "id")),
-                label=as_str(doc.scalar(s, "label")) or as_str(doc.scalar(s, "when")),
+                label=as_str(doc.scalar(s, "label")),
                 rule=Rule(
                     rrule=as_str(doc.scalar(s, "rrule")),
                     start=as_str(doc.scalar(s, "start")),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .automerge import ROOT, Document, ObjectId, Writer
-from .reading import as_str, keys_of, maps_in_list
+from .reading import as_str, maps_in_list
 from .types import Response, Task
 
 
@@ -36,9 +36,6 @@ def read_tasks(doc: Document, responses: Sequence[Response]) -> tuple[Task, ...]
         task_id = as_str(doc.scalar(t, "id"))
         takers = sorted(said.get(task_key(task_id), []), key=lambda r: (r.time, r.member))
         taken_by = [r.member for r in takers]
-        for member in keys_of(doc, t, "taken"):  # a task taken before schema v2
-            if member not in taken_by:
-                taken_by.append(member)
         tasks.append(
             Task(
                 id=task_id,

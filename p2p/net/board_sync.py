@@ -46,6 +46,9 @@ class BoardSync:
         """The newest version of every document of the board that the node knows of."""
         self.members: list[Member] = []
         """Connections to peers on this board that are running."""
+        self.on_committed: Callable[[set[str]], None] = lambda doc_ids: None
+        """Told of every peer's change committed (the node introduces this device once the
+        board document has arrived)."""
         self._clock = clock
         self._uniform = uniform if uniform is not None else random.uniform
 
@@ -72,6 +75,7 @@ class BoardSync:
             if member is not origin:
                 delay = member.timing.relay_delay * self._uniform(0.5, 1.5)
                 member.feed(OursChanged(fresh, relay_due=now + delay))
+        self.on_committed(set(versions))
         return fresh
 
     def spread(self, member: Member, doc_ids: Iterable[str]) -> None:

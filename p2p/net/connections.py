@@ -152,6 +152,9 @@ class Connections:
     ) -> CloseReason:
         """Register a fresh connection (one per board and peer), run its session, clean up."""
         if conn.remote_static == self.identity.public_key:
+            with contextlib.suppress(Exception):  # PROTOCOL.md §2.2: say so, then close
+                async with asyncio.timeout(1):
+                    await NoiseChannel(conn).send(Bye(CloseReason.SELF.value))
             await conn.aclose()
             return CloseReason.SELF
         conn.large_gate = self._large_gate

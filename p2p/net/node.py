@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import time
@@ -11,8 +12,10 @@ from collections.abc import Coroutine
 from dataclasses import asdict
 from typing import Any
 
+from ..errors import PotluckError
 from ..home import Home
 from ..keys import board_tag
+from ..model.board_document import BOARD_DOC_ID
 from ..storage.thread import StoreThread
 from .board_sync import BoardSync
 from .connections import Connections, FoundBy, PeerInfo
@@ -194,12 +197,30 @@ class Node:
             if info.board_id in self._boards:
                 continue
             versions = await self._db.document_versions(info.board_id)
-            self._boards[info.board_id] = BoardSync(info.board_id, info.key, versions)
+            board = self._boards[info.board_id] = BoardSync(info.board_id, info.key, versions)
+            board.on_committed = functools.partial(self._committed, info.board_id)
             self._tags[board_tag(info.key)] = info.board_id
             remembered = await self._db.remembered_peers(info.board_id)
             self.dialer.board_added(info.board_id, info.hints, remembered)
             if self._discovery is not None:
                 await self._discovery.update()
+
+    def _committed(self, board_id: str, doc_ids: set[str]) -> None:
+        if BOARD_DOC_ID in doc_ids:
+            self._spawn(self._introduce(board_id))
+
+    async def _introduce(self, board_id: str) -> None:
+        """Add this device to a board's members once the board document has arrived (a device
+        that joined cannot write it before: its first change is the board's maker's)."""
+        try:
+            await self._db.call(lambda: self.home.board(board_id).introduce())
+            versions = await self._db.versions_of(board_id, {BOARD_DOC_ID})
+        except PotluckError as exc:
+            log.warning("could not add this device to board %s: %s", board_id[:8], exc)
+            return
+        board = self._boards.get(board_id)
+        if board is not None:  # the node's own commit: its peers hear of it from here
+            board.local_changes(versions)
 
     def _key_for_tag(self, tag: bytes) -> bytes | None:
         board_id = self._tags.get(tag)

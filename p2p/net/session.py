@@ -8,8 +8,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from ..errors import DamagedDocument, PotluckError, ProtocolError
+from ..errors import BadSignature, DamagedDocument, ForbiddenChange, PotluckError, ProtocolError
 from ..model.measure import TooLarge
+from ..model.signing import Signed
 from ..storage.thread import StoreThread
 from .board_sync import BoardSync
 from .channel import Channel, PeerClosed
@@ -239,19 +240,25 @@ class Session:
         if receive not in done:
             receive.cancel()
             raise self._closing or Closed(CloseReason.TIMEOUT, "no hello")
-        first = receive.result()
+        try:
+            first = receive.result()
+        except UnknownType as exc:  # not even a message of ours: no hello came first
+            raise Closed(
+                CloseReason.PROTOCOL_VIOLATION, f"the first message was not hello: {exc}"
+            ) from None
         if isinstance(first, Bye):
             raise Closed(CloseReason.PEER_CLOSED, f"peer said {first.reason!r}")
         if not isinstance(first, Hello):
             raise Closed(CloseReason.PROTOCOL_VIOLATION, "the first message was not hello")
-        if first.device != self.channel.remote_device:
-            raise Closed(CloseReason.PROTOCOL_VIOLATION, "hello names another device")
+        # Versions first: a version 1 peer certified no device key, so its hello cannot match.
         self.version = choose_version(first.versions)
         if self.version is None:
             raise Closed(
                 CloseReason.NO_COMMON_VERSION,
                 f"peer speaks {list(first.versions)}, we speak {list(PROTOCOL_VERSIONS)}",
             )
+        if first.device != self.channel.remote_device:
+            raise Closed(CloseReason.PROTOCOL_VIOLATION, "hello names another device")
         self.peer = first
 
     async def _read_loop(self) -> None:
@@ -335,14 +342,13 @@ class Session:
                 case Merge(message=message):
                     await self._merge([message])
                 case Apply(message=message, state=sync_state):
+                    signed = Signed(message.data, message.signatures, message.keys)
                     try:
                         version = await self.db.receive_sync_message(
-                            self.board.board_id, message.id, sync_state, message.data
+                            self.board.board_id, message.id, sync_state, signed
                         )
-                    except TooLarge as exc:
-                        raise Closed(CloseReason.TOO_LARGE, str(exc)) from None
-                    except DamagedDocument as exc:
-                        raise Closed(CloseReason.DAMAGED_DOCUMENT, str(exc)) from None
+                    except DamagedDocument as exc:  # TooLarge and refused changes included
+                        raise _refusal(exc) from None
                     if version is not None:
                         version = self.board.committed(self, {message.id: version})[message.id]
                     self._decide(SyncApplied(message.id, message.digest, version))
@@ -354,14 +360,12 @@ class Session:
     async def _merge(self, batch: list[WholeDocument]) -> None:
         """Commit whole documents from the peer in one transaction; the board relays them."""
         changed, refused = await self.db.apply_saved_documents(
-            self.board.board_id, [(m.id, m.data) for m in batch]
+            self.board.board_id, [(m.id, Signed(m.data, m.signatures, m.keys)) for m in batch]
         )
         if changed:
             changed = self.board.committed(self, changed)
-        if isinstance(refused, TooLarge):
-            raise Closed(CloseReason.TOO_LARGE, str(refused))
         if refused is not None:
-            raise Closed(CloseReason.DAMAGED_DOCUMENT, str(refused))
+            raise _refusal(refused)
         self._decide(DocumentsMerged({m.id: m.digest for m in batch}, changed, len(batch)))
 
     def _log_synced(self) -> None:
@@ -416,3 +420,14 @@ def _wall(monotonic: float | None) -> float | None:
 
 
 _ORDINARY = {CloseReason.SHUTDOWN, CloseReason.PEER_CLOSED, CloseReason.DUPLICATE}
+
+
+def _refusal(exc: DamagedDocument) -> Closed:
+    """The close reason for a peer's document or sync message the store refused."""
+    if isinstance(exc, TooLarge):
+        return Closed(CloseReason.TOO_LARGE, str(exc))
+    if isinstance(exc, BadSignature):
+        return Closed(CloseReason.BAD_SIGNATURE, str(exc))
+    if isinstance(exc, ForbiddenChange):
+        return Closed(CloseReason.FORBIDDEN_CHANGE, str(exc))
+    return Closed(CloseReason.DAMAGED_DOCUMENT, str(exc))

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..model.automerge import SyncState
+from ..model.signing import Signed
 from ..storage.documents import Version
 from .messages import (
     Bye,
@@ -217,7 +218,8 @@ class Prepared:
 
     batch: tuple[str, ...]
     plan: tuple[tuple[str, SyncState | None], ...]
-    messages: tuple[tuple[str, bytes, Version], ...]
+    messages: tuple[tuple[str, Signed | bytes, Version], ...]
+    """(id, data with the signatures of the changes it carries, version read at)."""
     done: int
 
 
@@ -590,12 +592,14 @@ def _prepared(state: PeerState, event: Prepared) -> list[Action]:
         record = state.docs[doc_id]
         _set_ours(state, record, version)
         record.told = version.digest
+        signed = data if isinstance(data, Signed) else Signed(data)
+        parts = (doc_id, signed.data, version.digest, signed.signatures, signed.keys)
         if doc_id in whole:
             record.sent = version.digest
             state.sent_docs += 1
-            out.append(Send(WholeDocument(doc_id, data, version.digest)))
+            out.append(Send(WholeDocument(*parts)))
         else:
-            out.append(Send(Sync(doc_id, data, version.digest)))
+            out.append(Send(Sync(*parts)))
         state.active = True
         _index(state, doc_id, record)
     # Automerge may have nothing to say after taking the peer's changes; the peer still

@@ -23,12 +23,14 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import HomeError
+from ..keys import OLD_HOME
 from . import files
 
 SCHEMA_VERSION = 3
-"""2: items are numbered and the full-text index is keyed by that number. 3: the index holds
-an event's start and end and a proposal's decision date, and the full-text index replies, tags
-and people too. A database of an earlier version has its index rebuilt when opened."""
+"""3: every change is signed (protocol v2), and the index holds an event's start and end, a
+proposal's decision date, and full text of replies, tags and people. A home of versions 1 and
+2 holds unsigned boards that no peer would take, so it is refused with one line saying what
+to do."""
 
 META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 SCHEMA = """
@@ -47,8 +49,14 @@ CREATE TABLE IF NOT EXISTS documents (
     digest BLOB NOT NULL,
     version INTEGER NOT NULL,
     changed_seq INTEGER NOT NULL,
+    signatures BLOB NOT NULL,
+    signers BLOB NOT NULL,
     PRIMARY KEY (board_id, doc_id)
 );
+CREATE TABLE IF NOT EXISTS signers (
+    actor BLOB PRIMARY KEY,
+    key BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS documents_changed ON documents (changed_seq);
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -84,6 +92,11 @@ CREATE TABLE IF NOT EXISTS item_tags (
     PRIMARY KEY (board_id, tag, id)
 );
 CREATE INDEX IF NOT EXISTS item_tags_item ON item_tags (board_id, id);
+CREATE TABLE IF NOT EXISTS history (
+    board_id TEXT NOT NULL, id TEXT NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL,
+    time INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_item ON history (board_id, id);
 CREATE TABLE IF NOT EXISTS members (
     board_id TEXT NOT NULL, device_id TEXT NOT NULL, name TEXT NOT NULL, about TEXT NOT NULL,
     PRIMARY KEY (board_id, device_id)
@@ -114,8 +127,6 @@ SCHEMA_NAMES = frozenset(
 )
 """Every table and index the schema makes: a database that has them all is not written to
 when opened."""
-INDEX_TABLES = ("items", "item_tags", "items_fts", "members")
-"""Tables rebuilt from the documents when a database of an earlier version is opened."""
 CHECK_EVERY = 15 * 60
 """Seconds after which a long-running process (a node on a Pi for weeks) checks its file
 again before its next write."""
@@ -290,10 +301,9 @@ class Database:
     # ------------------------------------------------------------ tables
 
     def migrate(self) -> int:
-        """Create or upgrade the tables; returns the schema version found (SCHEMA_VERSION for
-        a new database). The caller rebuilds the index from the documents when it was older.
-        Opening a home that is up to date writes nothing (so it opens on a full disk, or from
-        a read-only one)."""
+        """Create the tables; returns the schema version found (SCHEMA_VERSION for a new
+        database); HomeError for a database of another version. Opening a home that is up to
+        date writes nothing (so it opens on a full disk, or from a read-only one)."""
         found = self._schema_version()
         if found == SCHEMA_VERSION and self._has_every_table():
             return found
@@ -301,6 +311,8 @@ class Database:
             raise HomeError(
                 f"the database {self.path} was written by a newer Potluck; upgrade to open it"
             )
+        if found is not None and found < SCHEMA_VERSION:
+            raise HomeError(OLD_HOME.format(path=self.path.parent))
         with self.write() as conn:
             conn.execute(META)
             row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
@@ -310,8 +322,7 @@ class Database:
                     f"the database {self.path} was written by a newer Potluck; upgrade to open it"
                 )
             if found < SCHEMA_VERSION:
-                for table in INDEX_TABLES:
-                    conn.execute(f"DROP TABLE IF EXISTS {table}")
+                raise HomeError(OLD_HOME.format(path=self.path.parent))
             for statement in SCHEMA.split(";\n"):
                 if statement.strip():
                     conn.execute(statement)

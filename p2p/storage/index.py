@@ -11,8 +11,9 @@ from ..errors import ItemNotFound
 from ..model.assembly import has_counted_block
 from ..model.automerge import Document
 from ..model.board_document import BOARD_DOC_ID, read_board
-from ..model.item_document import read_item
-from ..model.types import Item, ItemSummary, Kind, Member, Status
+from ..model.item_document import item_kind, read_item
+from ..model.measure import MAX_LIST_SHOWN
+from ..model.types import HistoryEntry, Item, ItemSummary, Kind, Member, Status
 from .database import Database
 
 TEXT_COLUMNS = "{title body replies tags}"
@@ -95,6 +96,9 @@ class ItemIndex:
             if name:
                 conn.execute("UPDATE boards SET name=? WHERE board_id=?", (name, board_id))
             return
+        if item_kind(doc) is None:  # a kind from a later version, or none: not listed
+            self._unlist(board_id, doc_id)
+            return
         item = read_item(doc, doc_id)
         # Never later than now (a clock a year ahead), never earlier than before (new activity
         # stamped by a clock a day behind does not push the item down).
@@ -146,6 +150,33 @@ class ItemIndex:
                 _people(item),
             ),
         )
+
+    def _unlist(self, board_id: str, doc_id: str) -> None:
+        conn = self.db.connection
+        row = conn.execute(
+            "SELECT num FROM items WHERE board_id=? AND id=?", (board_id, doc_id)
+        ).fetchone()
+        if row is not None:
+            conn.execute("DELETE FROM items WHERE num=?", (row[0],))
+            conn.execute("DELETE FROM items_fts WHERE rowid=?", (row[0],))
+        conn.execute("DELETE FROM item_tags WHERE board_id=? AND id=?", (board_id, doc_id))
+
+    def add_history(self, board_id: str, doc_id: str, entries: list[tuple[str, str, int]]) -> None:
+        """What newly stored changes did (beyond posting), derived from them as they were
+        checked: who (the signer), what, and when (as the change says)."""
+        if entries:
+            self.db.connection.executemany(
+                "INSERT INTO history VALUES (?, ?, ?, ?, ?)",
+                [(board_id, doc_id, who, what, time) for who, what, time in entries],
+            )
+
+    def history(self, board_id: str, doc_id: str) -> list[HistoryEntry]:
+        rows = self.db.connection.execute(
+            "SELECT who, what, time FROM history WHERE board_id=? AND id=? "
+            "ORDER BY time, rowid LIMIT ?",
+            (board_id, doc_id, MAX_LIST_SHOWN),
+        )
+        return [HistoryEntry(who=r[0], what=r[1], time=r[2]) for r in rows]
 
     def members(self, board_id: str) -> dict[str, Member]:
         rows = self.db.connection.execute(

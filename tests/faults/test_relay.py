@@ -166,7 +166,11 @@ async def test_in_a_mesh_a_change_is_not_relayed_to_a_peer_that_has_it_from_its_
     # Bo and Cy told each other their new digests (a `have` each way), and sent nothing more …
     assert relayed == ["Have", "Have"], relayed
     # … for each had the item from Ana herself.
-    from_ana = [to for frm, to, m in sent if frm == ana.device_id and isinstance(m, WholeDocument)]
+    from_ana = [
+        to
+        for frm, to, m in sent
+        if frm == ana.device_id and isinstance(m, WholeDocument) and m.id == item
+    ]
     assert sorted(from_ana) == sorted([bo.device_id, cy.device_id])
 
 
