@@ -16,7 +16,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind
 
-from tests.conftest import run_potluck
 from tests.netns import Lan, netns_unavailable
 from tests.p2p_helpers import Serve, db_rows, make_homes, wait_sync
 
@@ -77,10 +76,13 @@ def main() -> None:
         connect = time.perf_counter() - start
 
         delays = []
-        for i in range(args.posts):
-            run_potluck(paths[0], "post", "need", f"bench post {i}")
-            delays.append(poll(lambda i=i: count(paths[1], board_id) >= i + 1, 10))
+        with Home.open(paths[0]) as home:  # another process than the node, as a CLI post is
+            board = home.board(board_id)
+            for i in range(args.posts):
+                board.post(Kind.NEED, f"bench post {i}")  # returns once committed
+                delays.append(poll(lambda i=i: count(paths[1], board_id) >= i + 1, 10))
         median = statistics.median(delays)
+        p95 = sorted(delays)[max(0, int(len(delays) * 0.95) - 1)]
 
         with Home.open(paths[0]) as home:
             board = home.board(board_id)
@@ -97,9 +99,9 @@ def main() -> None:
         ("where", where, ""),
         ("new node connected to the others", f"{connect * 1000:.0f} ms", "< 2000 ms"),
         (
-            f"post propagation, median of {args.posts} (p90)",
-            f"{median * 1000:.0f} ms ({sorted(delays)[int(len(delays) * 0.9) - 1] * 1000:.0f})",
-            "< 100 ms",
+            f"post, commit to listed elsewhere, median of {args.posts} (p95)",
+            f"{median * 1000:.1f} ms ({p95 * 1000:.1f})",
+            "< 10 ms (25)",
         ),
         (f"fresh node gets {args.items:,} items", f"{catch_up:.1f} s", "< 10 s"),
     ]

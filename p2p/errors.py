@@ -29,6 +29,19 @@ class DamagedDocument(PotluckError):
     """A stored or received document could not be loaded by automerge."""
 
 
+class RefusedChange(DamagedDocument):
+    """A change that is unsigned, mis-signed or breaks the board's rules: nothing of it, and
+    nothing that depends on it, is stored or passed on."""
+
+
+class BadSignature(RefusedChange):
+    """A change without a valid signature by the device its actor id names."""
+
+
+class ForbiddenChange(RefusedChange):
+    """A validly signed change that does what its device may not (writes as someone else)."""
+
+
 class ExportError(PotluckError):
     """An export file cannot be read: wrong board, damaged or not an export."""
 

@@ -9,30 +9,58 @@ from .board import Board
 from .errors import BoardNotFound, InvalidInput
 from .invite import decode_invite
 from .keys import DeviceIdentity, board_id_for, load_or_create_identity, new_board_key
+from .model import text
 from .model.board_document import BOARD_DOC_ID, init_board
 from .model.types import BoardInfo
+from .storage import files
 from .storage.store import Store
 
 DB_NAME = "potluck.db"
 KEY_NAME = "device.key"
 MAX_NAME = 60
+"""Characters of a display name."""
+MAX_BOARD_NAME = 100
+MAX_ABOUT = 200
 
 
 class Home:
     """One device's Potluck data: its key, its database and the boards it has joined."""
 
-    def __init__(self, path: Path, identity: DeviceIdentity, store: Store) -> None:
+    def __init__(
+        self, path: Path, identity: DeviceIdentity, store: Store, privacy_notice: str | None = None
+    ) -> None:
         self.path = path
         self.identity = identity
         self.store = store
+        self.privacy_notice = privacy_notice
+        """One line to show the person when opening this home made it private (the home or
+        files in it could be read by other users of the computer), else None. Only the open
+        that tightened the modes has it, so the person is told once."""
+
+    @staticmethod
+    def prepare(path: Path | str) -> Path:
+        """Make the home folder (0700) if missing, before something else opens it; HomeError,
+        in one line, if `path` cannot be a home (a file, a folder that cannot be made)."""
+        path = Path(path).expanduser()
+        files.make_home(path)
+        return path
 
     @classmethod
     def open(cls, path: Path | str) -> Home:
+        """Open (or make) a home: the folder 0700 and every file in it 0600, whatever the
+        umask; a home that was wider is tightened (see `privacy_notice`). HomeError, in one
+        line, for a path that cannot be a home, a damaged database, and the like."""
         path = Path(path).expanduser()
-        path.mkdir(parents=True, exist_ok=True)
+        files.make_home(path)
+        notice = files.tighten(path).notice()
         identity = load_or_create_identity(path / KEY_NAME)
-        store = Store(path / DB_NAME, identity.actor_id)
-        return cls(path, identity, store)
+        store = Store(path / DB_NAME, identity)
+        return cls(path, identity, store, notice)
+
+    @property
+    def read_only(self) -> str | None:
+        """Why this home cannot be written (its boards can still be read), or None."""
+        return self.store.db.read_only
 
     def close(self) -> None:
         self.store.close()
@@ -59,14 +87,15 @@ class Home:
     def set_profile(self, name: str | None = None, about: str | None = None) -> None:
         """Set the display name and/or the line about this person, on every board."""
         if name is not None:
-            name = name.strip()
+            name = text.one_line(name, "a display name", MAX_NAME)
             if not name:
                 raise InvalidInput("a display name cannot be empty")
-            if len(name) > MAX_NAME:
-                raise InvalidInput(f"a display name can be at most {MAX_NAME} characters")
+        if about is not None:
+            about = text.one_line(about, "the line about you", MAX_ABOUT)
+        if name is not None:
             self.store.db.set_setting("name", name)
         if about is not None:
-            self.store.db.set_setting("about", about.strip())
+            self.store.db.set_setting("about", about)
         for board in self.boards():
             self.board(board.board_id).introduce()
 
@@ -98,7 +127,7 @@ class Home:
         return Board(self, exact[0])
 
     def new_board(self, name: str) -> Board:
-        name = name.strip()
+        name = text.one_line(name, "a board name", MAX_BOARD_NAME)
         if not name:
             raise InvalidInput("a board needs a name")
         key = new_board_key()

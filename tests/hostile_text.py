@@ -11,6 +11,8 @@ from potluck.p2p import Home, Kind, ResponseKind
 from potluck.p2p.model import item_document as items
 from potluck.p2p.model.automerge import ROOT, Document
 from potluck.p2p.model.board_document import BOARD_DOC_ID, set_member
+from potluck.p2p.model.rota import ShiftFields
+from potluck.p2p.model.rules import Rule
 
 CORPUS = [
     "[@click=app.quit]Free bikes[/]",
@@ -63,14 +65,13 @@ def _write_one(home: Home, board_id: str, n: int, text: str) -> list[str]:
                 title=text,
                 body=text,
                 tags=[text[:40], f"tag{n}"],
-                author=me,
                 now=n,
                 start=1_800_000_000_000 if kind is Kind.EVENT else None,
                 place=text,
                 tasks=[text],
-                shifts=[(text, 2)],
+                shifts=[ShiftFields(text[:8], text, Rule(text, text, 60, text), 2)],
             )
-            items.add_reply(doc, author=me, text=text, now=n)
+            items.add_reply(doc, text=text, now=n)
             items.set_response(doc, member=me, kind=ResponseKind.HELP.value, note=text, now=n)
 
         documents.update(board_id, item_id, post, create=True)

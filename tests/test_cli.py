@@ -85,7 +85,8 @@ class TestItems:
     def test_post_each_kind_and_list_as_json(self, board_home: Path) -> None:
         ids = {}
         for kind in ("need", "offer", "project", "event", "proposal", "note"):
-            ids[kind] = run_json(board_home, "post", kind, f"A {kind}", "--tag", kind)["id"]
+            when = ("--start", "fri 19:00") if kind == "event" else ()
+            ids[kind] = run_json(board_home, "post", kind, f"A {kind}", "--tag", kind, *when)["id"]
         listed = run_json(board_home, "ls")
         assert {i["id"] for i in listed} == set(ids.values())
         for entry in listed:
@@ -119,6 +120,7 @@ class TestItems:
             "2026-12-01 22:00",
             "--place",
             "the yard",
+            "--past",
         )["id"]
         shown = run_json(board_home, "show", event)
         assert shown["place"] == "the yard" and shown["end"] - shown["start"] == 3 * 3600 * 1000
@@ -142,7 +144,8 @@ class TestItems:
         assert [bool(t["taken_by"]) for t in shown["tasks"]] == [False, True]
         assert shown["shifts"][0]["slots"] == 3 and len(shown["shifts"][0]["signed_up"]) == 1
         people = run_potluck(board_home, "show", project).stdout
-        assert "Saturdays 10:00 (1/3): Ana" in people and "seeds (taken by Ana)" in people
+        assert "every Sat 10:00 · 3 places each" in people and "2 of 3 places open — Ana" in people
+        assert "seeds (taken by Ana)" in people
 
     def test_reply_respond_status_edit_show(self, board_home: Path) -> None:
         item = run_json(board_home, "post", "need", "Ladder", "--body", "for the roof")["id"]
@@ -166,11 +169,15 @@ class TestItems:
     def test_edit_an_event_time_and_place(self, board_home: Path) -> None:
         item = run_json(
             board_home, "post", "event", "Soup night", "--start", "2026-12-01 19:00",
-            "--end", "2026-12-01 22:00", "--place", "the yard",
+            "--end", "2026-12-01 22:00", "--place", "the yard", "--past",
         )["id"]  # fmt: skip
-        late = run_potluck(board_home, "edit", item, "--start", "2026-12-02 18:00", check=False)
+        late = run_potluck(
+            board_home, "edit", item, "--start", "2026-12-02 18:00", "--past", check=False
+        )
         assert late.returncode == 1 and "cannot end before it starts" in late.stderr
-        run_potluck(board_home, "edit", item, "--start", "2026-12-01 18:00", "--place", "hall")
+        run_potluck(
+            board_home, "edit", item, "--start", "2026-12-01 18:00", "--place", "hall", "--past"
+        )
         shown = run_potluck(board_home, "show", item).stdout
         assert "Tue 01 Dec 2026 18:00 – Tue 01 Dec 2026 22:00 · where: hall" in shown
         run_potluck(board_home, "edit", item, "--no-end")
@@ -214,7 +221,9 @@ class TestItems:
             (("show", "zz"), "not an item id"),
             (("reply", first, "  "), "empty"),
             (("post", "need", "  "), "title"),
-            (("post", "event", "x", "--start", "tomorrow"), "not a date"),
+            (("post", "event", "x", "--start", "tomorrow"), "needs a time of day"),
+            (("post", "event", "x", "--start", "soonish"), "not a time"),
+            (("post", "event", "x"), "needs a start"),
             (("post", "need", "x", "--start", "2026-12-01"), "for events"),
             (("post", "event", "x", "--task", "a"), "projects"),
             (("respond", first, "--as", "task"), "need takes"),
@@ -267,7 +276,9 @@ class TestExportImport:
     def test_export_carries_the_board_to_another_home(
         self, board_home: Path, tmp_path: Path
     ) -> None:
-        item = run_json(board_home, "post", "event", "Soup night", "--body", "bring bowls")["id"]
+        item = run_json(
+            board_home, "post", "event", "Soup night", "--body", "bring bowls", "--start", "19:00"
+        )["id"]
         run_potluck(board_home, "reply", item, "I'll bring bread")
         export = tmp_path / "stick" / "kitchen.potluck"
         export.parent.mkdir()

@@ -40,7 +40,6 @@ def test_items_from_skewed_clocks_sort_sensibly(home: Home, other_home: Home) ->
                 title=title,
                 body="",
                 tags=[],
-                author=b.me,
                 now=now_ms() + skew,
             ),
             create=True,
@@ -63,7 +62,7 @@ def test_items_from_skewed_clocks_sort_sensibly(home: Home, other_home: Home) ->
     store.documents.update(
         b.board_id,
         fresh,
-        lambda doc: docs.add_reply(doc, author=b.me, text="from yesterday", now=now_ms() - DAY),
+        lambda doc: docs.add_reply(doc, text="from yesterday", now=now_ms() - DAY),
     )
     copy_documents(b, a)
     assert a.items()[0].id == fresh

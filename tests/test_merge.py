@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from potluck.p2p.errors import ForbiddenChange, InvalidInput
 from potluck.p2p.home import Board, Home
 from potluck.p2p.model import item_document as docs
 from potluck.p2p.model.board_document import BOARD_DOC_ID
@@ -30,21 +31,16 @@ def test_concurrent_item_edits_keep_everyones_words(
 ) -> None:
     a, b = pair(home, other_home)
     item = a.post(Kind.NEED, "We need a ladder", body="For the roof gutter.", tags=["tools"])
+    note = a.post(Kind.NOTE, "House agreements", body="quiet after ten.", tags=["house"])
     copy_documents(a, b)
 
     a.edit(item, body="Urgent: For the roof gutter.", add_tags=["urgent"])
+    a.edit(note, body="Please: quiet after ten.", add_tags=["rules"])
     a.reply(item, "Ana: the hardware shop is closed")
     b.reply(item, "Bo: try the squat next door")
     b.respond(item, ResponseKind.HELP, "I have one on Tuesday")
     a.respond(item, ResponseKind.HELP, "I can hold it")
-    # Bo is not the author, so he edits the document directly, as a peer's device would.
-    other_home.store.documents.update(
-        b.board_id,
-        item,
-        lambda doc: docs.edit_item(
-            doc, who=b.me, now=1, body="For the roof gutter. Bring gloves.", add_tags=["roof"]
-        ),
-    )
+    b.edit(note, body="quiet after ten. Shoes off.", add_tags=["shoes"])  # a note is everyone's
 
     first, second = (a, b) if order == "a-then-b" else (b, a)
     copy_documents(first, second)
@@ -52,18 +48,38 @@ def test_concurrent_item_edits_keep_everyones_words(
 
     for board in (a, b):
         merged = board.item(item)
-        assert merged.body == "Urgent: For the roof gutter. Bring gloves."
-        assert set(merged.tags) == {"tools", "urgent", "roof"}
-        assert sorted(r.text for r in merged.replies) == [
-            "Ana: the hardware shop is closed",
-            "Bo: try the squat next door",
-        ]
+        assert merged.body == "Urgent: For the roof gutter."
+        assert set(merged.tags) == {"tools", "urgent"}
+        assert sorted((r.author, r.text) for r in merged.replies) == sorted(
+            [(a.me, "Ana: the hardware shop is closed"), (b.me, "Bo: try the squat next door")]
+        )
         assert {(r.member, r.note) for r in merged.responses} == {
             (a.me, "I can hold it"),
             (b.me, "I have one on Tuesday"),
         }
+        shared = board.item(note)
+        assert shared.body == "Please: quiet after ten. Shoes off."
+        assert set(shared.tags) == {"house", "rules", "shoes"}
+        history = [(h.who, h.what) for h in shared.history]
+        assert history[0] == (a.me, "posted")
+        assert sorted(history[1:]) == sorted([(a.me, "edited"), (b.me, "edited")])
     assert a.item(item) == b.item(item)
     assert a.items() == b.items()
+
+
+def test_another_members_text_cannot_be_edited_even_directly(home: Home, other_home: Home) -> None:
+    """Bo's device writing Ana's item itself (as a device gone bad would) is refused at once:
+    a change its peers would refuse is never made."""
+    a, b = pair(home, other_home)
+    item = a.post(Kind.NEED, "We need a ladder", body="For the roof gutter.")
+    copy_documents(a, b)
+    with pytest.raises(ForbiddenChange, match="author"):
+        other_home.store.documents.update(
+            b.board_id, item, lambda doc: docs.edit_item(doc, now=1, title="Forged")
+        )
+    assert b.item(item).title == "We need a ladder"
+    with pytest.raises(InvalidInput):
+        b.edit(item, title="Forged")
 
 
 def test_concurrent_status_and_positions_merge(home: Home, other_home: Home) -> None:
@@ -85,9 +101,13 @@ def test_concurrent_status_and_positions_merge(home: Home, other_home: Home) -> 
 def test_members_added_apart_both_survive(home: Home, other_home: Home) -> None:
     a = home.new_board("Kitchen")
     b, _ = other_home.join(a.invite())
-    # Bo introduces himself before ever seeing the board document: two histories, one root.
-    home.set_profile(about="cooks on Tuesdays")
+    # Bo cannot introduce himself before he holds the board document (its first change is
+    # Ana's: a second one would be refused); once he has it, both entries merge.
     other_home.set_profile(about="fixes bikes")
+    assert BOARD_DOC_ID not in other_home.store.documents.digests(b.board_id)
+    copy_documents(a, b)
+    b.introduce()
+    home.set_profile(about="cooks on Tuesdays")
     copy_documents(b, a)
     copy_documents(a, b)
     for board in (a, b):

@@ -16,6 +16,7 @@ from potluck.tui.cli.printable import printable
 from tests.conftest import run_potluck
 from tests.hostile_text import CORPUS, write_corpus
 from tests.p2p_helpers import make_homes
+from tests.test_merge import copy_documents
 
 
 def obeyed(output: str) -> list[str]:
@@ -28,8 +29,8 @@ def obeyed(output: str) -> list[str]:
 
 
 def hostile_board(tmp_path: Path) -> tuple[Path, str, str]:
-    """Vic's home holding everything Mallory wrote; Mallory's device id."""
-    (vic, mallory), board_id = make_homes(tmp_path, ["Vic", "Mallory"])
+    """Vic's home holding everything Mallory (who made the board) wrote; Mallory's device id."""
+    (mallory, vic), board_id = make_homes(tmp_path, ["Mallory", "Vic"])
     write_corpus(mallory, board_id)
     export = tmp_path / "mallory.potluck"
     mallory.export_board(mallory.board(board_id), export)
@@ -73,6 +74,8 @@ class TestHostileText:
 class TestLookAlikeNames:
     def test_two_members_called_alike_are_told_apart(self, tmp_path: Path) -> None:
         (ana, impostor), board_id = make_homes(tmp_path, ["Ana", "Аna"])  # Cyrillic А
+        copy_documents(ana.board(board_id), impostor.board(board_id))
+        impostor.board(board_id).introduce()
         export = tmp_path / "impostor.potluck"
         impostor.board(board_id).post(Kind.NEED, "Send me money")
         impostor.export_board(impostor.board(board_id), export)

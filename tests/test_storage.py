@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from potluck.p2p.errors import DamagedDocument, HomeError
 from potluck.p2p.home import Home
+from potluck.p2p.model.signing import Signed
 from potluck.p2p.model.types import Kind, ResponseKind
 
 from tests.conftest import run_json, run_potluck
@@ -152,32 +153,21 @@ def test_a_document_automerge_refuses_is_named(home: Home) -> None:
     assert json.loads(run_potluck(home.path, "ls", "--json").stdout)[0]["id"] == item
 
 
-def test_a_version_1_database_has_its_index_rebuilt_from_the_documents(home: Home) -> None:
-    board = home.new_board("Kitchen")
-    soup = board.post(Kind.NEED, "Soup pot", body="a big one for the Sunday kitchen")
-    board.post(Kind.OFFER, "Bread", tags=["food"])
+def test_a_home_from_before_signed_changes_gets_one_line_saying_what_to_do(home: Home) -> None:
+    """No released home predates signing: a clean break, said plainly, never a traceback."""
+    home.new_board("Kitchen")
     home.close()
     conn = sqlite3.connect(home.path / "potluck.db")
-    conn.executescript(
-        """
-        DROP TABLE items; DROP TABLE items_fts;
-        CREATE TABLE items (board_id TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL,
-            status TEXT NOT NULL, title TEXT NOT NULL, tags TEXT NOT NULL, author TEXT NOT NULL,
-            created INTEGER NOT NULL, updated INTEGER NOT NULL, replies INTEGER NOT NULL,
-            responses INTEGER NOT NULL, sort_time INTEGER NOT NULL, PRIMARY KEY (board_id, id));
-        CREATE VIRTUAL TABLE items_fts USING fts5 (board_id UNINDEXED, id UNINDEXED, title, body);
-        DELETE FROM item_tags; DELETE FROM members;
-        UPDATE meta SET value = '1' WHERE key = 'schema';
-        """
-    )
+    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    conn.commit()
     conn.close()
-    listed = run_json(home.path, "ls")
-    assert sorted(i["title"] for i in listed) == ["Bread", "Soup pot"]
-    assert {i["author_name"] for i in listed} == {"Ana"}
-    assert [i["id"] for i in run_json(home.path, "ls", "--search", "sunday")] == [soup]
-    assert [i["title"] for i in run_json(home.path, "ls", "--tag", "food")] == ["Bread"]
-    conn = sqlite3.connect(home.path / "potluck.db")
-    assert conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("2",)
+    result = run_potluck(home.path, "ls", check=False)
+    assert result.returncode == 1
+    assert "earlier Potluck" in result.stderr and f"mv {home.path}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    (home.path / "device.key").write_bytes(bytes(32))  # a version 1 key: X25519 alone
+    again = run_potluck(home.path, "whoami", check=False)
+    assert again.returncode == 1 and "earlier Potluck" in again.stderr
 
 
 def test_a_batch_of_saved_documents_is_one_commit_and_stops_at_a_damaged_one(
@@ -190,7 +180,7 @@ def test_a_batch_of_saved_documents_is_one_commit_and_stops_at_a_damaged_one(
     store = other_home.store
     before = store.documents.change_cursor()
     changed, damaged = store.documents.apply_saved_documents(
-        board.board_id, [*saved[:3], (ids[3], b"not automerge"), saved[4]]
+        board.board_id, [*saved[:3], (ids[3], Signed(b"not automerge")), saved[4]]
     )
     assert changed == ids[:3] and damaged is not None and ids[3] in str(damaged)
     assert sorted(s.title for s in joined.items()) == ["need 0", "need 1", "need 2"]

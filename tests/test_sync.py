@@ -110,8 +110,15 @@ class TestThreeNodes:
                     ),
                     what="relayed both ways",
                 )
-                members = ana.board(board_id).members()
-                assert {m.name for m in members.values()} == {"Ana", "Bo", "Cy"}
+                # Each joiner adds itself once the board document has reached it (its first
+                # change is Ana's), and that entry travels on like any change.
+                await wait_until(
+                    lambda: (
+                        {m.name for m in ana.board(board_id).members().values()}
+                        == {"Ana", "Bo", "Cy"}
+                    ),
+                    what="everyone a member",
+                )
 
     async def test_dialling_each_other_leaves_one_connection(self, tmp_path: Path) -> None:
         (ana, bo), board_id = make_homes(tmp_path, ["Ana", "Bo"])

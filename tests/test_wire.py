@@ -25,7 +25,7 @@ from potluck.p2p.net.messages import (
     UnknownType,
     WholeDocument,
 )
-from potluck.p2p.net.noise import PROTOCOL_NAME, NoiseState, preamble
+from potluck.p2p.net.noise import PROTOCOL_NAME, NoiseState, preamble, read_certificate
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "noise_psk0_potluck.json").read_text())
 DEVICE = "0123456789abcdef0123456789abcdef"
@@ -35,10 +35,10 @@ class TestMessages:
     @pytest.mark.parametrize(
         "message",
         [
-            Hello((1,), DEVICE, "Ana", 7434, ("198.18.0.1",)),
+            Hello((2,), DEVICE, "Ana", 7434, ("198.18.0.1",)),
             Have({"board": bytes(16), "ab" * 16: bytes(range(16))}),
-            WholeDocument("ab" * 16, b"\x85o", bytes(16)),
-            Sync("board", b"\x42", bytes(16)),
+            WholeDocument("ab" * 16, b"\x85o", bytes(16), bytes(96), bytes(32)),
+            Sync("board", b"\x42", bytes(16), bytes(192), bytes(64)),
             Synced(3),
             Ping(),
             Pong(),
@@ -71,6 +71,23 @@ class TestMessages:
             {"type": "have", "docs": {"board": b"short"}},
             {"type": "doc", "id": "board", "data": "text, not bytes", "digest": bytes(16)},
             {"type": "sync", "id": "", "data": b"", "digest": bytes(16)},
+            {"type": "doc", "id": "board", "data": b"", "digest": bytes(16), "keys": b""},
+            {
+                "type": "sync",
+                "id": "board",
+                "data": b"",
+                "digest": bytes(16),
+                "sigs": bytes(95),
+                "keys": b"",
+            },
+            {
+                "type": "doc",
+                "id": "board",
+                "data": b"",
+                "digest": bytes(16),
+                "sigs": b"",
+                "keys": bytes(31),
+            },
             {"type": "synced", "docs": True},
             {"type": "synced", "docs": -1},
         ],
@@ -85,8 +102,8 @@ class TestMessages:
             messages.decode(data)
 
     def test_version_choice(self) -> None:
-        assert messages.choose_version((1, 2, 9)) == 1
-        assert messages.choose_version((2,)) is None
+        assert messages.choose_version((1, 2, 9)) == 2
+        assert messages.choose_version((1,)) is None  # version 1 changes were not signed
 
 
 class TestVectors:
@@ -101,10 +118,16 @@ class TestVectors:
         assert board_tag(key).hex() == v["board_tag"]
         assert preamble(key).hex() == v["init_prologue"] == v["resp_prologue"]
         assert [board_psk(key).hex()] == v["init_psks"] == v["resp_psks"]
-        assert (
-            DeviceIdentity.from_private(bytes.fromhex(v["init_static"])).device_id
-            == (v["init_device_id"])
+        ana = DeviceIdentity.from_secrets(
+            bytes.fromhex(v["init_signing_key"]), bytes.fromhex(v["init_static"])
         )
+        assert ana.device_id == v["init_device_id"]
+        # Message 2's payload is Bo's device key and its certificate of his static key.
+        bo = DeviceIdentity.from_secrets(
+            bytes.fromhex(v["resp_signing_key"]), bytes.fromhex(v["resp_static"])
+        )
+        assert v["messages"][1]["payload"] == (bo.signing_public + bo.certificate).hex()
+        assert v["messages"][2]["payload"] == (ana.signing_public + ana.certificate).hex()
 
     def test_handshake_and_transport_bytes(self) -> None:
         v = self.vector
@@ -130,9 +153,12 @@ class TestVectors:
                 assert sender.encrypt(payload).hex() == m["ciphertext"]
                 assert receiver.decrypt(bytes.fromhex(m["ciphertext"])) == payload
         assert init.handshake_hash.hex() == resp.handshake_hash.hex() == v["handshake_hash"]
-        assert (
-            init.remote_static
-            == DeviceIdentity.from_private(bytes.fromhex(v["resp_static"])).public_key
+        bo = DeviceIdentity.from_secrets(
+            bytes.fromhex(v["resp_signing_key"]), bytes.fromhex(v["resp_static"])
+        )
+        assert init.remote_static == bo.public_key
+        assert read_certificate(bytes.fromhex(v["messages"][1]["payload"]), bo.public_key) == (
+            bo.signing_public
         )
 
     def test_framed_bytes(self) -> None:

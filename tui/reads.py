@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from potluck.p2p import BOARD_DOC_ID, Board, ItemSummary, Kind, PotluckError, Status
 
 from .cli.people import People
-from .cli.render import board_people
+from .cli.structures import people_of
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def read_page(board: Board, query: Query, limit: int) -> Page:
         query=query,
         rows=read_rows(board, query, limit),
         counts=board.home.store.index.count_items(board.board_id),
-        people=board_people(board),
+        people=people_of(board),
         board_name=board.name,
     )
 
@@ -100,7 +100,7 @@ class Announcer:
             self.known |= doc_ids
             return [News("arrived", count=len(arrived))] if arrived else []
         news: list[News] = []
-        people = board_people(board) if doc_ids else People({})
+        people = people_of(board) if doc_ids else People({})
         for doc_id in sorted(doc_ids):
             try:
                 item = board.item(doc_id)

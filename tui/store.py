@@ -53,7 +53,7 @@ class AppStore:
     def _open(self) -> Home:
         self._thread = threading.get_ident()
         home = Home.open(self.home_path)
-        home.store.db.connection.set_trace_callback(self._check_thread)
+        home.store.db.connection.raw.set_trace_callback(self._check_thread)
         return home
 
     def _check_thread(self, statement: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +17,58 @@ ObjectId = bytes
 ROOT: ObjectId = core.ROOT
 Scalar = str | int | float | bool | bytes | None
 """A value read from a document (a peer may have written any of these anywhere)."""
+OpId = tuple[int, bytes]
+"""An operation's id as (counter, actor): an object's id is the id of the op that made it."""
+Heads = list[bytes] | None
+"""Where to read a document: at these change hashes, or (None) as it is now."""
+
+
+def _uleb_at(raw: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while pos < len(raw):
+        byte = raw[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            break
+    return value, pos
+
+
+def parse_id(raw: bytes) -> OpId | None:
+    """(counter, actor) of an op or object id as this binding spells it (None for the root):
+    `0x10, uleb(len actor), actor, uleb(actor index), uleb(counter)`."""
+    if len(raw) < 2 or raw[0] != 0x10:
+        return None
+    if raw[1] < 0x80:  # every actor id shorter than 128 bytes (all of Potluck's: 16)
+        end = 2 + raw[1]
+        _, pos = _uleb_at(raw, end)
+        return _uleb_at(raw, pos)[0], bytes(raw[2:end])
+    pos = 1
+    numbers: list[int] = []
+    actor = b""
+    for _ in range(3):
+        value = shift = 0
+        while pos < len(raw):
+            byte = raw[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        numbers.append(value)
+        if len(numbers) == 1:
+            actor = raw[pos : pos + value]
+            pos += value
+    return numbers[2], bytes(actor)
+
+
+def actor_of(raw: ObjectId) -> bytes:
+    """The actor that made an object (or wrote a value), from its id; b"" for the root."""
+    if len(raw) > 2 and raw[0] == 0x10 and raw[1] < 0x80:
+        return bytes(raw[2 : 2 + raw[1]])
+    parsed = parse_id(raw)
+    return b"" if parsed is None else parsed[1]
 
 
 def heads_digest(heads: list[bytes]) -> bytes:
@@ -32,16 +83,25 @@ def _refused(what: str, exc: BaseException) -> DamagedDocument:
     """Automerge's errors, pyo3's PanicException (a BaseException) included, as ours."""
     if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
         raise exc
-    return DamagedDocument(f"{what}: {exc}")
+    return DamagedDocument(f"{what}: {' '.join(str(exc).split())[:300]}")
 
 
 class SyncState:
-    """What this device knows of one peer's copy of one document (automerge's sync state)."""
+    """What this device knows of one peer's copy of one document (automerge's sync state).
+
+    Making one calls nothing in automerge, so the sync decision makes it on the event loop,
+    exactly once per document and peer; the automerge state behind it is made the first time
+    the store thread uses it, and only that thread ever touches it."""
 
     __slots__ = ("_state",)
 
     def __init__(self) -> None:
-        self._state = core.SyncState()
+        self._state: core.SyncState | None = None
+
+    def _core(self) -> core.SyncState:
+        if self._state is None:
+            self._state = core.SyncState()
+        return self._state
 
 
 class Document:
@@ -55,6 +115,23 @@ class Document:
     @classmethod
     def new(cls, actor: bytes) -> Document:
         return cls(core.Document(actor))
+
+    @property
+    def actor(self) -> bytes:
+        return self._doc.get_actor()
+
+    def fork(self) -> Document:
+        """A copy (cheap: automerge shares its structure) that writes as the same actor."""
+        fork = self._doc.fork()
+        fork.set_actor(self._doc.get_actor())
+        return Document(fork)
+
+    def merge(self, other: Document, what: str = "document") -> None:
+        """Take every change `other` holds (never the ones it holds back for missing deps)."""
+        try:
+            self._doc.merge(other._doc)
+        except BaseException as exc:
+            raise _refused(f"{what} could not be merged", exc) from None
 
     @classmethod
     def load(cls, data: bytes, actor: bytes, what: str = "document") -> Document:
@@ -76,26 +153,28 @@ class Document:
         return heads_digest(self.heads())
 
     def changes_since(self, since: list[bytes]) -> list[tuple[bytes, bytes]]:
-        """(hash, raw bytes) of every change not reachable from `since`."""
+        """(hash, raw bytes) of every change not reachable from `since`, in causal order."""
         return [(c.hash, c.bytes) for c in self._doc.get_changes(since)]
 
-    def merge_saved(self, data: bytes, what: str) -> None:
-        """Merge a saved document (received whole from a peer, or from an export)."""
-        other = Document.load(data, os.urandom(16), what)
-        try:
-            self._doc.merge(other._doc)
-        except BaseException as exc:
-            raise _refused(f"{what} could not be merged", exc) from None
-
     def generate_sync_message(self, state: SyncState) -> bytes | None:
-        message = self._doc.generate_sync_message(state._state)
+        message = self._doc.generate_sync_message(state._core())
         return None if message is None else message.encode()
 
     def receive_sync_message(self, state: SyncState, data: bytes, what: str) -> None:
         try:
-            self._doc.receive_sync_message(state._state, core.Message.decode(data))
+            self._doc.receive_sync_message(state._core(), core.Message.decode(data))
         except BaseException as exc:
             raise _refused(f"{what}: bad sync message", exc) from None
+
+    def check_version(self, heads: list[bytes]) -> None:
+        """DamagedDocument unless every one of `heads` is a change of this document (a version
+        it went through): automerge reads an unknown version as an empty document."""
+        known = {bytes(c.hash) for c in self._doc.get_changes([])}
+        if any(bytes(head) not in known for head in heads):
+            raise DamagedDocument(
+                "the version this text was edited from is not in the document: "
+                "copy your text, reopen the item and edit it again"
+            )
 
     @contextmanager
     def change(self) -> Iterator[Writer]:
@@ -103,22 +182,12 @@ class Document:
         with self._doc.transaction() as tx:
             yield Writer(tx)
 
-    def edit_text_from(self, heads: list[bytes], obj: ObjectId, prop: str, new: str) -> None:
-        """Write `new` as the text at `prop` as if edited at `heads`, then merge: what peers
-        added since `heads` is kept rather than diffed away."""
-        fork = self._doc.fork_at(heads)  # type: ignore[attr-defined]  # missing from the stub
-        actor = self._doc.get_actor()
-        if any(c.actor_id == actor for c in self._doc.get_changes(heads)):
-            actor = os.urandom(16)  # our own later change holds the next sequence number
-        fork.set_actor(actor)
-        with fork.transaction() as tx:
-            Writer(tx).set_text(obj, prop, new)
-        self._doc.merge(fork)
-
     # ------------------------------------------------------------ reads
 
-    def _get(self, obj: ObjectId, prop: str | int) -> tuple[Any, ObjectId] | None:
-        got = self._doc.get(obj, prop)
+    def _get(
+        self, obj: ObjectId, prop: str | int, heads: Heads = None
+    ) -> tuple[Any, ObjectId] | None:
+        got = self._doc.get(obj, prop, heads)
         if got is None:
             return None
         value, obj_id = got
@@ -126,22 +195,37 @@ class Document:
             return value, obj_id
         return value[1], obj_id
 
-    def scalar(self, obj: ObjectId, prop: str | int) -> Scalar:
+    def scalar(self, obj: ObjectId, prop: str | int, heads: Heads = None) -> Scalar:
         """The plain value at `prop`, or None where there is none or an object instead."""
-        got = self._get(obj, prop)
+        got = self._get(obj, prop, heads)
         if got is None or isinstance(got[0], core.ObjType):
             return None
         value: Scalar = got[0]
         return value
 
-    def child(self, obj: ObjectId | None, prop: str | int) -> ObjectId | None:
-        """The object (map, list or text) at `prop`, or None."""
+    def child(self, obj: ObjectId | None, prop: str | int, heads: Heads = None) -> ObjectId | None:
+        """The object (map, list or text) at `prop`, or None. Its id names who made it."""
         if obj is None:
             return None
-        got = self._get(obj, prop)
+        got = self._get(obj, prop, heads)
         if got is None or not isinstance(got[0], core.ObjType):
             return None
         return got[1]
+
+    def writer(self, obj: ObjectId, prop: str | int) -> bytes:
+        """The actor of the operation that wrote the value at `prop` (b"" if none)."""
+        got = self._doc.get(obj, prop)
+        return b"" if got is None else actor_of(got[1])
+
+    def written(
+        self, obj: ObjectId, prop: str | int, heads: Heads = None
+    ) -> tuple[bool, OpId] | None:
+        """Whether an object is at `prop`, and the id of the operation that put it there."""
+        got = self._doc.get(obj, prop, heads)
+        if got is None:
+            return None
+        parsed = parse_id(got[1])
+        return None if parsed is None else (isinstance(got[0], core.ObjType), parsed)
 
     def text(self, obj: ObjectId, prop: str) -> str:
         """The text at `prop`, whether a text object or (as a peer may write) a string."""
@@ -151,11 +235,46 @@ class Document:
         value = self.scalar(obj, prop)
         return value if isinstance(value, str) else ""
 
-    def keys(self, obj: ObjectId) -> list[str]:
-        return list(self._doc.keys(obj))
+    def keys(self, obj: ObjectId, heads: Heads = None) -> list[str]:
+        return list(self._doc.keys(obj, heads))
 
     def length(self, obj: ObjectId) -> int:
         return self._doc.length(obj)
+
+
+def rebased_splices(
+    base: list[tuple[str, bytes]], now: dict[bytes, int], new: str
+) -> list[tuple[int, int, str]]:
+    """Splices (position, characters removed, text inserted) that make of the text as it is
+    now what the person meant, who turned `base` into `new`. `base` is the text they started
+    from as (character, element id); `now` gives each element still present its position in
+    the current text. Only characters of `base` that the person removed are removed; their
+    insertions go right after the nearest character of `base` before them that is still there,
+    so nothing others inserted since is cut or split. The splices come last position first,
+    each valid once the ones before it are applied."""
+    after = [0] * (len(base) + 1)
+    """after[k]: where text that follows base[k - 1] goes now."""
+    for k, (_, element) in enumerate(base):
+        at = now.get(element)
+        after[k + 1] = after[k] if at is None else at + 1
+    matcher = difflib.SequenceMatcher(a="".join(c for c, _ in base), b=new, autojunk=False)
+    splices: list[tuple[int, int, int, str]] = []  # (position, order, removed, inserted)
+    for n, (op, a0, a1, b0, b1) in enumerate(matcher.get_opcodes()):
+        if op == "equal":
+            continue
+        gone = [now[e] for _, e in base[a0:a1] if e in now]
+        run_start = None
+        for i, at in enumerate(gone):
+            if run_start is None:
+                run_start = at
+            if i + 1 == len(gone) or gone[i + 1] != at + 1:
+                splices.append((run_start, -1, at + 1 - run_start, ""))
+                run_start = None
+        if b1 > b0:
+            splices.append((after[a0], -n - 2, 0, new[b0:b1]))
+    # Last position first; at one position removals before insertions, later insertions first.
+    splices.sort(key=lambda s: (-s[0], s[1] != -1, s[1]))
+    return [(position, removed, inserted) for position, _, removed, inserted in splices]
 
 
 class Writer:
@@ -181,6 +300,10 @@ class Writer:
     def delete(self, obj: ObjectId, prop: str) -> None:
         self._tx.delete(obj, prop)
 
+    def delete_at(self, lst: ObjectId, index: int) -> None:
+        """Remove the element at `index` of a list."""
+        self._tx.delete(lst, index)
+
     def map_at(self, obj: ObjectId, prop: str) -> ObjectId:
         """The map at `prop`, created if absent."""
         got = self._tx.get(obj, prop)
@@ -197,6 +320,35 @@ class Writer:
 
     def append_map(self, lst: ObjectId) -> ObjectId:
         return bytes(self._tx.insert_object(lst, self._tx.length(lst), core.ObjType.Map))
+
+    def rebase_text(self, obj: ObjectId, prop: str, base: list[bytes], new: str) -> None:
+        """Write `new`, a person's edit of the text as it was at heads `base`, onto the text as
+        it is now: their edit is taken against `base` and applied as splices here, so what
+        others wrote since `base` is kept. No fork of the history is made. `base` must be a
+        version of the document (Document.check_version)."""
+        got = self._tx.get(obj, prop)
+        if got is None or got[0] != core.ObjType.Text:
+            self.set_text(obj, prop, new)
+            return
+        text_id = bytes(got[1])
+        try:
+            then = self._tx.get(obj, prop, base) if base else None
+            was = (
+                [(v[1], bytes(e)) for v, e in self._tx.values(text_id, base)]
+                if then is not None and then[0] == core.ObjType.Text and bytes(then[1]) == text_id
+                else None
+            )
+        except BaseException as exc:
+            raise _refused("the text could not be read as it was", exc) from None
+        if was is None:  # the text was made anew since (or no version was given): edit it as is
+            self.set_text(obj, prop, new)
+            return
+        try:
+            where = {bytes(e): i for i, (_, e) in enumerate(self._tx.values(text_id))}
+            for position, removed, inserted in rebased_splices(was, where, new):
+                self._tx.splice_text(text_id, position, removed, inserted)
+        except BaseException as exc:  # a panic of the binding is a BaseException
+            raise _refused("the text could not be saved", exc) from None
 
     def set_text(self, obj: ObjectId, prop: str, new: str) -> None:
         """Edit a text object with minimal splices, so concurrent edits elsewhere survive."""

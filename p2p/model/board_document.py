@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .automerge import ROOT, Document
+from .automerge import ROOT, Document, actor_of
 from .measure import MAX_BODY_SHOWN
 from .reading import as_int, as_str, maps_in_map
 from .types import Member
@@ -34,7 +34,8 @@ def set_member(doc: Document, device_id: str, name: str, about: str, now: int) -
 
 
 def read_board(doc: Document) -> tuple[str, int, dict[str, Member]]:
-    """The board's name, when it was made, and its members by device id."""
+    """The board's name, when it was made, and its members by device id (each entry as the
+    device whose id is its key made it: the rules let no other write it)."""
     name = as_str(doc.scalar(ROOT, "name"))
     created = as_int(doc.scalar(ROOT, "created"))
     members: dict[str, Member] = {}
@@ -42,6 +43,8 @@ def read_board(doc: Document) -> tuple[str, int, dict[str, Member]]:
         if not key.startswith(MEMBER_PREFIX):
             continue
         device_id = key[len(MEMBER_PREFIX) :][:64]
+        if actor_of(obj).hex() != device_id:
+            continue  # not made by that device (the rules refuse such a change)
         members[device_id] = Member(
             device_id=device_id,
             name=as_str(doc.scalar(obj, "name")),

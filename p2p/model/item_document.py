@@ -5,10 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from .automerge import ROOT, Document, Writer
-from .measure import MAX_BODY_SHOWN, MAX_TAGS_SHOWN, MAX_TITLE_SHOWN
-from .reading import as_int, as_str, keys_of, maps_in_list, maps_in_map
-from .types import HistoryEntry, Item, Kind, Reply, Response, Shift, Status, Task
+from .. import clock
+from .automerge import ROOT, Document, actor_of
+from .measure import MAX_BODY_SHOWN, MAX_LIST_SHOWN, MAX_TAGS_SHOWN, MAX_TITLE_SHOWN
+from .reading import as_int, as_str, maps_in_list, maps_in_map
+from .rota import ShiftFields, read_shifts
+from .rota import add_shift as _add_shift
+from .tasks import add_task as _add_task
+from .tasks import read_tasks
+from .types import HistoryEntry, Item, Kind, Reply, Response, Status
+
+MAX_RESPONSES_READ = 10_000
+"""Responses read from one item, all members together (a year of weekly sign-ups by fifty
+people fits; a member's device gone bad cannot make every read of the item slow)."""
 
 
 def new_id() -> str:
@@ -23,13 +32,13 @@ def init_item(
     title: str,
     body: str,
     tags: Sequence[str],
-    author: str,
     now: int,
     start: int | None = None,
     end: int | None = None,
     place: str = "",
     tasks: Sequence[str] = (),
-    shifts: Sequence[tuple[str, int]] = (),
+    shifts: Sequence[ShiftFields] = (),
+    decide_by: int | None = None,
 ) -> None:
     with doc.change() as w:
         w.put_str(ROOT, "kind", kind.value)
@@ -39,12 +48,10 @@ def init_item(
         for tag in tags:
             w.put_bool(tag_map, tag, True)
         w.put_str(ROOT, "status", Status.OPEN.value)
-        w.put_str(ROOT, "author", author)
         w.put_int(ROOT, "created", now)
         w.put_int(ROOT, "updated", now)
         w.list_at(ROOT, "replies")
         w.map_at(ROOT, "responses")
-        w.list_at(ROOT, "history")
         if kind is Kind.EVENT:
             if start is not None:
                 w.put_int(ROOT, "start", start)
@@ -52,42 +59,19 @@ def init_item(
                 w.put_int(ROOT, "end", end)
             w.put_str(ROOT, "place", place)
         if kind is Kind.PROJECT:
-            task_list = w.list_at(ROOT, "tasks")
+            w.list_at(ROOT, "tasks")
             for task_title in tasks:
-                _add_task(w, task_list, task_title)
-            shift_list = w.list_at(ROOT, "shifts")
-            for when, slots in shifts:
-                _add_shift(w, shift_list, when, slots)
-        _history(w, author, "posted", now)
-
-
-def _add_task(w: Writer, task_list: bytes, title: str) -> None:
-    task = w.append_map(task_list)
-    w.put_str(task, "id", new_id()[:8])
-    w.put_str(task, "title", title)
-    w.put_bool(task, "done", False)
-    w.map_at(task, "taken")
-
-
-def _add_shift(w: Writer, shift_list: bytes, when: str, slots: int) -> None:
-    shift = w.append_map(shift_list)
-    w.put_str(shift, "id", new_id()[:8])
-    w.put_str(shift, "when", when)
-    w.put_int(shift, "slots", slots)
-    w.map_at(shift, "signed")
-
-
-def _history(w: Writer, who: str, what: str, now: int) -> None:
-    entry = w.append_map(w.list_at(ROOT, "history"))
-    w.put_str(entry, "who", who)
-    w.put_str(entry, "what", what)
-    w.put_int(entry, "time", now)
+                _add_task(w, new_id()[:8], task_title)
+            w.list_at(ROOT, "shifts")
+            for shift in shifts:
+                _add_shift(w, shift)
+        if kind is Kind.PROPOSAL and decide_by is not None:
+            w.put_int(ROOT, "decide_by", decide_by)
 
 
 def edit_item(
     doc: Document,
     *,
-    who: str,
     now: int,
     title: str | None = None,
     body: str | None = None,
@@ -98,17 +82,20 @@ def edit_item(
     place: str | None = None,
     clear_end: bool = False,
     body_from: list[bytes] | None = None,
+    decide_by: int | None = None,
 ) -> None:
-    """`body_from`: the heads the new body was written from; the edit is made there and
-    merged, so text that peers added since is kept rather than diffed away."""
+    """`body_from`: the heads the new body was written from. The person's edit is taken
+    against the text as it was there and applied to the text as it is now, so what others
+    wrote since is kept (no fork of the history: see Writer.rebase_text)."""
     if body is not None and body_from:
-        doc.edit_text_from(body_from, ROOT, "body", body)
-        body = None
+        doc.check_version(body_from)
     with doc.change() as w:
         if title is not None:
             w.put_str(ROOT, "title", title)
         if body is not None:
-            w.set_text(ROOT, "body", body)
+            w.rebase_text(ROOT, "body", body_from or [], body)
+        if decide_by is not None:
+            w.put_int(ROOT, "decide_by", decide_by)
         if add_tags or remove_tags:
             tag_map = w.map_at(ROOT, "tags")
             for tag in add_tags:
@@ -125,15 +112,14 @@ def edit_item(
         if place is not None:
             w.put_str(ROOT, "place", place)
         w.put_int(ROOT, "updated", now)
-        _history(w, who, "edited", now)
 
 
-def add_reply(doc: Document, *, author: str, text: str, now: int) -> str:
+def add_reply(doc: Document, *, text: str, now: int) -> str:
+    """A reply is a map in `replies`; whoever made the map is its writer."""
     reply_id = new_id()[:12]
     with doc.change() as w:
         reply = w.append_map(w.list_at(ROOT, "replies"))
         w.put_str(reply, "id", reply_id)
-        w.put_str(reply, "author", author)
         w.put_str(reply, "text", text)
         w.put_int(reply, "time", now)
         w.put_int(ROOT, "updated", now)
@@ -161,45 +147,34 @@ def withdraw_response(doc: Document, *, member: str, kind: str, now: int) -> boo
     return True
 
 
-def take_task(doc: Document, *, member: str, task_index: int, now: int) -> str:
-    task = list(maps_in_list(doc, doc.child(ROOT, "tasks")))[task_index]
-    with doc.change() as w:
-        w.put_int(w.map_at(task, "taken"), member, now)
-        w.put_int(ROOT, "updated", now)
-    return as_str(doc.scalar(task, "title"))
-
-
-def sign_up_shift(doc: Document, *, member: str, shift_index: int, now: int) -> str:
-    shift = list(maps_in_list(doc, doc.child(ROOT, "shifts")))[shift_index]
-    with doc.change() as w:
-        w.put_int(w.map_at(shift, "signed"), member, now)
-        w.put_int(ROOT, "updated", now)
-    return as_str(doc.scalar(shift, "when"))
-
-
-def add_task(doc: Document, *, title: str, now: int) -> None:
-    with doc.change() as w:
-        _add_task(w, w.list_at(ROOT, "tasks"), title)
-        w.put_int(ROOT, "updated", now)
-
-
-def add_shift(doc: Document, *, when: str, slots: int, now: int) -> None:
-    with doc.change() as w:
-        _add_shift(w, w.list_at(ROOT, "shifts"), when, slots)
-        w.put_int(ROOT, "updated", now)
-
-
-def set_status(doc: Document, *, status: Status, who: str, now: int) -> None:
+def set_status(doc: Document, *, status: Status, now: int) -> None:
+    """Who marked it is the change's signer: the history shows it."""
     with doc.change() as w:
         w.put_str(ROOT, "status", status.value)
         w.put_int(ROOT, "updated", now)
-        _history(w, who, f"marked {status.value}", now)
 
 
-def read_item(doc: Document, item_id: str) -> Item:
-    """The whole item as a plain dataclass; tolerant of fields a peer left out or mistyped."""
-    kind_value = as_str(doc.scalar(ROOT, "kind"), Kind.NOTE.value)
-    kind = Kind(kind_value) if kind_value in Kind._value2member_map_ else Kind.NOTE
+def item_kind(doc: Document) -> Kind | None:
+    """The item's kind, or None for a kind this version does not know (a reader skips it)."""
+    value = doc.scalar(ROOT, "kind")
+    return Kind(value) if isinstance(value, str) and value in Kind._value2member_map_ else None
+
+
+def author_of(doc: Document) -> str:
+    """The author: the device whose genesis wrote `kind` (nothing else may write it)."""
+    return doc.writer(ROOT, "kind").hex()
+
+
+def read_item(doc: Document, item_id: str, history: Sequence[HistoryEntry] = ()) -> Item:
+    """The whole item as a plain dataclass; tolerant of fields a peer left out or mistyped.
+
+    Every "who" comes from the operations that wrote it, never from a field: the author is the
+    device of the genesis, a reply's writer the device that made its map, a response's member
+    the key the rules let only that device write (an entry another device made is skipped).
+    `history` is what the signed changes did after the genesis (the store keeps it); the
+    genesis itself is "posted"."""
+    kind = item_kind(doc) or Kind.NOTE
+    author = author_of(doc)
     status_value = as_str(doc.scalar(ROOT, "status"), Status.OPEN.value)
     status = Status(status_value) if status_value in Status._value2member_map_ else Status.OPEN
     tag_map = doc.child(ROOT, "tags")
@@ -213,7 +188,7 @@ def read_item(doc: Document, item_id: str) -> Item:
             (
                 Reply(
                     id=as_str(doc.scalar(r, "id")),
-                    author=as_str(doc.scalar(r, "author")),
+                    author=actor_of(r).hex(),
                     text=as_str(doc.scalar(r, "text"), limit=MAX_BODY_SHOWN),
                     time=as_int(doc.scalar(r, "time")),
                 )
@@ -223,8 +198,12 @@ def read_item(doc: Document, item_id: str) -> Item:
         )
     )
     responses: list[Response] = []
+    budget = MAX_RESPONSES_READ
     for member, mine in maps_in_map(doc, doc.child(ROOT, "responses")):
-        for response_kind, entry in maps_in_map(doc, mine, 16):
+        if actor_of(mine).hex() != member:
+            continue  # not made by that member's device (the rules refuse such a change)
+        for response_kind, entry in maps_in_map(doc, mine, min(MAX_LIST_SHOWN, budget)):
+            budget -= 1
             responses.append(
                 Response(
                     member=member,
@@ -234,34 +213,13 @@ def read_item(doc: Document, item_id: str) -> Item:
                 )
             )
     responses.sort(key=lambda r: (r.time, r.member, r.kind))
-    history = tuple(
-        HistoryEntry(
-            who=as_str(doc.scalar(h, "who")),
-            what=as_str(doc.scalar(h, "what")),
-            time=as_int(doc.scalar(h, "time")),
-        )
-        for h in maps_in_list(doc, doc.child(ROOT, "history"))
-    )
-    tasks = tuple(
-        Task(
-            id=as_str(doc.scalar(t, "id")),
-            title=as_str(doc.scalar(t, "title")),
-            taken_by=keys_of(doc, t, "taken"),
-            done=bool(doc.scalar(t, "done")),
-        )
-        for t in maps_in_list(doc, doc.child(ROOT, "tasks"))
-    )
-    shifts = tuple(
-        Shift(
-            id=as_str(doc.scalar(s, "id")),
-            when=as_str(doc.scalar(s, "when")),
-            slots=as_int(doc.scalar(s, "slots"), 1),
-            signed_up=keys_of(doc, s, "signed"),
-        )
-        for s in maps_in_list(doc, doc.child(ROOT, "shifts"))
-    )
+    created = as_int(doc.scalar(ROOT, "created"))
+    entries = (HistoryEntry(who=author, what="posted", time=created), *history)
+    tasks = read_tasks(doc, responses)
+    shifts = read_shifts(doc, responses, clock.local_now())
     start = doc.scalar(ROOT, "start")
     end = doc.scalar(ROOT, "end")
+    decide_by = doc.scalar(ROOT, "decide_by")
     return Item(
         id=item_id,
         kind=kind,
@@ -269,16 +227,19 @@ def read_item(doc: Document, item_id: str) -> Item:
         body=doc.text(ROOT, "body")[:MAX_BODY_SHOWN],
         tags=tags,
         status=status,
-        author=as_str(doc.scalar(ROOT, "author")),
-        created=as_int(doc.scalar(ROOT, "created")),
+        author=author,
+        created=created,
         updated=as_int(doc.scalar(ROOT, "updated")),
         replies=replies,
         responses=tuple(responses),
-        history=history,
+        history=entries[:MAX_LIST_SHOWN],
         start=start if isinstance(start, int) and not isinstance(start, bool) else None,
         end=end if isinstance(end, int) and not isinstance(end, bool) else None,
         place=as_str(doc.scalar(ROOT, "place")),
         tasks=tasks,
         shifts=shifts,
+        decide_by=decide_by
+        if isinstance(decide_by, int) and not isinstance(decide_by, bool)
+        else None,
         heads=tuple(doc.heads()),
     )

@@ -54,11 +54,13 @@ class Size:
     max_change_ops: int = MAX_CHANGE_OPS
 
 
-class _Reader:
-    def __init__(self, data: bytes | memoryview, budget: Size) -> None:
+class Reader:
+    """A cursor over automerge bytes: LEB128 numbers, prefixed byte strings, hashes."""
+
+    def __init__(self, data: bytes | memoryview, budget: Size | None = None) -> None:
         self.data = memoryview(data)
         self.pos = 0
-        self.budget = budget
+        self.budget = budget or Size()
 
     def done(self) -> bool:
         return self.pos >= len(self.data)
@@ -98,7 +100,7 @@ class _Reader:
         self.take(32 * self.uleb())
 
 
-def _inflate(data: bytes | memoryview, budget: Size) -> bytes:
+def inflate(data: bytes | memoryview, budget: Size) -> bytes:
     """DEFLATE without letting the output exceed what is left of the byte budget."""
     room = budget.max_bytes - budget.bytes
     inflater = zlib.decompressobj(-15)
@@ -113,7 +115,7 @@ def _inflate(data: bytes | memoryview, budget: Size) -> bytes:
 
 def _rows(kind: int, data: bytes | memoryview) -> int:
     """How many values one column holds (runs counted in full)."""
-    r = _Reader(data, Size())
+    r = Reader(data, Size())
     rows = 0
     if kind == _BOOLEAN:
         while not r.done():
@@ -135,7 +137,7 @@ def _rows(kind: int, data: bytes | memoryview) -> int:
     return rows
 
 
-def _skip_values(r: _Reader, kind: int, n: int) -> None:
+def _skip_values(r: Reader, kind: int, n: int) -> None:
     for _ in range(n):
         if kind == _STRING:
             r.prefixed()
@@ -145,14 +147,14 @@ def _skip_values(r: _Reader, kind: int, n: int) -> None:
             r.uleb()
 
 
-def _columns(r: _Reader, budget: Size, metas: list[list[tuple[int, int]]]) -> None:
+def _columns(r: Reader, budget: Size, metas: list[list[tuple[int, int]]]) -> None:
     """Read the column data described by `metas`; count rows and expanded bytes."""
     for meta in metas:
         rows = 0
         for spec, length in meta:
             raw = r.take(length)
             kind = spec & 0x07
-            column = _inflate(raw, budget) if spec & _DEFLATE else raw
+            column = inflate(raw, budget) if spec & _DEFLATE else raw
             budget.bytes += len(column)
             if budget.bytes > budget.max_bytes:
                 raise TooLarge(f"a document expands to more than {budget.max_bytes} bytes")
@@ -163,11 +165,11 @@ def _columns(r: _Reader, budget: Size, metas: list[list[tuple[int, int]]]) -> No
             raise TooLarge(f"a document holds more than {budget.max_ops} operations")
 
 
-def _column_meta(r: _Reader) -> list[tuple[int, int]]:
+def _column_meta(r: Reader) -> list[tuple[int, int]]:
     return [(r.uleb(), r.uleb()) for _ in range(r.uleb())]
 
 
-def _document(r: _Reader, budget: Size) -> None:
+def _document(r: Reader, budget: Size) -> None:
     for _ in range(r.uleb()):
         r.prefixed()  # actors
     r.hashes()  # heads
@@ -176,7 +178,7 @@ def _document(r: _Reader, budget: Size) -> None:
     _columns(r, budget, [change_meta, op_meta])
 
 
-def _change(r: _Reader, budget: Size) -> None:
+def _change(r: Reader, budget: Size) -> None:
     r.hashes()  # dependencies
     r.prefixed()  # actor
     r.uleb()  # sequence number
@@ -189,13 +191,13 @@ def _change(r: _Reader, budget: Size) -> None:
 
 
 def _chunks(data: bytes | memoryview, budget: Size) -> None:
-    r = _Reader(data, budget)
+    r = Reader(data, budget)
     while not r.done():
         if bytes(r.take(4)) != MAGIC:
             raise DamagedDocument("automerge data: not an automerge chunk")
         r.take(4)  # checksum
         kind = r.take(1)[0]
-        body = _Reader(r.prefixed(), budget)
+        body = Reader(r.prefixed(), budget)
         before = budget.ops
         if kind == _DOCUMENT:
             _document(body, budget)
@@ -203,9 +205,9 @@ def _chunks(data: bytes | memoryview, budget: Size) -> None:
         if kind == _CHANGE:
             _change(body, budget)
         elif kind == _COMPRESSED:
-            inflated = _inflate(body.data, budget)
+            inflated = inflate(body.data, budget)
             budget.bytes += len(inflated)
-            _change(_Reader(inflated, budget), budget)
+            _change(Reader(inflated, budget), budget)
         else:
             raise DamagedDocument(f"automerge data: unknown chunk type {kind}")
         budget.change_ops += budget.ops - before
@@ -230,7 +232,7 @@ def stored_size(data: bytes) -> Size:
 def sync_message_size(data: bytes) -> Size:
     """Bound the changes one automerge sync message carries; TooLarge past the limits."""
     budget = Size()
-    r = _Reader(data, budget)
+    r = Reader(data, budget)
     if r.take(1)[0] not in (_SYNC_V1, _SYNC_V2):
         raise DamagedDocument("automerge data: not a sync message")
     r.hashes()  # heads

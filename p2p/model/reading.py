@@ -37,9 +37,3 @@ def maps_in_map(
         child = doc.child(obj, key)
         if child is not None:
             yield key, child
-
-
-def keys_of(doc: Document, obj: ObjectId, prop: str) -> tuple[str, ...]:
-    """The keys of the map at `prop` (who took a task, who signed up for a shift), sorted."""
-    found = doc.child(obj, prop)
-    return tuple(sorted(doc.keys(found)[:MAX_LIST_SHOWN])) if found is not None else ()

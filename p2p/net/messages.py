@@ -5,21 +5,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import msgpack
 
 from ..errors import ProtocolError
+from ..model.ids import valid_doc_id
 
 DEFAULT_PORT = 7434
 """The TCP port a node listens on unless told otherwise (any free port if it is taken)."""
-PROTOCOL_VERSIONS = (1,)
+PROTOCOL_VERSIONS = (2,)
 """Versions this implementation speaks, in the order it prefers them (highest wins)."""
 DIGEST_SIZE = 16
+SIGNATURE_ENTRY = 96
+"""A change's hash (32 bytes) and its Ed25519 signature (64)."""
+KEY_SIZE = 32
 MAX_NAME = 200
 MAX_ADDRS = 16
-MAX_DOC_ID = 64
-_DOC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _DEVICE = re.compile(r"[0-9a-f]{32}")
 
 
@@ -43,20 +46,28 @@ class Have:
 
 @dataclass(frozen=True)
 class WholeDocument:
-    """A whole saved document, for a peer that does not hold it."""
+    """A whole saved document, for a peer that does not hold it, with the signatures of all
+    its changes and their signers' keys."""
 
     id: str
     data: bytes
     digest: bytes
+    signatures: bytes = b""
+    """(change hash, signature) pairs, 96 bytes each."""
+    keys: bytes = b""
+    """The signers' Ed25519 public keys, 32 bytes each."""
 
 
 @dataclass(frozen=True)
 class Sync:
-    """One automerge sync message for one document."""
+    """One automerge sync message for one document, with the signatures of the changes it
+    carries and their signers' keys."""
 
     id: str
     data: bytes
     digest: bytes
+    signatures: bytes = b""
+    keys: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,29 @@ class Bye:
     reason: str
 
 
+class CloseReason(StrEnum):
+    """Why a connection ended (PROTOCOL.md §11); sent in `bye` when the channel still works."""
+
+    SHUTDOWN = "shutdown"
+    PEER_CLOSED = "peer-closed"
+    DUPLICATE = "duplicate"
+    SELF = "self"
+    HANDSHAKE_FAILED = "handshake-failed"
+    BAD_FRAME = "bad-frame"
+    OVERSIZED = "oversized"
+    BAD_MESSAGE = "bad-message"
+    UNKNOWN_TYPE = "unknown-type"
+    NO_COMMON_VERSION = "no-common-version"
+    PROTOCOL_VIOLATION = "protocol-violation"
+    DAMAGED_DOCUMENT = "damaged-document"
+    TOO_LARGE = "too-large"
+    BAD_SIGNATURE = "bad-signature"
+    FORBIDDEN_CHANGE = "forbidden-change"
+    BUSY = "busy"
+    TIMEOUT = "timeout"
+    LOCAL_ERROR = "local-error"
+
+
 Message = Hello | Have | WholeDocument | Sync | Synced | Ping | Pong | Bye
 
 
@@ -101,14 +135,14 @@ def encode(message: Message) -> bytes:
             }
         case Have():
             body = {"type": "have", "docs": message.docs}
-        case WholeDocument():
-            body = {"type": "doc", "id": message.id, "data": message.data, "digest": message.digest}
-        case Sync():
+        case WholeDocument() | Sync():
             body = {
-                "type": "sync",
+                "type": "doc" if isinstance(message, WholeDocument) else "sync",
                 "id": message.id,
                 "data": message.data,
                 "digest": message.digest,
+                "sigs": message.signatures,
+                "keys": message.keys,
             }
         case Synced():
             body = {"type": "synced", "docs": message.docs}
@@ -152,7 +186,7 @@ def _field(body: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> An
 
 def _doc_id(body: dict[str, Any]) -> str:
     doc_id: str = _field(body, "id", str)
-    if not _DOC_ID.fullmatch(doc_id):
+    if not valid_doc_id(doc_id):
         raise ProtocolError(f"{body['type']}: bad document id")
     return doc_id
 
@@ -190,18 +224,29 @@ def _hello(body: dict[str, Any]) -> Hello:
 def _have(body: dict[str, Any]) -> Have:
     docs = _field(body, "docs", dict)
     for doc_id, digest in docs.items():
-        if not isinstance(doc_id, str) or not _DOC_ID.fullmatch(doc_id):
+        if not valid_doc_id(doc_id):
             raise ProtocolError("have: bad document id")
         _digest(body, digest)
     return Have(docs)
 
 
+def _signed(body: dict[str, Any]) -> tuple[bytes, bytes]:
+    signatures = _field(body, "sigs", bytes)
+    keys = _field(body, "keys", bytes)
+    if len(signatures) % SIGNATURE_ENTRY or len(keys) % KEY_SIZE:
+        raise ProtocolError(
+            f"{body['type']}: 'sigs' holds {SIGNATURE_ENTRY}-byte entries, "
+            f"'keys' {KEY_SIZE}-byte ones"
+        )
+    return signatures, keys
+
+
 def _doc(body: dict[str, Any]) -> WholeDocument:
-    return WholeDocument(_doc_id(body), _field(body, "data", bytes), _digest(body))
+    return WholeDocument(_doc_id(body), _field(body, "data", bytes), _digest(body), *_signed(body))
 
 
 def _sync(body: dict[str, Any]) -> Sync:
-    return Sync(_doc_id(body), _field(body, "data", bytes), _digest(body))
+    return Sync(_doc_id(body), _field(body, "data", bytes), _digest(body), *_signed(body))
 
 
 def _synced(body: dict[str, Any]) -> Synced:

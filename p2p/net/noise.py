@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import warnings
 from collections.abc import Awaitable, Callable
 
 from noise.connection import Keypair, NoiseConnection
 
 from ..errors import HandshakeError
-from ..keys import DeviceIdentity, actor_id_for, board_psk, board_tag
+from ..keys import (
+    PUBLIC_KEY_SIZE,
+    SIGNATURE_SIZE,
+    DeviceIdentity,
+    actor_id_for,
+    board_psk,
+    board_tag,
+    verify_certificate,
+)
 from .framing import (
     FrameDecoder,
     FrameError,
@@ -23,11 +32,28 @@ PROTOCOL_NAME = b"Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b"
 MAGIC = b"PLK1"
 PREAMBLE_SIZE = 12
 MAX_HANDSHAKE_FRAME = 1024
-"""Handshake messages here are 48, 96 and 64 bytes; anything much bigger is not a peer."""
+"""Handshake messages here are 48, 192 and 160 bytes; anything much bigger is not a peer."""
+CERTIFICATE_SIZE = PUBLIC_KEY_SIZE + SIGNATURE_SIZE
+"""The payload of handshake messages 2 and 3: the sender's device key and its certificate."""
 HANDSHAKE_TIMEOUT = 10.0
 READ_SIZE = 65536
 LARGE_MESSAGE = 1024 * 1024
 """A message past this size is assembled and handled only while holding the node's large gate."""
+
+
+TCP_RTO_MAX_MS = 44
+"""The Linux (6.15 and later) socket option that caps one socket's retransmission timeout."""
+RTO_MAX_MS = 3000
+"""Our cap. TCP doubles the wait between retransmissions up to two minutes, so after a router
+reboot or half a minute unplugged a healed link stood unused for up to as long again."""
+
+
+def cap_retransmissions(writer: asyncio.StreamWriter) -> None:
+    """Retransmit at least every RTO_MAX_MS on this connection (no-op where unsupported)."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, TCP_RTO_MAX_MS, RTO_MAX_MS)
 
 
 def preamble(board_key: bytes) -> bytes:
@@ -104,6 +130,26 @@ class NoiseState:
             raise FrameError(f"a frame failed authentication ({type(exc).__name__})") from None
 
 
+def certificate_payload(identity: DeviceIdentity) -> bytes:
+    """What a v2 device puts in its handshake message (2 as responder, 3 as initiator)."""
+    return identity.signing_public + identity.certificate
+
+
+def read_certificate(payload: bytes, remote_static: bytes | None) -> bytes | None:
+    """The peer's device key from its handshake payload, or None for a v1 peer (no payload).
+
+    HandshakeError if the payload does not certify the static key the handshake proved."""
+    if not payload:
+        return None
+    if len(payload) < CERTIFICATE_SIZE or remote_static is None:
+        raise HandshakeError("the peer's handshake payload is not a device certificate")
+    signing_public = payload[:PUBLIC_KEY_SIZE]
+    certificate = payload[PUBLIC_KEY_SIZE:CERTIFICATE_SIZE]
+    if not verify_certificate(signing_public, remote_static, certificate):
+        raise HandshakeError("the peer's device certificate does not verify")
+    return signing_public
+
+
 class PeerClosed(Exception):
     """The peer ended the connection cleanly, between two messages."""
 
@@ -119,6 +165,7 @@ class SecureConnection:
         board_key: bytes,
         initiator: bool,
         write_timeout: float,
+        remote_signing_key: bytes | None,
     ) -> None:
         assert noise.remote_static is not None
         self.reader = reader
@@ -126,7 +173,12 @@ class SecureConnection:
         self.board_key = board_key
         self.initiator = initiator
         self.remote_static = noise.remote_static
-        self.remote_device = actor_id_for(noise.remote_static).hex()
+        self.remote_signing_key = remote_signing_key
+        """The peer's Ed25519 device key, certified in the handshake; None for a v1 peer,
+        which sent no certificate (its hello then fails version negotiation)."""
+        self.remote_device = (
+            "" if remote_signing_key is None else actor_id_for(remote_signing_key).hex()
+        )
         self.handshake_hash = noise.handshake_hash
         self.write_timeout = write_timeout
         self._noise = noise
@@ -223,10 +275,11 @@ async def initiate(
         )
         writer.write(pre + encode_frame(noise.write_handshake()))
         await writer.drain()
-        noise.read_handshake(await _read_handshake_frame(reader))
-        writer.write(encode_frame(noise.write_handshake()))
+        payload = noise.read_handshake(await _read_handshake_frame(reader))
+        remote = read_certificate(payload, noise.remote_static)
+        writer.write(encode_frame(noise.write_handshake(certificate_payload(identity))))
         await writer.drain()
-        return SecureConnection(reader, writer, noise, board_key, True, write_timeout)
+        return SecureConnection(reader, writer, noise, board_key, True, write_timeout, remote)
 
     return await _bounded(run(), timeout)
 
@@ -259,10 +312,11 @@ async def respond(
             prologue=pre,
         )
         noise.read_handshake(await _read_handshake_frame(reader))
-        writer.write(encode_frame(noise.write_handshake()))
+        writer.write(encode_frame(noise.write_handshake(certificate_payload(identity))))
         await writer.drain()
-        noise.read_handshake(await _read_handshake_frame(reader))
-        return SecureConnection(reader, writer, noise, board_key, False, write_timeout)
+        payload = noise.read_handshake(await _read_handshake_frame(reader))
+        remote = read_certificate(payload, noise.remote_static)
+        return SecureConnection(reader, writer, noise, board_key, False, write_timeout, remote)
 
     return await _bounded(run(), timeout)
 

@@ -1,17 +1,36 @@
-"""The SQLite connection of a home: its tables, their migrations, and write transactions."""
+"""The SQLite connection of a home: its tables, their migrations, write transactions, and what
+went wrong with the file, in one line a person can act on.
+
+Every SQLite error reaches the rest of the code as a HomeError that names the file and what to
+do: a full disk, another process holding the database, a read-only home (it can still be read),
+or damage. When SQLite's message leaves it open, `PRAGMA quick_check` tells damage from other
+trouble. The first write of each connection is preceded by one `quick_check` (about 25 ms for a
+board of 10,000 items), and so is the first write after CHECK_EVERY, because damage SQLite has
+not stumbled on yet, in an index say, would otherwise go unnoticed while new posts are written
+into the damaged file. Once damage is found, nothing more is written to the file.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from ..errors import HomeError
+from ..keys import OLD_HOME
+from . import files
 
-SCHEMA_VERSION = 2
-"""2: items are numbered and the full-text index is keyed by that number; a version 1
-database has its index rebuilt from the documents when opened."""
+SCHEMA_VERSION = 3
+"""3: every change is signed (protocol v2), and the index holds an event's start and end, a
+proposal's decision date, and full text of replies, tags and people. A home of versions 1 and
+2 holds unsigned boards that no peer would take, so it is refused with one line saying what
+to do."""
 
 META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 SCHEMA = """
@@ -30,8 +49,14 @@ CREATE TABLE IF NOT EXISTS documents (
     digest BLOB NOT NULL,
     version INTEGER NOT NULL,
     changed_seq INTEGER NOT NULL,
+    signatures BLOB NOT NULL,
+    signers BLOB NOT NULL,
     PRIMARY KEY (board_id, doc_id)
 );
+CREATE TABLE IF NOT EXISTS signers (
+    actor BLOB PRIMARY KEY,
+    key BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS documents_changed ON documents (changed_seq);
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -55,6 +80,10 @@ CREATE TABLE IF NOT EXISTS items (
     replies INTEGER NOT NULL,
     responses INTEGER NOT NULL,
     sort_time INTEGER NOT NULL,
+    starts INTEGER,
+    ends INTEGER,
+    decide_by INTEGER,
+    blocked INTEGER NOT NULL DEFAULT 0,
     UNIQUE (board_id, id)
 );
 CREATE INDEX IF NOT EXISTS items_list ON items (board_id, kind, status, sort_time);
@@ -63,12 +92,26 @@ CREATE TABLE IF NOT EXISTS item_tags (
     PRIMARY KEY (board_id, tag, id)
 );
 CREATE INDEX IF NOT EXISTS item_tags_item ON item_tags (board_id, id);
+CREATE TABLE IF NOT EXISTS history (
+    board_id TEXT NOT NULL, id TEXT NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL,
+    time INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_item ON history (board_id, id);
 CREATE TABLE IF NOT EXISTS members (
     board_id TEXT NOT NULL, device_id TEXT NOT NULL, name TEXT NOT NULL, about TEXT NOT NULL,
     PRIMARY KEY (board_id, device_id)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5 (
-    title, body, tokenize = 'unicode61 remove_diacritics 2'
+    title, body, replies, tags, people, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS outcomes_shown (
+    board_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    earlier TEXT NOT NULL DEFAULT '',
+    changed INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (board_id, item_id)
 );
 CREATE TABLE IF NOT EXISTS remembered_peers (
     board_id TEXT NOT NULL,
@@ -79,35 +122,197 @@ CREATE TABLE IF NOT EXISTS remembered_peers (
     PRIMARY KEY (board_id, device_id)
 );
 """
-INDEX_TABLES = ("items", "item_tags", "items_fts", "members")
-"""Tables rebuilt from the documents when a version 1 database is opened."""
+SCHEMA_NAMES = frozenset(
+    re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX) IF NOT EXISTS (\w+)", SCHEMA)
+)
+"""Every table and index the schema makes: a database that has them all is not written to
+when opened."""
+CHECK_EVERY = 15 * 60
+"""Seconds after which a long-running process (a node on a Pi for weeks) checks its file
+again before its next write."""
 
 
 class Database:
     """One SQLite connection to a home's database, in WAL mode with full fsync.
 
     Every write goes through `write()`: BEGIN IMMEDIATE … COMMIT, one writer at a time across
-    the processes that share the home, committed before the caller reports it done."""
+    the processes that share the home, committed before the caller reports it done. A home
+    that cannot be written (a read-only disk or folder) opens read-only: reads work, and every
+    write is refused with a HomeError that says so."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            self.connection = sqlite3.connect(
-                path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            self.connection.execute("PRAGMA busy_timeout = 30000")
-            self.connection.execute("PRAGMA journal_mode = WAL")
-            self.connection.execute("PRAGMA synchronous = FULL")
-            self.connection.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.DatabaseError as exc:
-            raise self.damaged(exc) from None
+        self.read_only: str | None = None
+        """Why the home cannot be written (None when it can)."""
+        self.damage: HomeError | None = None
+        """Set once the file is known to be damaged: every later write is refused with it."""
+        self._checked_at: float | None = None
+        self._writing = False
+        self.on_commit: Callable[[], None] | None = None
+        """Called after every commit (to wake the home's node); None for the node itself."""
+        with suppress(OSError):  # a read-only home: found out below
+            files.create_private(path)  # SQLite gives its -wal and -shm files this mode
+        self.connection = Connection(self, self._connect())
 
-    def damaged(self, exc: sqlite3.DatabaseError) -> HomeError:
-        return HomeError(f"the database {self.path} is damaged or not a Potluck database ({exc})")
+    # ------------------------------------------------------------ opening
+
+    def _connect(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            return conn
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            why = self._why_read_only()
+            if why is None:
+                raise self.trouble(exc) from None
+            self.read_only = why
+            return self._connect_read_only(exc)
+
+    def _connect_read_only(self, first: sqlite3.Error) -> sqlite3.Connection:
+        """Open a home that cannot be written for reading: through its WAL index if one is
+        there, else as an immutable file (only when no WAL holds changes it would not see)."""
+        if not self.path.exists():
+            raise HomeError(
+                f"cannot make a home in {self.path.parent}: it is read-only ({self.read_only})"
+            )
+        uri = "file:" + quote(str(self.path))
+        wal = Path(f"{self.path}-wal")
+        waiting = wal.exists() and wal.stat().st_size > 0
+        attempts = [f"{uri}?mode=ro"]
+        if not waiting:
+            attempts.append(f"{uri}?mode=ro&immutable=1")
+        error: sqlite3.Error = first
+        for attempt in attempts:
+            try:
+                conn = sqlite3.connect(
+                    attempt, uri=True, isolation_level=None, check_same_thread=False
+                )
+            except sqlite3.Error as exc:
+                error = exc
+                continue
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.Error as exc:
+                conn.close()
+                error = exc
+        if isinstance(error, sqlite3.DatabaseError) and _code(error) in (_CORRUPT, _NOTADB):
+            raise self.trouble(error) from None
+        if waiting:
+            raise HomeError(
+                f"the home {self.path.parent} is read-only ({self.read_only}) and its last "
+                f"changes are still waiting in {wal.name}, which cannot be read from there: "
+                "open the home once where it can be written"
+            ) from None
+        raise HomeError(
+            f"the home {self.path.parent} is read-only ({self.read_only}) and {self.path} "
+            f"cannot be read either ({error})"
+        ) from None
+
+    def _why_read_only(self) -> str | None:
+        """Why the home cannot be written, in plain words, or None if it can be."""
+        folder = self.path.parent
+        try:
+            if os.statvfs(folder).f_flag & os.ST_RDONLY:
+                return "its disk is mounted read-only"
+        except OSError:
+            return None
+        if not os.access(folder, os.W_OK):
+            return "no permission to write in its folder"
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            return "no permission to write potluck.db"
+        return None
+
+    # ------------------------------------------------------------ what went wrong
+
+    def trouble(self, exc: sqlite3.Error) -> HomeError:
+        """One line a person can act on for an error SQLite raised on this database."""
+        code = _code(exc)
+        text = str(exc)
+        saved = ": nothing was saved" if self._writing else ""
+        if code == _FULL or "full" in text:
+            return HomeError(
+                f"the disk holding {self.path} is full{saved}. Free some space and try again."
+            )
+        if code in (_BUSY, _LOCKED) or "locked" in text:
+            return HomeError(
+                f"{self.path} stayed busy with another potluck process{saved}. Try again."
+            )
+        if code == _READONLY or (code == _CANTOPEN and self._why_read_only()):
+            self.read_only = self.read_only or self._why_read_only() or "it cannot be written"
+            return self.read_only_error()
+        if code == _NOTADB:
+            return self._found_damage(text, "is damaged or not a Potluck database")
+        if code == _CORRUPT:
+            return self._found_damage(text)
+        found = self._damaged()
+        if found is not None:
+            return self._found_damage(found)
+        doing = "write to" if self._writing else "read"
+        return HomeError(f"could not {doing} {self.path} ({text}){saved}")
+
+    def read_only_error(self) -> HomeError:
+        return HomeError(
+            f"the home {self.path.parent} is read-only ({self.read_only}): potluck can show its "
+            "boards but not save anything there; nothing was saved. Make it writable, or copy "
+            "the folder somewhere writable and use that copy"
+        )
+
+    def _damaged(self) -> str | None:
+        """What PRAGMA quick_check finds wrong with the file (its first complaint), or None."""
+        raw = self.connection.raw if hasattr(self, "connection") else None
+        if raw is None:
+            return None
+        try:
+            rows = raw.execute("PRAGMA quick_check(4)").fetchall()
+        except sqlite3.Error as exc:
+            return str(exc)
+        found = [str(r[0]) for r in rows]
+        return None if found == ["ok"] else found[0]
+
+    def _found_damage(self, detail: str, what: str = "is damaged") -> HomeError:
+        first = " ".join(detail.replace("*** in database main ***", "").split())[:120]
+        self.damage = HomeError(
+            f"the database {self.path} {what} ({first}); nothing "
+            "more is written to it. Rename it to potluck.db.damaged (keep it: it may hold posts "
+            "no other laptop has yet), then join your boards again with invite codes from the "
+            "others: everything they hold comes back"
+        )
+        return self.damage
+
+    def check(self) -> None:
+        """Run PRAGMA quick_check now; HomeError (and no more writes) if the file is damaged.
+        The connection's page cache is emptied first, so the check reads what is on disk."""
+        self._checked_at = time.monotonic()
+        with suppress(sqlite3.Error):
+            self.connection.raw.execute("PRAGMA shrink_memory")
+        found = self._damaged()
+        if found is not None:
+            raise self._found_damage(found)
+
+    # ------------------------------------------------------------ tables
 
     def migrate(self) -> int:
-        """Create or upgrade the tables; returns the schema version found (SCHEMA_VERSION for
-        a new database). The caller rebuilds the index from the documents when it was 1."""
+        """Create the tables; returns the schema version found (SCHEMA_VERSION for a new
+        database); HomeError for a database of another version. Opening a home that is up to
+        date writes nothing (so it opens on a full disk, or from a read-only one)."""
+        found = self._schema_version()
+        if found == SCHEMA_VERSION and self._has_every_table():
+            return found
+        if found is not None and found > SCHEMA_VERSION:
+            raise HomeError(
+                f"the database {self.path} was written by a newer Potluck; upgrade to open it"
+            )
+        if found is not None and found < SCHEMA_VERSION:
+            raise HomeError(OLD_HOME.format(path=self.path.parent))
         with self.write() as conn:
             conn.execute(META)
             row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
@@ -116,42 +321,70 @@ class Database:
                 raise HomeError(
                     f"the database {self.path} was written by a newer Potluck; upgrade to open it"
                 )
-            if found == 1:
-                for table in INDEX_TABLES:
-                    conn.execute(f"DROP TABLE {table}")
+            if found < SCHEMA_VERSION:
+                raise HomeError(OLD_HOME.format(path=self.path.parent))
             for statement in SCHEMA.split(";\n"):
                 if statement.strip():
                     conn.execute(statement)
             if row is None or found != SCHEMA_VERSION:
-                # Only then: opening a home writes nothing, so it opens on a full disk.
                 conn.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
                 )
         return found
 
+    def _has_every_table(self) -> bool:
+        rows = self.connection.execute("SELECT name FROM sqlite_master").fetchall()
+        return {str(r[0]) for r in rows} >= SCHEMA_NAMES
+
+    def _schema_version(self) -> int | None:
+        """The version the database says it has, None for a new (empty) database."""
+        conn = self.connection
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone() is None:
+            return None
+        row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        try:
+            return int(row[0]) if row else None
+        except ValueError:
+            raise self._found_damage(f"schema version {str(row[0])[:20]!r}") from None
+
     def close(self) -> None:
         self.connection.close()
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT: one writer at a time across processes."""
+    def write(self) -> Iterator[Connection]:
+        """BEGIN IMMEDIATE … COMMIT: one writer at a time across processes. Refused at once in
+        a read-only or damaged home; the first write of a connection checks the file first."""
+        if self.read_only is not None:
+            raise self.read_only_error()
+        if self.damage is not None:
+            raise self.damage
+        if self._checked_at is None or time.monotonic() - self._checked_at > CHECK_EVERY:
+            self.check()
         conn = self.connection
+        self._writing = True
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                    with suppress(HomeError):
+                        conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise self._write_error(exc) from None
+            try:
+                conn.execute("COMMIT")
+            except HomeError:
+                if conn.in_transaction:
+                    with suppress(HomeError):
+                        conn.execute("ROLLBACK")
+                raise
+        finally:
+            self._writing = False
+        if self.on_commit is not None:
+            self.on_commit()
 
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
+    def read(self) -> Iterator[Connection]:
         """One consistent snapshot for several reads (or the write already open)."""
         conn = self.connection
         if conn.in_transaction:
@@ -161,22 +394,8 @@ class Database:
         try:
             yield conn
         finally:
-            conn.execute("COMMIT")
-
-    def _write_error(self, exc: sqlite3.OperationalError) -> HomeError:
-        """One sentence a person can act on for a write SQLite refused; nothing was saved."""
-        text = str(exc)
-        if "full" in text:
-            return HomeError(
-                f"the disk holding {self.path} is full: nothing was saved. "
-                "Free some space and try again."
-            )
-        if "locked" in text or "busy" in text:
-            return HomeError(
-                f"{self.path} stayed busy with another potluck process: nothing was saved. "
-                "Try again."
-            )
-        return HomeError(f"could not write to {self.path} ({text}): nothing was saved")
+            with suppress(HomeError):
+                conn.execute("COMMIT")
 
     def setting(self, key: str, default: str = "") -> str:
         row = self.connection.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -189,3 +408,85 @@ class Database:
     def data_version(self) -> int:
         """Changes when another connection commits (SQLite's PRAGMA data_version)."""
         return int(self.connection.execute("PRAGMA data_version").fetchone()[0])
+
+
+_BUSY, _LOCKED, _READONLY, _CORRUPT, _CANTOPEN, _FULL, _NOTADB = 5, 6, 8, 11, 14, 13, 26
+"""SQLite's primary result codes that decide what a person is told."""
+
+
+def _code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF
+
+
+def _translated(exc: sqlite3.Error) -> bool:
+    """SQLite's own errors; a ProgrammingError (a closed connection, a bad statement) is a
+    mistake in the code and is left as it is."""
+    return not isinstance(exc, sqlite3.ProgrammingError | sqlite3.InterfaceError)
+
+
+class Cursor:
+    """The rows of one statement; reading them raises HomeError, never a sqlite3 error."""
+
+    __slots__ = ("_cursor", "_db")
+
+    def __init__(self, db: Database, cursor: sqlite3.Cursor) -> None:
+        self._db = db
+        self._cursor = cursor
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    def fetchone(self) -> Any:
+        try:
+            return self._cursor.fetchone()
+        except sqlite3.Error as exc:
+            if not _translated(exc):
+                raise
+            raise self._db.trouble(exc) from None
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return self._cursor.fetchall()
+        except sqlite3.Error as exc:
+            if not _translated(exc):
+                raise
+            raise self._db.trouble(exc) from None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+class Connection:
+    """The database connection as the storage uses it: `execute` and `executemany` raise
+    HomeError (see `Database.trouble`) instead of SQLite's errors."""
+
+    __slots__ = ("_db", "raw")
+
+    def __init__(self, db: Database, raw: sqlite3.Connection) -> None:
+        self._db = db
+        self.raw = raw
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.in_transaction
+
+    def execute(self, sql: str, args: Iterable[Any] = ()) -> Cursor:
+        try:
+            return Cursor(self._db, self.raw.execute(sql, tuple(args)))
+        except sqlite3.Error as exc:
+            if not _translated(exc):
+                raise
+            raise self._db.trouble(exc) from None
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
+        try:
+            return Cursor(self._db, self.raw.executemany(sql, rows))
+        except sqlite3.Error as exc:
+            if not _translated(exc):
+                raise
+            raise self._db.trouble(exc) from None
+
+    def close(self) -> None:
+        self.raw.close()

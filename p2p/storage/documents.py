@@ -5,13 +5,33 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import NamedTuple, TypeVar
 
-from ..errors import DamagedDocument, InvalidInput, ItemNotFound
+from ..errors import BadSignature, DamagedDocument, InvalidInput, ItemNotFound
+from ..keys import ACTOR_SIZE, DeviceIdentity
 from ..model import measure
 from ..model.automerge import Document, SyncState, heads_digest
 from ..model.board_document import BOARD_DOC_ID
+from ..model.checking import (
+    Checked,
+    Prechecked,
+    Received,
+    check_new_changes,
+    check_whole_document,
+    precheck,
+    sign_new_changes,
+)
+from ..model.chunks import DOCUMENT, parse_change, sync_message_chunks
 from ..model.item_document import read_item
+from ..model.permissions import Rules, genesis_from_document
+from ..model.signing import (
+    Signed,
+    check_signature,
+    pack_keys,
+    pack_signatures,
+    unpack_signatures,
+)
 from ..model.types import Item
 from .database import Database
 from .index import ItemIndex
@@ -31,38 +51,80 @@ CACHE_BYTES = 32 * 1024 * 1024
 """… and bytes of their values."""
 
 
-class Documents:
-    """The `documents` and `changes` tables; every write reindexes what it changed."""
+class Version(NamedTuple):
+    """A document's digest and the change-feed number of the commit that made it (its
+    `changed_seq`): of two versions of one document, the one with the higher `seq` is newer, so
+    a value read late can never pass for a later one."""
 
-    def __init__(self, db: Database, index: ItemIndex, actor: bytes) -> None:
+    digest: bytes
+    seq: int
+
+
+@dataclass
+class Record:
+    """What a home keeps beside a document's changes: their signatures (in causal order, the
+    genesis first) and the actors that signed them; and, once needed, the document's rules."""
+
+    signatures: dict[bytes, bytes] = field(default_factory=dict)
+    signers: list[bytes] = field(default_factory=list)
+    rules: Rules | None = None
+
+    @classmethod
+    def stored(cls, signatures: bytes, signers: bytes) -> Record:
+        return cls(
+            dict(unpack_signatures(signatures)),
+            [signers[i : i + ACTOR_SIZE] for i in range(0, len(signers), ACTOR_SIZE)],
+        )
+
+    @property
+    def genesis(self) -> bytes | None:
+        return next(iter(self.signatures), None)
+
+
+class Documents:
+    """The `documents` and `changes` tables; every write reindexes what it changed.
+
+    Every change is signed (this device's, as it is made) or checked (a peer's, before it is
+    stored): see `model.checking`."""
+
+    def __init__(self, db: Database, index: ItemIndex, identity: DeviceIdentity) -> None:
         self.db = db
         self.index = index
-        self.actor = actor
-        self._cache: OrderedDict[tuple[str, str], tuple[int, Document, measure.Size]] = (
+        self.identity = identity
+        self.actor = identity.actor_id
+        self._cache: OrderedDict[tuple[str, str], tuple[int, Document, measure.Size, Record]] = (
             OrderedDict()
         )
         self._cached = measure.Size()
+        self._keys: dict[bytes, bytes] = {self.actor: identity.signing_public}
+        """Signers' public keys by actor (the `signers` table, read as needed)."""
 
     # ------------------------------------------------------------ loading and the cache
 
     def _load(self, board_id: str, doc_id: str) -> Document | None:
         """The current document, from the cache when no other writer has touched it since."""
+        loaded = self._load_record(board_id, doc_id)
+        return None if loaded is None else loaded[0]
+
+    def _load_record(self, board_id: str, doc_id: str) -> tuple[Document, Record] | None:
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT version, snapshot FROM documents WHERE board_id=? AND doc_id=?",
+                "SELECT version, snapshot, signatures, signers FROM documents "
+                "WHERE board_id=? AND doc_id=?",
                 (board_id, doc_id),
             ).fetchone()
             if row is None:
                 return None
-            version, snapshot = row
+            version, snapshot, signatures, signers = row
             cached = self._cache.get((board_id, doc_id))
             if cached is not None and cached[0] == version:
                 self._cache.move_to_end((board_id, doc_id))
-                return cached[1]
+                return cached[1], cached[3]
             data = self._stored(board_id, doc_id, snapshot)
         doc = Document.load(data, self.actor, f"document {doc_id} in {self.db.path}")
-        self._remember(board_id, doc_id, version, doc, measure.stored_size(data))
-        return doc
+        record = Record.stored(signatures, signers)
+        self._remember(board_id, doc_id, version, doc, measure.stored_size(data), record)
+        return doc, record
 
     def _stored(self, board_id: str, doc_id: str, snapshot: bytes) -> bytes:
         """A document's snapshot followed by its change rows: automerge loads them as one."""
@@ -78,11 +140,17 @@ class Documents:
         return measure.Size() if cached is None else cached[2]
 
     def _remember(
-        self, board_id: str, doc_id: str, version: int, doc: Document, size: measure.Size
+        self,
+        board_id: str,
+        doc_id: str,
+        version: int,
+        doc: Document,
+        size: measure.Size,
+        record: Record,
     ) -> None:
         """Keep recently used documents in memory: at most CACHE_SIZE, CACHE_OPS, CACHE_BYTES."""
         self._forget(board_id, doc_id)
-        self._cache[(board_id, doc_id)] = (version, doc, size)
+        self._cache[(board_id, doc_id)] = (version, doc, size, record)
         self._cached.ops += size.ops
         self._cached.bytes += size.bytes
         while len(self._cache) > 1 and (
@@ -111,7 +179,7 @@ class Documents:
         doc = self._load(board_id, item_id)
         if doc is None:
             raise ItemNotFound(f"no item with id {item_id} on this board")
-        return read_item(doc, item_id)
+        return read_item(doc, item_id, self.index.history(board_id, item_id))
 
     def check_document(self, board_id: str, doc_id: str) -> None:
         """Load a document from disk, bypassing the cache; raises DamagedDocument."""
@@ -132,22 +200,66 @@ class Documents:
         )
         return {doc_id: bytes(digest) for doc_id, digest in rows}
 
+    def versions(self, board_id: str) -> dict[str, Version]:
+        """The version of every document of a board."""
+        rows = self.db.connection.execute(
+            "SELECT doc_id, digest, changed_seq FROM documents WHERE board_id=?", (board_id,)
+        )
+        return {doc_id: Version(bytes(digest), seq) for doc_id, digest, seq in rows}
+
+    def version(self, board_id: str, doc_id: str) -> Version | None:
+        row = self.db.connection.execute(
+            "SELECT digest, changed_seq FROM documents WHERE board_id=? AND doc_id=?",
+            (board_id, doc_id),
+        ).fetchone()
+        return None if row is None else Version(bytes(row[0]), row[1])
+
+    def outgoing(
+        self, board_id: str, doc_id: str, state: SyncState | None
+    ) -> tuple[Signed | None, Version] | None:
+        """What to send a peer about a document, read in one transaction with the version it
+        is of, so that a message is never labelled with a later digest than its data: the whole
+        document (no sync state), or the next sync message (None when automerge has nothing to
+        say). None when the board holds no such document."""
+        with self.db.read():
+            version = self.version(board_id, doc_id)
+            if version is None:
+                return None
+            if state is None:
+                return self.saved_document(board_id, doc_id), version
+            return self.generate_sync_message(board_id, doc_id, state), version
+
     def digest(self, board_id: str, doc_id: str) -> bytes | None:
         row = self.db.connection.execute(
             "SELECT digest FROM documents WHERE board_id=? AND doc_id=?", (board_id, doc_id)
         ).fetchone()
         return None if row is None else bytes(row[0])
 
-    def saved_document(self, board_id: str, doc_id: str) -> bytes:
-        """The document as stored (snapshot and changes, read in one transaction): sending a
-        whole board loads nothing into automerge."""
+    def saved_document(self, board_id: str, doc_id: str) -> Signed:
+        """The document as stored (snapshot and changes, read in one transaction) with the
+        signatures of all its changes: sending a whole board loads nothing into automerge."""
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT snapshot FROM documents WHERE board_id=? AND doc_id=?", (board_id, doc_id)
+                "SELECT snapshot, signatures, signers FROM documents WHERE board_id=? AND doc_id=?",
+                (board_id, doc_id),
             ).fetchone()
             if row is None:
                 raise ItemNotFound(f"no document {doc_id} on this board")
-            return self._stored(board_id, doc_id, row[0])
+            snapshot, signatures, signers = row
+            data = self._stored(board_id, doc_id, snapshot)
+            actors = [signers[i : i + ACTOR_SIZE] for i in range(0, len(signers), ACTOR_SIZE)]
+            return Signed(data, bytes(signatures), self._signer_keys(actors))
+
+    def _signer_keys(self, actors: list[bytes]) -> bytes:
+        """The public keys of these signers, packed (the `signers` table, cached)."""
+        missing = [a for a in actors if a not in self._keys]
+        for actor in missing:
+            row = self.db.connection.execute(
+                "SELECT key FROM signers WHERE actor=?", (actor,)
+            ).fetchone()
+            if row is not None:
+                self._keys[actor] = bytes(row[0])
+        return pack_keys(self._keys[a] for a in actors if a in self._keys)
 
     # ------------------------------------------------------------ local writes
 
@@ -162,16 +274,28 @@ class Documents:
         key = (board_id, doc_id)
         try:
             with self.db.write():
-                doc = self._load(board_id, doc_id)
-                if doc is None:
+                loaded = self._load_record(board_id, doc_id)
+                if loaded is None:
                     if not create:
                         raise ItemNotFound(f"no document {doc_id} on this board")
-                    doc = Document.new(self.actor)
-                    before: list[bytes] = []
+                    doc, record = Document.new(self.actor), Record()
                 else:
-                    before = doc.heads()
+                    doc, record = loaded
+                size = self._size(board_id, doc_id)
+                before = doc.heads()
                 result = mutate(doc)
-                self._persist(board_id, doc_id, doc, before, self._size(board_id, doc_id))
+                new = doc.changes_since(before)
+                # Past the limits, refused before the changes are taken apart to be checked.
+                added = measure.stored_size(b"".join(d for _, d in new))
+                measure.check_growth(size, added)
+                checked = sign_new_changes(
+                    doc,
+                    self._rules(doc_id, doc, record),
+                    new,
+                    self.identity.sign_change,
+                    self.identity.signing_public,
+                )
+                self._persist(board_id, doc_id, doc, record, new, size, checked, added)
         except measure.TooLarge:
             self._forget(*key)
             raise InvalidInput(
@@ -183,21 +307,37 @@ class Documents:
             raise
         return result
 
+    def _rules(self, doc_id: str, doc: Document, record: Record) -> Rules:
+        """The rules of a document, with its genesis read from it once (then cached)."""
+        if record.rules is None:
+            genesis = record.genesis
+            record.rules = Rules(
+                doc_id, None if genesis is None else genesis_from_document(doc, genesis)
+            )
+        return record.rules
+
     def _persist(
         self,
         board_id: str,
         doc_id: str,
         doc: Document,
-        before: list[bytes],
+        record: Record,
+        new_changes: list[tuple[bytes, bytes]],
         size: measure.Size,
+        checked: Checked,
+        added: measure.Size | None = None,
     ) -> bool:
-        """Write the document's changes since `before` and reindex it, inside the open write.
+        """Write a document's new changes (each checked, with its signature) and reindex it,
+        inside the open write.
 
-        `size` is the document's size before; TooLarge (nothing written) past the limits."""
-        new_changes = doc.changes_since(before)
+        `size` is the document's size before, `added` the new changes' if already measured;
+        TooLarge (nothing written) past the limits."""
         if not new_changes:
             return False
-        added = measure.stored_size(b"".join(data for _, data in new_changes))
+        if {h for h, _ in new_changes} != {h for h, _ in checked.signatures}:
+            raise BadSignature(f"document {doc_id}: a change to store was not checked")
+        if added is None:
+            added = measure.stored_size(b"".join(data for _, data in new_changes))
         size = measure.check_growth(size, added)
         conn = self.db.connection
         seq = self._next_seq()
@@ -205,18 +345,20 @@ class Documents:
             "SELECT version FROM documents WHERE board_id=? AND doc_id=?", (board_id, doc_id)
         ).fetchone()
         digest = doc.digest()
+        signers = self._add_signers(record, checked)
+        signatures = pack_signatures(checked.signatures)
         if row is None:
             version = 1
             conn.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
-                (board_id, doc_id, b"", digest, version, seq),
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (board_id, doc_id, b"", digest, version, seq, signatures, signers),
             )
         else:
             version = row[0] + 1
             conn.execute(
-                "UPDATE documents SET digest=?, version=?, changed_seq=? "
-                "WHERE board_id=? AND doc_id=?",
-                (digest, version, seq, board_id, doc_id),
+                "UPDATE documents SET digest=?, version=?, changed_seq=?, "
+                "signatures=CAST(signatures || ? AS BLOB), signers=? WHERE board_id=? AND doc_id=?",
+                (digest, version, seq, signatures, signers, board_id, doc_id),
             )
         conn.executemany(
             "INSERT OR IGNORE INTO changes (board_id, doc_id, hash, data) VALUES (?, ?, ?, ?)",
@@ -227,12 +369,30 @@ class Documents:
         ).fetchone()[0]
         if count > COMPACT_AFTER or added.ops > COMPACT_OPS:
             self._compact_locked(board_id, doc_id, doc)
+        self.index.add_history(board_id, doc_id, checked.history)
         self.index.reindex(board_id, doc_id, doc)
-        self._remember(board_id, doc_id, version, doc, size)
+        record.signatures.update(checked.signatures)
+        self._remember(board_id, doc_id, version, doc, size, record)
         return True
 
+    def _add_signers(self, record: Record, checked: Checked) -> bytes:
+        """Record the signers of checked changes: their keys (once per home) and, for this
+        document, who signed (packed, as its `signers` column holds them)."""
+        self.db.connection.executemany(
+            "INSERT OR IGNORE INTO signers VALUES (?, ?)", list(checked.signers.items())
+        )
+        self._keys.update(checked.signers)
+        record.signers += [a for a in checked.signers if a not in record.signers]
+        return b"".join(record.signers)
+
     def _persist_new(
-        self, board_id: str, doc_id: str, doc: Document, data: bytes, size: measure.Size
+        self,
+        board_id: str,
+        doc_id: str,
+        doc: Document,
+        data: bytes,
+        size: measure.Size,
+        checked: Checked,
     ) -> bool:
         """Write a document this home did not have as the bytes it arrived in (they loaded,
         and measure `size`), so a newcomer's catch-up does not take every document apart into
@@ -240,12 +400,25 @@ class Documents:
         heads = doc.heads()
         if not heads:
             return False
+        record = Record()
+        signers = self._add_signers(record, checked)
         self.db.connection.execute(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
-            (board_id, doc_id, data, heads_digest(heads), 1, self._next_seq()),
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                board_id,
+                doc_id,
+                data,
+                heads_digest(heads),
+                1,
+                self._next_seq(),
+                pack_signatures(checked.signatures),
+                signers,
+            ),
         )
+        self.index.add_history(board_id, doc_id, checked.history)
         self.index.reindex(board_id, doc_id, doc)
-        self._remember(board_id, doc_id, 1, doc, size)
+        record.signatures.update(checked.signatures)
+        self._remember(board_id, doc_id, 1, doc, size, record)
         return True
 
     def _next_seq(self) -> int:
@@ -271,43 +444,37 @@ class Documents:
                 raise ItemNotFound(f"no document {doc_id} on this board")
             self._compact_locked(board_id, doc_id, doc)
 
-    def reindex_all(self) -> None:
-        """Rebuild the index from every document (after the index tables were dropped)."""
-        with self.db.write() as conn:
-            for board_id, doc_id in conn.execute(
-                "SELECT board_id, doc_id FROM documents"
-            ).fetchall():
-                try:
-                    doc = self._load(board_id, doc_id)
-                except DamagedDocument:
-                    continue  # reported when read
-                if doc is not None:
-                    self.index.reindex(board_id, doc_id, doc)
-
     # ------------------------------------------------------------ peers' documents
 
-    def apply_saved_document(self, board_id: str, doc_id: str, data: bytes) -> bool:
+    def apply_saved_document(self, board_id: str, doc_id: str, signed: Signed) -> bool:
         """Merge a whole saved document from a peer or an export; True if anything changed."""
-        changed, refused = self.apply_saved_documents(board_id, [(doc_id, data)])
+        changed, refused = self.apply_saved_documents(board_id, [(doc_id, signed)])
         if refused is not None:
             raise refused
         return bool(changed)
 
     def apply_saved_documents(
-        self, board_id: str, documents: list[tuple[str, bytes]]
+        self,
+        board_id: str,
+        documents: list[tuple[str, Signed]],
+        prechecked: list[Prechecked | DamagedDocument] | None = None,
     ) -> tuple[list[str], DamagedDocument | None]:
         """Merge saved documents in one transaction; returns the ids that changed.
 
-        A document automerge refuses, or one past the limits (TooLarge), stops the batch: the
+        A document automerge refuses, one past the limits (TooLarge), or one with a change that
+        is not signed by its actor or breaks the rules (RefusedChange) stops the batch: the
         ones before it are committed and the refusal is returned beside them, so a caller can
-        both announce and report."""
+        both announce and report. Nothing of the refused document is stored."""
         changed: list[str] = []
         refused: DamagedDocument | None = None
         try:
             with self.db.write():
-                for doc_id, data in documents:
+                for n, (doc_id, data) in enumerate(documents):
                     try:
-                        if self._merge_saved(board_id, doc_id, data):
+                        pre = None if prechecked is None else prechecked[n]
+                        if isinstance(pre, DamagedDocument):
+                            raise pre
+                        if self._merge_saved(board_id, doc_id, data, pre):
                             changed.append(doc_id)
                     except DamagedDocument as exc:  # TooLarge included
                         self._forget(board_id, doc_id)
@@ -319,47 +486,124 @@ class Documents:
             raise
         return changed, refused
 
-    def _merge_saved(self, board_id: str, doc_id: str, data: bytes) -> bool:
-        """Merge one saved document inside the open write; nothing is written if it raises."""
-        what = f"document {doc_id}"
-        try:
-            arrived = measure.document_size(data)
-        except DamagedDocument as exc:  # TooLarge included: say which document
-            raise type(exc)(f"{what}: {exc}") from None
-        doc = self._load(board_id, doc_id)
-        if doc is None:
-            loaded = Document.load(data, self.actor, what)
-            return self._persist_new(
-                board_id, doc_id, loaded, data, measure.Size(arrived.ops, arrived.bytes)
-            )
-        size = self._size(board_id, doc_id)
-        before = doc.heads()
-        doc.merge_saved(data, what)
-        return self._persist(board_id, doc_id, doc, before, size)
-
-    def generate_sync_message(self, board_id: str, doc_id: str, state: SyncState) -> bytes | None:
-        doc = self._load(board_id, doc_id)
-        if doc is None:
-            doc = Document.new(self.actor)
-        return doc.generate_sync_message(state)
-
-    def receive_sync_message(
-        self, board_id: str, doc_id: str, state: SyncState, data: bytes
-    ) -> bool:
-        """Apply a peer's sync message and commit what it brought; True if anything changed."""
-        key = (board_id, doc_id)
-        measure.sync_message_size(data)
+    def apply_all_or_nothing(self, board_id: str, documents: list[tuple[str, Signed]]) -> list[str]:
+        """Merge saved documents (an export's) in one transaction, all or none: the first
+        that automerge refuses, that would take a document past the limits, or that holds a
+        change that is unsigned, mis-signed or against the rules raises DamagedDocument and
+        nothing is written. Returns the ids that changed."""
+        changed: list[str] = []
         try:
             with self.db.write():
-                doc = self._load(board_id, doc_id)
+                for doc_id, data in documents:
+                    if self._merge_saved(board_id, doc_id, data):
+                        changed.append(doc_id)
+        except BaseException:
+            for doc_id, _ in documents:
+                self._forget(board_id, doc_id)
+            raise
+        return changed
+
+    def _merge_saved(
+        self, board_id: str, doc_id: str, signed: Signed, pre: Prechecked | None = None
+    ) -> bool:
+        """Merge one saved document inside the open write; nothing is written if it raises.
+
+        Its size is bounded and, if it is only its genesis, its signature checked on its bytes
+        (`pre`, when a worker did that already); it is loaded apart from the stored copy and
+        every change it brings is checked there (signature, then rules) before anything of it
+        is merged or written."""
+        what = f"document {doc_id}"
+        data = signed.data
+        pre = pre or precheck(doc_id, signed)
+        try:
+            signatures, keys = signed.received()
+        except DamagedDocument as exc:
+            raise type(exc)(f"{what}: {exc}") from None
+        received = Received(signatures, keys, pre.verified)
+        loaded = self._load_record(board_id, doc_id)
+        arrived_doc = Document.load(data, self.actor, what)
+        if loaded is None:
+            checked = check_whole_document(arrived_doc, doc_id, pre, Rules(doc_id), {}, received)
+            return self._persist_new(
+                board_id, doc_id, arrived_doc, data, measure.Size(pre.ops, pre.expanded), checked
+            )
+        doc, record = loaded
+        size = self._size(board_id, doc_id)
+        rules = self._rules(doc_id, doc, record)
+        checked = check_whole_document(arrived_doc, doc_id, pre, rules, record.signatures, received)
+        before = doc.heads()
+        doc.merge(arrived_doc, what)
+        return self._persist(
+            board_id, doc_id, doc, record, doc.changes_since(before), size, checked
+        )
+
+    def generate_sync_message(self, board_id: str, doc_id: str, state: SyncState) -> Signed | None:
+        """The next sync message for a peer, with the signatures of the changes it carries."""
+        loaded = self._load_record(board_id, doc_id)
+        doc, record = loaded if loaded is not None else (Document.new(self.actor), Record())
+        message = doc.generate_sync_message(state)
+        if message is None:
+            return None
+        hashes: list[bytes] = []
+        actors: list[bytes] = []
+        for chunk in sync_message_chunks(message):
+            if chunk[8] == DOCUMENT:  # the peer has nothing: automerge sends it all
+                hashes, actors = list(record.signatures), record.signers
+                break
+            change = parse_change(chunk, with_ops=False)
+            hashes.append(change.hash)
+            actors.append(change.actor)
+        signatures = pack_signatures(
+            (h, record.signatures[h]) for h in hashes if h in record.signatures
+        )
+        return Signed(message, signatures, self._signer_keys(list(dict.fromkeys(actors))))
+
+    def receive_sync_message(
+        self, board_id: str, doc_id: str, state: SyncState, signed: Signed
+    ) -> bool:
+        """Apply a peer's sync message and commit what it brought; True if anything changed.
+
+        The signatures of the changes it carries are checked on their bytes first; then it is
+        applied to a fork of the stored document, where each new change is checked against
+        the rules; only then is the stored document given the changes."""
+        key = (board_id, doc_id)
+        what = f"document {doc_id}"
+        data = signed.data
+        measure.sync_message_size(data)
+        whole = False
+        try:
+            signatures, keys = signed.received()
+            verified = set()
+            for chunk in sync_message_chunks(data):
+                if chunk[8] == DOCUMENT:
+                    whole = True
+                    continue
+                change = parse_change(chunk, with_ops=False)
+                check_signature(change.hash, change.actor, signatures, keys)
+                verified.add(change.hash)
+        except DamagedDocument as exc:
+            raise type(exc)(f"{what}: {exc}") from None
+        received = Received(signatures, keys, frozenset(verified))
+        try:
+            with self.db.write():
+                loaded = self._load_record(board_id, doc_id)
+                doc, record = loaded if loaded is not None else (Document.new(self.actor), Record())
                 size = self._size(board_id, doc_id)
-                if doc is None:
-                    doc = Document.new(self.actor)
-                    before: list[bytes] = []
-                else:
-                    before = doc.heads()
-                doc.receive_sync_message(state, data, f"document {doc_id}")
-                return self._persist(board_id, doc_id, doc, before, size)
+                before = doc.heads()
+                fork = doc.fork()
+                fork.receive_sync_message(state, data, what)
+                new = fork.changes_since(before)
+                if not new:
+                    return False
+                checked = check_new_changes(fork, self._rules(doc_id, doc, record), new, received)
+                if not whole and verified <= {h for h, _ in new} | record.signatures.keys():
+                    # Every change it carried is in the fork: none is held back for a missing
+                    # dependency, so the fork is the stored document with them, as it is.
+                    return self._persist(board_id, doc_id, fork, record, new, size, checked)
+                doc.merge(fork, what)
+                return self._persist(
+                    board_id, doc_id, doc, record, doc.changes_since(before), size, checked
+                )
         except BaseException:
             self._forget(*key)
             raise

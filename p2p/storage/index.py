@@ -3,20 +3,78 @@
 from __future__ import annotations
 
 import json
+import unicodedata
+from typing import Any
 
 from .. import clock
 from ..errors import ItemNotFound
+from ..model.assembly import has_counted_block
 from ..model.automerge import Document
 from ..model.board_document import BOARD_DOC_ID, read_board
-from ..model.item_document import read_item
-from ..model.types import ItemSummary, Kind, Member, Status
+from ..model.item_document import item_kind, read_item
+from ..model.measure import MAX_LIST_SHOWN
+from ..model.types import HistoryEntry, Item, ItemSummary, Kind, Member, Status
 from .database import Database
 
+TEXT_COLUMNS = "{title body replies tags}"
+"""What a searched word is looked for in (`replies` holds the thread and the notes said with
+responses); `people` (device ids) only through names."""
 
-def fts_query(words: str) -> str:
-    """Each word a quoted prefix term, so a person's punctuation never breaks the query."""
-    terms = ['"' + w.replace('"', '""') + '"*' for w in words.split() if w.strip()]
-    return " ".join(terms) if terms else '""'
+
+def _quoted(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def fts_query(words: str, people: dict[str, list[str]] | None = None) -> str:
+    """Each word a quoted prefix term, so a person's punctuation never breaks the query; a
+    word that starts a member's name also finds what that member posted, replied or said
+    (`people` maps a word to those members' device ids)."""
+    terms = []
+    for word in words.split():
+        term = f"{TEXT_COLUMNS} : {_quoted(word)}*"
+        ids = (people or {}).get(word, [])
+        if ids:
+            term = "(" + " OR ".join([term, *(f"people : {_quoted(i)}" for i in ids)]) + ")"
+        terms.append(term)
+    return " AND ".join(terms) if terms else '""'
+
+
+def _people(item: Item) -> str:
+    """The devices an item's text came from: its author, those who replied or responded."""
+    ids = {item.author, *(r.author for r in item.replies), *(r.member for r in item.responses)}
+    return " ".join(sorted(i for i in ids if i))
+
+
+SUMMARY_COLUMNS = (
+    "i.id, i.kind, i.title, i.status, i.tags, i.author, coalesce(m.name, ''), i.created, "
+    "i.updated, i.replies, i.responses, i.starts, i.ends, i.decide_by"
+)
+
+
+def _summary(r: tuple[Any, ...]) -> ItemSummary:
+    return ItemSummary(
+        id=r[0],
+        kind=Kind(r[1]),
+        title=r[2],
+        status=Status(r[3]),
+        tags=tuple(json.loads(r[4])),
+        author=r[5],
+        author_name=r[6],
+        created=r[7],
+        updated=r[8],
+        replies=r[9],
+        responses=r[10],
+        start=r[11],
+        end=r[12],
+        decide_by=r[13],
+    )
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents, as the full-text index compares words."""
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c)
+    )
 
 
 class ItemIndex:
@@ -38,6 +96,9 @@ class ItemIndex:
             if name:
                 conn.execute("UPDATE boards SET name=? WHERE board_id=?", (name, board_id))
             return
+        if item_kind(doc) is None:  # a kind from a later version, or none: not listed
+            self._unlist(board_id, doc_id)
+            return
         item = read_item(doc, doc_id)
         # Never later than now (a clock a year ahead), never earlier than before (new activity
         # stamped by a clock a day behind does not push the item down).
@@ -51,8 +112,8 @@ class ItemIndex:
             conn.execute("DELETE FROM items_fts WHERE rowid=?", (row[0],))
         num = conn.execute(
             "INSERT INTO items (num, board_id, id, kind, status, title, tags, author, created, "
-            "updated, replies, responses, sort_time) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "updated, replies, responses, sort_time, starts, ends, decide_by, blocked) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 row[0] if row else None,
                 board_id,
@@ -67,6 +128,10 @@ class ItemIndex:
                 len(item.replies),
                 len(item.responses),
                 sort_time,
+                item.start if item.kind is Kind.EVENT else None,
+                item.end if item.kind is Kind.EVENT else None,
+                item.decide_by if item.kind is Kind.PROPOSAL else None,
+                int(item.kind is Kind.PROPOSAL and has_counted_block(item)),
             ),
         ).lastrowid
         conn.execute("DELETE FROM item_tags WHERE board_id=? AND id=?", (board_id, item.id))
@@ -74,9 +139,44 @@ class ItemIndex:
             "INSERT INTO item_tags VALUES (?, ?, ?)", [(board_id, item.id, t) for t in item.tags]
         )
         conn.execute(
-            "INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)",
-            (num, item.title, item.body),
+            "INSERT INTO items_fts (rowid, title, body, replies, tags, people) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                num,
+                item.title,
+                item.body,
+                "\n".join([*(r.text for r in item.replies), *(r.note for r in item.responses)]),
+                " ".join(item.tags),
+                _people(item),
+            ),
         )
+
+    def _unlist(self, board_id: str, doc_id: str) -> None:
+        conn = self.db.connection
+        row = conn.execute(
+            "SELECT num FROM items WHERE board_id=? AND id=?", (board_id, doc_id)
+        ).fetchone()
+        if row is not None:
+            conn.execute("DELETE FROM items WHERE num=?", (row[0],))
+            conn.execute("DELETE FROM items_fts WHERE rowid=?", (row[0],))
+        conn.execute("DELETE FROM item_tags WHERE board_id=? AND id=?", (board_id, doc_id))
+
+    def add_history(self, board_id: str, doc_id: str, entries: list[tuple[str, str, int]]) -> None:
+        """What newly stored changes did (beyond posting), derived from them as they were
+        checked: who (the signer), what, and when (as the change says)."""
+        if entries:
+            self.db.connection.executemany(
+                "INSERT INTO history VALUES (?, ?, ?, ?, ?)",
+                [(board_id, doc_id, who, what, time) for who, what, time in entries],
+            )
+
+    def history(self, board_id: str, doc_id: str) -> list[HistoryEntry]:
+        rows = self.db.connection.execute(
+            "SELECT who, what, time FROM history WHERE board_id=? AND id=? "
+            "ORDER BY time, rowid LIMIT ?",
+            (board_id, doc_id, MAX_LIST_SHOWN),
+        )
+        return [HistoryEntry(who=r[0], what=r[1], time=r[2]) for r in rows]
 
     def members(self, board_id: str) -> dict[str, Member]:
         rows = self.db.connection.execute(
@@ -94,8 +194,14 @@ class ItemIndex:
         search: str | None = None,
         limit: int | None = None,
         offset: int = 0,
+        by_start: bool | None = None,
+        now: int | None = None,
     ) -> list[ItemSummary]:
-        """Items from the index, newest activity first, without loading any document.
+        """Items from the index, newest activity first, without loading any document; events
+        (`by_start`, the default when only events are listed) by when they happen: upcoming
+        ones first, soonest first, then past ones, latest first. A search looks in every
+        kind's titles, bodies, replies and tags, and finds what a member whose name starts
+        with a searched word posted, replied or said.
 
         Activity is ordered by `sort_time`: the item's own clock, but never later than when
         this device indexed it, so a peer whose clock runs a year ahead cannot pin an item on
@@ -117,33 +223,70 @@ class ItemIndex:
             args.append(tag)
         if search:
             where.append("i.num IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
-            args.append(fts_query(search))
+            args.append(fts_query(search, self._named(board_id, search)))
+        order = "i.sort_time DESC, i.id"
+        if by_start or (by_start is None and kind is Kind.EVENT):
+            upcoming = "coalesce(i.ends, i.starts) >= ?"
+            order = (
+                f"i.starts IS NULL, NOT ({upcoming}), "
+                f"CASE WHEN {upcoming} THEN i.starts END, i.starts DESC, {order}"
+            )
+            moment = clock.now_ms() if now is None else now
+            args += [moment, moment]
         sql = (
-            "SELECT i.id, i.kind, i.title, i.status, i.tags, i.author, "
-            "coalesce(m.name, ''), i.created, i.updated, i.replies, i.responses "
+            f"SELECT {SUMMARY_COLUMNS} "
             "FROM items i LEFT JOIN members m ON m.board_id=i.board_id AND m.device_id=i.author "
             f"WHERE {' AND '.join(where)} "
-            "ORDER BY i.sort_time DESC, i.id"
+            f"ORDER BY {order}"
         )
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             args += [limit, offset]
-        return [
-            ItemSummary(
-                id=r[0],
-                kind=Kind(r[1]),
-                title=r[2],
-                status=Status(r[3]),
-                tags=tuple(json.loads(r[4])),
-                author=r[5],
-                author_name=r[6],
-                created=r[7],
-                updated=r[8],
-                replies=r[9],
-                responses=r[10],
-            )
-            for r in self.db.connection.execute(sql, args)
-        ]
+        return [_summary(r) for r in self.db.connection.execute(sql, args)]
+
+    def _named(self, board_id: str, words: str) -> dict[str, list[str]]:
+        """For each searched word, the members a word of whose name starts with it."""
+        found: dict[str, list[str]] = {}
+        members = self.members(board_id)
+        for word in words.split():
+            key = _folded(word)
+            found[word] = [
+                m.device_id
+                for m in members.values()
+                if any(part.startswith(key) for part in _folded(m.name).split())
+            ][:50]
+        return found
+
+    def between(
+        self, board_id: str, kind: Kind, first: int, last: int, column: str
+    ) -> list[ItemSummary]:
+        """Items of a kind whose `starts` (events) or `decide_by` (proposals) is within
+        [first, last] milliseconds, soonest first; events still going on at `first` too."""
+        if column not in ("starts", "decide_by"):
+            raise ValueError(column)
+        reach = "coalesce(i.ends, i.starts)" if column == "starts" else "i.decide_by"
+        rows = self.db.connection.execute(
+            f"SELECT {SUMMARY_COLUMNS} FROM items i LEFT JOIN members m "
+            "ON m.board_id=i.board_id AND m.device_id=i.author "
+            f"WHERE i.board_id=? AND i.kind=? AND {reach} >= ? AND i.{column} <= ? "
+            f"ORDER BY i.{column}, i.id",
+            (board_id, kind.value, first, last),
+        )
+        return [_summary(r) for r in rows]
+
+    def agreements(self, board_id: str, now: int) -> list[ItemSummary]:
+        """Proposals agreed: their date passed with no block that counts (or marked agreed),
+        latest first."""
+        rows = self.db.connection.execute(
+            f"SELECT {SUMMARY_COLUMNS} FROM items i LEFT JOIN members m "
+            "ON m.board_id=i.board_id AND m.device_id=i.author "
+            "WHERE i.board_id=? AND i.kind='proposal' AND i.blocked=0 AND ("
+            "(i.status='open' AND i.decide_by IS NOT NULL AND i.decide_by <= ?) "
+            "OR i.status='met') "
+            "ORDER BY coalesce(i.decide_by, i.updated) DESC, i.id",
+            (board_id, now),
+        )
+        return [_summary(r) for r in rows]
 
     def count_items(self, board_id: str) -> dict[tuple[Kind, Status], int]:
         rows = self.db.connection.execute(

@@ -3,93 +3,137 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ..errors import DamagedDocument
 from ..model.automerge import SyncState
+from ..model.checking import Prechecked, precheck_all
+from ..model.signing import Signed
+from .documents import Version
 from .store import Store
 
 T = TypeVar("T")
 
 PREPARE_BYTES = 4 * 1024 * 1024
 """Bytes of outgoing documents and sync messages prepared in one trip to the store thread."""
+PRECHECK_AT = 16
+"""Whole documents arriving together from this many on are measured and their signatures
+checked in a worker process (the second core), while the store thread merges the batch
+before: a newcomer's catch-up is thousands of them. Fewer are checked on the store thread
+(a round trip to the worker would cost a live post more than it saves)."""
+
+
+def _ready() -> bool:
+    return True
 
 
 class StoreThread:
     """Runs store calls one at a time on a dedicated thread, so the event loop never blocks."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, worker: bool = True) -> None:
         self.store = store
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="potluck-store")
+        self._use_worker = worker
+        self._worker: ProcessPoolExecutor | None = None
+        self._worker_ready: Future[bool] | None = None
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        if self._worker is not None:
+            self._worker.shutdown(wait=False, cancel_futures=True)
 
-    async def new_sync_state(self) -> SyncState:
-        return await self.call(SyncState)
+    async def _precheck(
+        self, documents: list[tuple[str, Signed]]
+    ) -> list[Prechecked | DamagedDocument] | None:
+        """Measure and check whole documents in the worker process, if it is up (it starts
+        with the first large batch; until it answers, the store thread does this itself)."""
+        if not self._use_worker or len(documents) < PRECHECK_AT:
+            return None
+        if self._worker is None:
+            try:
+                self._worker = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
+                self._worker_ready = self._worker.submit(_ready)
+            except (OSError, ValueError):  # no process can start here: Textual holds stderr
+                self._use_worker = False
+                return None
+        assert self._worker_ready is not None
+        if not self._worker_ready.done():
+            return None
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(Exception):  # a worker that died: the store thread checks
+            return await loop.run_in_executor(self._worker, precheck_all, documents)
+        self._use_worker = False
+        return None
 
-    async def document_digests(self, board_id: str) -> dict[str, bytes]:
-        return await self.call(self.store.documents.digests, board_id)
+    async def document_versions(self, board_id: str) -> dict[str, Version]:
+        return await self.call(self.store.documents.versions, board_id)
 
-    async def digests_of(self, board_id: str, doc_ids: set[str]) -> dict[str, bytes]:
-        def run() -> dict[str, bytes]:
-            found = {d: self.store.documents.digest(board_id, d) for d in doc_ids}
-            return {d: g for d, g in found.items() if g is not None}
+    async def versions_of(self, board_id: str, doc_ids: set[str]) -> dict[str, Version]:
+        def run() -> dict[str, Version]:
+            found = {d: self.store.documents.version(board_id, d) for d in doc_ids}
+            return {d: v for d, v in found.items() if v is not None}
 
         return await self.call(run)
 
     async def apply_saved_documents(
-        self, board_id: str, documents: list[tuple[str, bytes]]
-    ) -> tuple[dict[str, bytes], DamagedDocument | None]:
-        """Merge whole documents in one transaction: the new digest of each that changed, and
-        the refusal that stopped the batch, if any (the documents before it are committed)."""
+        self, board_id: str, documents: list[tuple[str, Signed]]
+    ) -> tuple[dict[str, Version], DamagedDocument | None]:
+        """Merge whole documents in one transaction: the version of each that changed, and
+        the refusal that stopped the batch, if any (the documents before it are committed).
+        A large batch is measured and its signatures checked in the worker process first."""
+        prechecked = await self._precheck(documents)
 
-        def run() -> tuple[dict[str, bytes], DamagedDocument | None]:
+        def run() -> tuple[dict[str, Version], DamagedDocument | None]:
             documents_ = self.store.documents
-            changed, refused = documents_.apply_saved_documents(board_id, documents)
-            digests = {d: documents_.digest(board_id, d) for d in changed}
-            return {d: g for d, g in digests.items() if g is not None}, refused
+            changed, refused = documents_.apply_saved_documents(board_id, documents, prechecked)
+            versions = {d: documents_.version(board_id, d) for d in changed}
+            return {d: v for d, v in versions.items() if v is not None}, refused
 
         return await self.call(run)
 
     async def receive_sync_message(
-        self, board_id: str, doc_id: str, state: SyncState, data: bytes
-    ) -> tuple[bool, bytes | None]:
-        def run() -> tuple[bool, bytes | None]:
+        self, board_id: str, doc_id: str, state: SyncState, data: Signed
+    ) -> Version | None:
+        """Apply and commit a peer's sync message: the version committed, None if it changed
+        nothing."""
+
+        def run() -> Version | None:
             documents_ = self.store.documents
-            changed = documents_.receive_sync_message(board_id, doc_id, state, data)
-            return changed, documents_.digest(board_id, doc_id)
+            if not documents_.receive_sync_message(board_id, doc_id, state, data):
+                return None
+            return documents_.version(board_id, doc_id)
 
         return await self.call(run)
 
     async def prepare(
-        self, board_id: str, plan: list[tuple[str, str, SyncState | None]]
-    ) -> tuple[list[tuple[str, str, bytes]], int]:
-        """For ("doc", id, _) the saved document; for ("sync", id, state) a sync message if any.
+        self, board_id: str, plan: list[tuple[str, SyncState | None]]
+    ) -> tuple[list[tuple[str, Signed, Version]], int]:
+        """For (id, None) the saved document, for (id, state) the next sync message if any,
+        each with the signatures of the changes it carries and the version it was read at.
 
         Stops once PREPARE_BYTES are prepared, so that a batch of large documents is never
         held in memory at once; returns the messages and how many plan entries were done."""
 
-        def run() -> tuple[list[tuple[str, str, bytes]], int]:
+        def run() -> tuple[list[tuple[str, Signed, Version]], int]:
             documents_ = self.store.documents
-            out: list[tuple[str, str, bytes]] = []
+            out: list[tuple[str, Signed, Version]] = []
             size = 0
-            for done, (kind, doc_id, state) in enumerate(plan):
+            for done, (doc_id, state) in enumerate(plan):
                 if size >= PREPARE_BYTES:
                     return out, done
-                data: bytes | None
-                if kind == "doc" or state is None:
-                    data = documents_.saved_document(board_id, doc_id)
-                else:
-                    data = documents_.generate_sync_message(board_id, doc_id, state)
-                if data is not None:
-                    out.append((kind, doc_id, data))
-                    size += len(data)
+                found = documents_.outgoing(board_id, doc_id, state)
+                if found is not None and found[0] is not None:
+                    out.append((doc_id, found[0], found[1]))
+                    size += len(found[0].data)
             return out, len(plan)
 
         return await self.call(run)

@@ -5,6 +5,9 @@ app under test): `python hostile_member.py PORT BOARD_KEY_HEX SECONDS`. It opens
 Noise connection with the key, says hello and sends an empty inventory, then loops over
 attacks until SECONDS have passed, reconnecting with a fresh device key whenever the victim
 closes the connection. It prints one JSON object: what it sent and the close reasons it got.
+
+Everything it sends is signed, with a device key of its own (MAKER): a member's device gone bad
+signs its junk like any device, so the junk reaches the victim's limits, not its signature check.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from potluck.p2p.keys import DeviceIdentity
 from potluck.p2p.model import item_document as docs
 from potluck.p2p.model.automerge import Document as Handle
 from potluck.p2p.model.automerge import heads_digest
+from potluck.p2p.model.signing import Signed, pack_signatures
 from potluck.p2p.model.types import Kind
 from potluck.p2p.net import messages
 from potluck.p2p.net.messages import PROTOCOL_VERSIONS, Bye, Have, Hello, Sync, WholeDocument
@@ -32,23 +36,30 @@ from potluck.p2p.net.noise import SecureConnection, initiate
 
 FLOOD_BATCH = 400
 """New junk items sent between two heavier attacks."""
+MAKER = DeviceIdentity.generate()
+"""The hostile device's own key: every document here is written and signed by it."""
 
 
-def saved(doc: Document) -> tuple[bytes, bytes]:
-    return doc.save(), heads_digest(doc.get_heads())
+def signed(doc: Document, data: bytes | None = None, maker: DeviceIdentity = MAKER) -> Signed:
+    """`data` (the saved document by default) with the signatures of all the document's
+    changes, made with the maker's own key."""
+    signatures = pack_signatures((c.hash, maker.sign_change(c.hash)) for c in doc.get_changes([]))
+    return Signed(doc.save() if data is None else data, signatures, maker.signing_public)
 
 
-def as_changes(doc: Document) -> tuple[bytes, bytes]:
+def saved(doc: Document) -> tuple[Signed, bytes]:
+    return signed(doc), heads_digest(doc.get_heads())
+
+
+def as_changes(doc: Document) -> tuple[Signed, bytes]:
     """A document sent as its raw changes (automerge loads those too, at far greater cost)."""
     data = b"".join(change.bytes for change in doc.get_changes([]))
-    return data, heads_digest(doc.get_heads())
+    return signed(doc, data), heads_digest(doc.get_heads())
 
 
 def junk_item(title: str = "junk", body: str = "junk") -> Document:
-    doc = Document(os.urandom(16))
-    docs.init_item(
-        Handle(doc), kind=Kind.NEED, title=title, body=body, tags=["junk"], author="m", now=1
-    )
+    doc = Document(MAKER.actor_id)
+    docs.init_item(Handle(doc), kind=Kind.NEED, title=title, body=body, tags=["junk"], now=1)
     return doc
 
 
@@ -93,6 +104,10 @@ def huge_text_doc() -> Document:
     return doc
 
 
+def document(doc_id: str, data: Signed, digest: bytes) -> WholeDocument:
+    return WholeDocument(doc_id, data.data, digest, data.signatures, data.keys)
+
+
 class Attacker:
     def __init__(self, port: int, key: bytes) -> None:
         self.port = port
@@ -134,20 +149,22 @@ class Attacker:
     async def sync_burst(self, conn: SecureConnection, count: int) -> None:
         """Many sync messages for one document, each carrying a fresh change."""
         doc = junk_item("synced")
-        data, digest = saved(doc)
+        first, digest = saved(doc)
         doc_id = os.urandom(16).hex()
-        await self.send(conn, WholeDocument(doc_id, data, digest), "doc")
-        mirror = Document.load(data)
+        await self.send(conn, document(doc_id, first, digest), "doc")
+        mirror = Document.load(first.data)
         mine, theirs = SyncState(), SyncState()
         for i in range(count):
-            docs.add_reply(Handle(doc), author="m", text=f"again {i}", now=i)
+            docs.add_reply(Handle(doc), text=f"again {i}", now=i)
             for _ in range(4):  # run sync against a mirror of the victim's copy
                 out = doc.generate_sync_message(mine)
                 if out is None:
                     break
                 mirror.receive_sync_message(theirs, out)
                 if out.encode() and len(out.encode()) > 100:
-                    await self.send(conn, Sync(doc_id, out.encode(), bytes(16)), "sync")
+                    sent = signed(doc, out.encode())
+                    message = Sync(doc_id, sent.data, bytes(16), sent.signatures, sent.keys)
+                    await self.send(conn, message, "sync")
                 back = mirror.generate_sync_message(theirs)
                 if back is not None:
                     doc.receive_sync_message(mine, back)
@@ -155,12 +172,12 @@ class Attacker:
     async def round(self, conn: SecureConnection) -> None:
         data, digest = self.flood
         for _ in range(FLOOD_BATCH):
-            await self.send(conn, WholeDocument(os.urandom(16).hex(), data, digest), "flood")
+            await self.send(conn, document(os.urandom(16).hex(), data, digest), "flood")
         await self.sync_burst(conn, 30)
         if self.heavy:
             name, (data, digest) = self.heavy[self.next_heavy % len(self.heavy)]
             self.next_heavy += 1
-            await self.send(conn, WholeDocument(os.urandom(16).hex(), data, digest), name)
+            await self.send(conn, document(os.urandom(16).hex(), data, digest), name)
 
     async def run(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

@@ -152,13 +152,13 @@ class ScaleLan:
                     self.note,
                     lambda doc: docs.edit_item(
                         doc,
-                        who=board.me,
                         now=now_ms(),
                         body=docs.read_item(doc, self.note).body + "\n" + line,
                     ),
                 )
             case _:
-                board.set_status(seed, self.random.choice(list(Status)))
+                # Anyone marks an item open, met or closed; only its author withdraws it.
+                board.set_status(seed, self.random.choice([Status.OPEN, Status.MET, Status.CLOSED]))
 
     def nothing_lost(self, i: int) -> None:
         """Every offer, reply and line of the note that was made is on node i, exactly once."""

@@ -13,8 +13,9 @@ from potluck.p2p.model.types import Kind
 from potluck.p2p.net.channel import MemoryChannel, memory_pair
 from potluck.p2p.net.messages import Message, Sync
 from potluck.p2p.net.session import Session, Timing
+from potluck.p2p.net.sync import held_back
 
-from tests.faults.test_relay import session, stop
+from tests.faults.test_relay import change, session, stop
 from tests.p2p_helpers import make_homes, wait_until
 
 REPLIES = 15
@@ -57,9 +58,8 @@ async def test_changes_made_during_a_cut_wait_and_go_in_one_round_after_it(
     item = ana.board(board_id).post(Kind.NEED, "Blankets for the night shelter")
     to_bo, to_ana = (Cuttable(end) for end in memory_pair(ana.device_id, bo.device_id))
     timing = Timing(ping_every=30.0, silence_limit=60.0, hold_after=0.2)
-    ana_side, ana_node_home, ana_db = session(ana.path, board_id, to_bo)
-    bo_side, bo_node_home, bo_db = session(bo.path, board_id, to_ana)
-    ana_side.timing = bo_side.timing = timing
+    ana_side, ana_node_home, ana_db = session(ana.path, board_id, to_bo, timing)
+    bo_side, bo_node_home, bo_db = session(bo.path, board_id, to_ana, timing)
     tasks = [asyncio.create_task(s.run()) for s in (ana_side, bo_side)]
 
     def syncs_to_bo() -> int:
@@ -75,30 +75,31 @@ async def test_changes_made_during_a_cut_wait_and_go_in_one_round_after_it(
         await wait_until(lambda: in_sync(ana_side, bo_side) and item in bo_side.board.digests)
         # Bo replies once, so that the next changes go as sync messages, not whole documents.
         bo.board(board_id).reply(item, "I have two")
-        bo_side.board.digests[item] = bo.store.documents.digests(board_id)[item]
-        bo_side.notify({item})
+        change(bo, bo_side, item)
         await wait_until(lambda: in_sync(ana_side, bo_side) and len(replies(ana)) == 1)
 
         def ana_replies(n: int) -> None:
             ana.board(board_id).reply(item, f"Blanket {n} is in the hall")
-            ana_side.board.digests[item] = ana.store.documents.digests(board_id)[item]
-            ana_side.notify({item})
+            change(ana, ana_side, item)
 
         to_bo.cut = to_ana.cut = True
         before = syncs_to_bo()
         ana_replies(0)  # pushed into the cut
         await wait_until(
-            lambda: time.monotonic() - ana_side._last_heard > timing.hold_after,
+            lambda: time.monotonic() - ana_side.state.last_heard > timing.hold_after,
             what="Bo silent for longer than hold_after",
         )
         ana_replies(1)  # pushed with a ping, which nothing answers …
-        await wait_until(ana_side._held_back, what="Ana holding back once the ping is 0.2 s old")
+        await wait_until(
+            lambda: held_back(ana_side.state, time.monotonic()),
+            what="Ana holding back once the ping is 0.2 s old",
+        )
         for n in range(2, REPLIES):  # … so the rest, made while the link stays cut, wait
             ana_replies(n)
         await wait_until(lambda: not ana_side._wake.is_set(), what="Ana's session has looked")
         during_cut = syncs_to_bo() - before
         # Pushes stop once a ping has gone unanswered for hold_after (0.2 s), not one per reply.
-        assert ana_side._held_back()
+        assert held_back(ana_side.state, time.monotonic())
         assert 1 <= during_cut <= 5, during_cut
 
         await to_bo.heal()

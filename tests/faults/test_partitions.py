@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from potluck.p2p.net.node import TCP_RTO_MAX_MS
+from potluck.p2p.net.noise import TCP_RTO_MAX_MS
 
 from tests.faults.board import cli_json, done, listing, post, read_model_agrees, wait_converged
 from tests.faults.lan import heal, partition

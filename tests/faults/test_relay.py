@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind
-from potluck.p2p.net import session as session_module
+from potluck.p2p.net import board_sync as board_sync_module
+from potluck.p2p.net.board_sync import SPREAD_PER_PEER, BoardSync
 from potluck.p2p.net.channel import Channel, MemoryChannel, memory_pair
 from potluck.p2p.net.messages import PROTOCOL_VERSIONS, Have, Hello, Message, Sync, WholeDocument
 from potluck.p2p.net.node import Node
-from potluck.p2p.net.session import BoardState, CloseReason, Session, Timing
+from potluck.p2p.net.session import CloseReason, Session, Timing
 from potluck.p2p.storage.thread import StoreThread
 
 from tests.p2p_helpers import FAST, make_homes, running_node, titles, wait_until
@@ -40,14 +41,23 @@ class Watched:
         await self.inner.aclose()
 
 
-def session(path: Path, board_id: str, channel: Channel) -> tuple[Session, Home, StoreThread]:
+def session(
+    path: Path, board_id: str, channel: Channel, timing: Timing | None = None
+) -> tuple[Session, Home, StoreThread]:
     """A session as a node runs it: with its own connection to the home and its own thread."""
     home = Home.open(path)
     db = StoreThread(home.store)
     board = home.board(board_id)
-    state = BoardState(board_id, board.key, home.store.documents.digests(board_id))
+    state = BoardSync(board_id, board.key, home.store.documents.versions(board_id))
     hello = Hello(PROTOCOL_VERSIONS, home.device_id, home.display_name(), 0, ())
-    return Session(channel, state, db, hello), home, db
+    return Session(channel, state, db, hello, timing=timing), home, db
+
+
+def change(home: Home, side: Session, doc_id: str) -> None:
+    """A change committed here (by this device, or from a peer not run here), told to the
+    session as the node's change feed tells it."""
+    board_id = side.board.board_id
+    side.board.local_changes({doc_id: home.store.documents.versions(board_id)[doc_id]})
 
 
 async def stop(tasks: list[asyncio.Task[CloseReason]], *opened: tuple[StoreThread, Home]) -> None:
@@ -73,21 +83,21 @@ async def test_a_node_does_not_answer_a_relay_of_what_it_already_holds(tmp_path:
     tasks = [asyncio.create_task(s.run()) for s in (bo_side, cy_side)]
     try:
 
-        async def change(home: Home, side: Session, doc_id: str) -> None:
-            """A change committed here (by this device or from Ana), told to the session."""
-            side.board.digests[doc_id] = home.store.documents.digests(board_id)[doc_id]
-            side.notify({doc_id})
-
         def quiet() -> bool:
-            return bo_side.in_sync and cy_side.in_sync and not bo_side._active
+            return bo_side.in_sync and cy_side.in_sync and not bo_side.state.active
+
+        def same() -> bool:
+            return {d: v.digest for d, v in bo_side.board.digests.items()} == {
+                d: v.digest for d, v in cy_side.board.digests.items()
+            }
 
         # Bo and Cy reply once each, so that both hold sync states for the item.
         bo.board(board_id).reply(item, "There's one in the cellar")
-        await change(bo, bo_side, item)
-        await wait_until(lambda: quiet() and bo_side.board.digests == cy_side.board.digests)
+        change(bo, bo_side, item)
+        await wait_until(lambda: quiet() and same())
         cy.board(board_id).reply(item, "I'll fetch it")
-        await change(cy, cy_side, item)
-        await wait_until(lambda: quiet() and bo_side.board.digests == cy_side.board.digests)
+        change(cy, cy_side, item)
+        await wait_until(lambda: quiet() and same())
 
         # Ana replies; her change reaches Bo and Cy over their own connections to her.
         ana.store.documents.apply_saved_document(
@@ -96,16 +106,18 @@ async def test_a_node_does_not_answer_a_relay_of_what_it_already_holds(tmp_path:
         ana.board(board_id).reply(item, "Thanks, both")
         saved = ana.store.documents.saved_document(board_id, item)
         bo.store.documents.apply_saved_document(board_id, item, saved)
-        bo_side.board.digests[item] = bo.store.documents.digests(board_id)[item]
+        held = bo.store.documents.versions(board_id)[item]
         cy.store.documents.apply_saved_document(board_id, item, saved)
         to_cy.sent.clear()
+        # Bo's connection to Ana (not run here) committed it: Bo's board knows it.
+        bo_side.board.committed(object(), {item: held})
         # Cy relays it to Bo first; then Bo gets round to relaying it to Cy.
-        await change(cy, cy_side, item)
-        await wait_until(lambda: bo_side.peer_digests.get(item) == bo_side.board.digests[item])
-        bo_side.notify({item})
+        change(cy, cy_side, item)
+        await wait_until(lambda: bo_side.state.docs[item].theirs == held.digest)
+        change(bo, bo_side, item)
         # Whatever Bo sends about the item goes before a later post of his.
         later = bo.board(board_id).post(Kind.OFFER, "Soup on Tuesday")
-        await change(bo, bo_side, later)
+        change(bo, bo_side, later)
         await wait_until(lambda: later in cy.store.documents.digests(board_id), what="the post")
         assert [m for m in to_cy.sent if isinstance(m, Sync) and m.id == item] == []
         assert len(cy.board(board_id).item(item).replies) == 3
@@ -154,7 +166,11 @@ async def test_in_a_mesh_a_change_is_not_relayed_to_a_peer_that_has_it_from_its_
     # Bo and Cy told each other their new digests (a `have` each way), and sent nothing more …
     assert relayed == ["Have", "Have"], relayed
     # … for each had the item from Ana herself.
-    from_ana = [to for frm, to, m in sent if frm == ana.device_id and isinstance(m, WholeDocument)]
+    from_ana = [
+        to
+        for frm, to, m in sent
+        if frm == ana.device_id and isinstance(m, WholeDocument) and m.id == item
+    ]
     assert sorted(from_ana) == sorted([bo.device_id, cy.device_id])
 
 
@@ -165,7 +181,7 @@ async def test_a_mesh_meeting_again_spreads_what_differs_on_both_sides(
     """Ana and Bo meet again with an item changed on Ana's side. With ten other peers on the
     board each waits before pushing it (up to 1 s; here the whole second), and Bo has it from
     one of them meanwhile: no sync message about it crosses. Alone, they sync it at once."""
-    monkeypatch.setattr(session_module.random, "uniform", lambda low, high: high)
+    monkeypatch.setattr(board_sync_module.random, "uniform", lambda low, high: high)
     (ana, bo), board_id = make_homes(tmp_path, ["Ana", "Bo"])
     item = ana.board(board_id).post(Kind.NEED, "Candles for the power cut")
     bo.store.documents.apply_saved_document(
@@ -175,20 +191,20 @@ async def test_a_mesh_meeting_again_spreads_what_differs_on_both_sides(
     to_bo, to_ana = (Watched(end) for end in memory_pair(ana.device_id, bo.device_id))
     ana_side, ana_node_home, ana_db = session(ana.path, board_id, to_bo)
     bo_side, bo_node_home, bo_db = session(bo.path, board_id, to_ana)
-    ana_side.board.sessions = bo_side.board.sessions = 1 + others
+    for side in (ana_side, bo_side):
+        monkeypatch.setattr(side.board, "spread_window", lambda: SPREAD_PER_PEER * others)
     tasks = [asyncio.create_task(s.run()) for s in (ana_side, bo_side)]
     started = asyncio.get_running_loop().time()
     try:
-        await wait_until(lambda: bo_side.peer_digests, what="the haves")
+        await wait_until(lambda: bo_side.state.heard_have, what="the haves")
         if others:
             # Another peer brings Bo the item as Ana has it.
             bo.store.documents.apply_saved_document(
                 board_id, item, ana.store.documents.saved_document(board_id, item)
             )
-            bo_side.board.digests[item] = bo.store.documents.digests(board_id)[item]
-            bo_side.notify({item})
+            change(bo, bo_side, item)
         await wait_until(
-            lambda: ana_side.in_sync and bo_side.in_sync and not ana_side._active,
+            lambda: ana_side.in_sync and bo_side.in_sync and not ana_side.state.active,
             what="in sync",
         )
         took = asyncio.get_running_loop().time() - started

@@ -284,7 +284,9 @@ def seeded(home_path: Path) -> dict[str, str]:
             "bread": board.post(Kind.NEED, "Bread for Friday", tags=["food"]),
             "beans": board.post(Kind.NEED, "Dry beans", tags=["food"]),
             "vote": board.post(Kind.PROPOSAL, "Paint the hall green"),
-            "roof": board.post(Kind.PROJECT, "Roof", tasks=["tarp"], shifts=[("Sat", 2)]),
+            "roof": board.post(
+                Kind.PROJECT, "Roof", tasks=["tarp"], shifts=[("sat 10:00-13:00", 2)]
+            ),
         }
     return ids
 
@@ -676,7 +678,7 @@ class TestDetail:
             await pilot.press("3")
             await wait_for(pilot, lambda: detail_title(app) == "Roof")
             await wait_for(pilot, lambda: "tarp (taken by Ana)" in body())
-            assert "Sat 10:00 (0/2)" in body()
+            assert "10:00  2 of 2 places open" in body()
 
 
 class TestBigCatchUp:

@@ -118,7 +118,7 @@ def answer(victim: Victim, words: str) -> None:
         mallory.store.documents.update(
             victim.board_id,
             victim.mine,
-            lambda doc: items.add_reply(doc, author=me, text=words, now=NOW),
+            lambda doc: items.add_reply(doc, text=words, now=NOW),
         )
         write_corpus(mallory, victim.board_id, [words])
 
@@ -396,7 +396,7 @@ class StubNode:
 async def test_a_board_and_a_member_named_anything(tmp_path: Path, words: str) -> None:
     """The board's name and a member's name are shown as written, on every start (a board
     named `Kitchen [/]` once crashed the app each time it opened)."""
-    (vic, mallory), board_id = make_homes(tmp_path, ["Vic", "Mallory"])
+    (mallory, vic), board_id = make_homes(tmp_path, ["Mallory", "Vic"])  # she made the board
     write_corpus(mallory, board_id, [words])
     export = tmp_path / "mallory.potluck"
     mallory.export_board(mallory.board(board_id), export)

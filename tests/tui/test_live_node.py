@@ -72,6 +72,9 @@ async def test_two_homes_sync_live_through_the_app(tmp_path: Path) -> None:
                 await pilot.press("p")
                 await wait_for(pilot, lambda: isinstance(app.screen, PeersScreen))
                 await wait_for(pilot, lambda: len(peer_rows(app)) == 1, DEADLINE)
+                # Each side adds itself to the members once the board document reached it
+                # (PROTOCOL.md §9.1), which syncs a moment after the items: wait for that too.
+                await wait_for(pilot, lambda: peer_rows(app)[0][4] == "nothing", DEADLINE)
                 name, found, here, last_sync, pending = peer_rows(app)[0]
                 bo_print = fingerprint(bo_home.device_id)
                 assert (name, found, pending) == (f"Bo ({bo_print})", "address given", "nothing")

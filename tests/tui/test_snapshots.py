@@ -38,7 +38,7 @@ def fixed_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     path = tmp_path / "home"
     path.mkdir()
-    (path / "device.key").write_bytes(bytes(range(32, 64)))  # fixed: names show fingerprints
+    (path / "device.key").write_bytes(bytes(range(32, 96)))  # fixed: names show fingerprints
     with Home.open(path) as home:
         home.set_profile(name="Ana")
         board = home.new_board("Kitchen at No. 9")

@@ -12,21 +12,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
-from potluck.p2p import Board, Item, ItemSummary, Kind, Status
+from potluck.p2p import POSITIONS, Board, Item, ItemSummary, Kind, Outcome, Status
 
 from .people import People, fingerprint
 from .printable import printable
+from .structures import (
+    event_title,
+    general,
+    people_of,
+    proposal_lines,
+    shift_lines,
+    structures_json,
+    task_lines,
+)
 from .words import ago, plural, when
 
 StyleName = Literal["", "title", "done", "status", "meta", "tag", "heading", "note", "who"]
 """What a span is, not how it looks: the app picks the look (tui/display.py)."""
 Span = tuple[str, StyleName]
 Line = tuple[Span, ...]
-
-
-def board_people(board: Board) -> People:
-    """The board's members by device, as `People` names them."""
-    return People({device: member.name for device, member in board.members().items()})
 
 
 def plain(lines: Iterable[Line]) -> str:
@@ -52,10 +56,16 @@ def tags_text(tags: Sequence[str]) -> str:
 
 
 def summary_lines(s: ItemSummary, people: People, now_ms: int) -> tuple[Line, Line]:
-    """An item in a list: its title (and status when finished), then who, when and how much
-    was said, and its tags."""
+    """An item in a list: its title (an event's date first, a proposal's decision date after;
+    dimmed when finished or past), then who, when and how much was said, and its tags."""
     done = s.status is not Status.OPEN
-    head: Line = ((one(s.title), "done" if done else "title"),)
+    title = one(s.title)
+    if s.kind is Kind.EVENT:
+        title = event_title(s, now_ms, title)
+        done = done or (s.start is not None and (s.end or s.start) < now_ms)
+    elif s.kind is Kind.PROPOSAL and s.decide_by is not None:
+        title = f"{title} (decides {when(s.decide_by)})"
+    head: Line = ((title, "done" if done else "title"),)
     if done:
         head += ((f"  ({s.status.value})", "status"),)
     bits = [people.name(s.author), ago(s.updated, now_ms)]
@@ -69,10 +79,23 @@ def summary_lines(s: ItemSummary, people: People, now_ms: int) -> tuple[Line, Li
     return head, meta
 
 
-def summary_line(s: ItemSummary, now_ms: int, people: People | None = None) -> str:
+def summary_line(s: ItemSummary, now_ms: int, people: People) -> str:
     """One item as `potluck ls` lists it: the same two lines as the app's list, on one."""
-    head, meta = summary_lines(s, people or People({}), now_ms)
+    head, meta = summary_lines(s, people, now_ms)
     return f"{s.id[:8]}  {s.kind.value:<8} " + plain([head]) + "  — " + plain([meta])
+
+
+def ls_json(board: Board, summaries: list[ItemSummary]) -> list[dict[str, Any]]:
+    """`potluck ls --json`: each item's summary; an event's start and end; a project's shifts
+    (rule, dates in view, sign-ups); a proposal's decision date and state."""
+    people = people_of(board)
+    out = []
+    for s in summaries:
+        data = summary_json(s) | {"start": s.start, "end": s.end, "decide_by": s.decide_by}
+        if s.kind in (Kind.PROJECT, Kind.PROPOSAL):
+            data |= structures_json(board, board.item(s.id), people)
+        out.append(data)
+    return out
 
 
 def summary_json(s: ItemSummary) -> dict[str, Any]:
@@ -95,8 +118,12 @@ def summary_json(s: ItemSummary) -> dict[str, Any]:
 # ------------------------------------------------------------ one item in full
 
 
-def item_lines(item: Item, people: People, now_ms: int) -> list[Line]:
-    """Everything about one item, in reading order (`potluck show` and the detail pane)."""
+def item_lines(
+    item: Item, people: People, now_ms: int, outcome: Outcome | None = None
+) -> list[Line]:
+    """Everything about one item, in reading order (`potluck show` and the detail pane): a
+    project's tasks and shifts with the dates in view, a proposal's decision (`outcome`, from
+    `Board.outcome`), then what people said and the thread."""
     name = people.name
     head: Line = ((one(item.title), "title"),)
     if item.status is not Status.OPEN:
@@ -121,31 +148,17 @@ def item_lines(item: Item, people: People, now_ms: int) -> list[Line]:
         lines.append(())
         lines += [((text, ""),) for text in many(item.body).split("\n")]
     if item.tasks:
-        lines += [(), (("tasks:", "heading"),)]
-        for n, task in enumerate(item.tasks, 1):
-            who = f"taken by {', '.join(map(name, task.taken_by))}" if task.taken_by else "free"
-            lines.append(
-                (
-                    (f"  {n}. {'[done] ' if task.done else ''}", ""),
-                    (one(task.title), ""),
-                    (f" ({who})", "meta"),
-                )
-            )
+        lines += [(), (("tasks:", "heading"),), *(((t, ""),) for t in task_lines(item, people))]
     if item.shifts:
-        lines += [(), (("shifts:", "heading"),)]
-        for n, shift in enumerate(item.shifts, 1):
-            signed = ", ".join(name(d) for d in shift.signed_up) or "nobody yet"
-            lines.append(
-                (
-                    (f"  {n}. ", ""),
-                    (one(shift.when), ""),
-                    (f" ({len(shift.signed_up)}/{shift.slots}): ", "meta"),
-                    (signed, "who"),
-                )
-            )
-    if item.responses:
-        lines += [(), (("positions:" if item.kind is Kind.PROPOSAL else "responses:", "heading"),)]
-        for response in item.responses:
+        lines += [(), (("shifts:", "heading"),), *(((t, ""),) for t in shift_lines(item, people))]
+    if outcome is not None:
+        lines += [(), *(((t, ""),) for t in proposal_lines(outcome, people))]
+    said = general(item)
+    if item.kind is Kind.PROPOSAL and outcome is not None:
+        said = tuple(r for r in said if r.kind not in POSITIONS)
+    if said:
+        lines += [(), (("responses:", "heading"),)]
+        for response in said:
             line = (("  ", ""), (name(response.member), "who"), (f" — {one(response.kind)}", ""))
             lines.append(line + _note(response.note))
     lines.append(())
@@ -154,8 +167,8 @@ def item_lines(item: Item, people: People, now_ms: int) -> list[Line]:
     else:
         lines.append(((f"replies ({len(item.replies)}):", "heading"),))
         for reply in item.replies:
-            said = f" ({ago(reply.time, now_ms)}):"
-            lines.append((("  ", ""), (name(reply.author), "who"), (said, "meta")))
+            said_at = f" ({ago(reply.time, now_ms)}):"
+            lines.append((("  ", ""), (name(reply.author), "who"), (said_at, "meta")))
             lines += [((f"    {text}", ""),) for text in many(reply.text).split("\n")]
     return lines
 
@@ -167,14 +180,20 @@ def _note(note: str) -> Line:
     return ((": ", ""), (" ".join([first, *rest]), "note"))
 
 
+def outcome_of(board: Board, item: Item) -> Outcome | None:
+    """A proposal's decision as `item_lines` shows it (None for other kinds)."""
+    return board.outcome(item) if item.kind is Kind.PROPOSAL else None
+
+
 def render_item(board: Board, item: Item, now_ms: int) -> str:
     """`potluck show`: the item as plain text."""
-    return plain(item_lines(item, board_people(board), now_ms))
+    return plain(item_lines(item, people_of(board), now_ms, outcome_of(board, item)))
 
 
 def item_json(board: Board, item: Item) -> dict[str, Any]:
     """`potluck show --json`: every field as it is stored (JSON escapes what needs it), with
-    each person's fingerprint beside their name."""
+    each person's fingerprint beside their name; a project's rule, dates in view and sign-ups,
+    a proposal's state."""
     names = {d: m.name for d, m in board.members().items()}
     return {
         "id": item.id,
@@ -222,4 +241,4 @@ def item_json(board: Board, item: Item) -> dict[str, Any]:
             for s in item.shifts
         ],
         "history": [{"who": h.who, "what": h.what, "time": h.time} for h in item.history],
-    }
+    } | structures_json(board, item)

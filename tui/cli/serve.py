@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from potluck.p2p import DEFAULT_PORT, read_node_state
 
-from .words import parse_address
+from .output import PrintableFormatter, say_err
+from .people import People, fingerprint
+from .printable import printable
+from .words import number, parse_address, plural
 
 if TYPE_CHECKING:
     from .commands import Cli
@@ -33,7 +36,10 @@ def add_parsers(sub: Any) -> None:
         ),
     )
     p.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
+        "--port",
+        type=number(0, 65535, "--port"),
+        default=DEFAULT_PORT,
+        help=f"port to listen on, 0 for any free one (default {DEFAULT_PORT})",
     )
     p.add_argument(
         "--peer",
@@ -48,8 +54,10 @@ def add_parsers(sub: Any) -> None:
         help="list the peers the running node is connected to",
         description=(
             "Ask the node running for this home (potluck serve, or the board screen) which "
-            "peers it knows: name, address, how it found them, since when, the last completed "
-            "sync and how many documents are still to sync."
+            "peers it knows: name, address, how it found them, since when, whether each has "
+            "confirmed everything (in sync) or how many items wait for it, and which ones have "
+            "stopped answering, since when. Addresses given with --peer that do not answer are "
+            "listed with the reason."
         ),
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -58,12 +66,10 @@ def add_parsers(sub: Any) -> None:
 def cmd_serve(cli: Cli) -> None:
     args = cli.args
     peers = [parse_address(p) for p in [*args.app_peers, *args.peer]]
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    # Peers' names and what they sent reach the log: each record is one printable line.
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     for noisy in ("zeroconf", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     asyncio.run(_serve(cli, args, peers))
@@ -79,20 +85,49 @@ async def _serve(cli: Cli, args: argparse.Namespace, peers: list[tuple[str, int]
     node = Node(cli.home, port=args.port, peers=peers, mdns=not args.no_mdns)
     await node.start()
     try:
-        boards = ", ".join(b.name for b in cli.home.boards()) or "none yet"
-        print(
-            f"potluck is syncing {boards} on port {node.port}; Ctrl-C stops it.",
-            file=sys.stderr,
-            flush=True,
-        )
+        boards = ", ".join(printable(b.name) for b in cli.home.boards()) or "none yet"
+        say_err(f"potluck is syncing {boards} on port {node.port}; Ctrl-C stops it.")
         await stop.wait()
     finally:
         await node.aclose()
-    print("stopped.", file=sys.stderr)
+    say_err("stopped.")
 
 
-def _clock(ts: float | None) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "never"
+def _clock(ts: float | None, now: float) -> str:
+    """A time of today as HH:MM; of another day with the date."""
+    if not ts:
+        return "never"
+    then = time.localtime(ts)
+    same_day = time.localtime(now)[:3] == then[:3]
+    return time.strftime("%H:%M" if same_day else "%d %b %H:%M", then)
+
+
+def describe_peer(p: dict[str, Any], people: People, now: float) -> str:
+    """One peer of node.json in a line: who, where, and whether it is in step with us."""
+    pending = int(p.get("pending") or 0)
+    waiting = plural(pending, "item") + " waiting"
+    line = (
+        f"{people.name_and_fingerprint(p['device_id'])} "
+        f"at {printable(p['address'])}, found by {printable(p['found'])}, "
+        f"here since {_clock(p.get('since'), now)}, "
+    )
+    if p.get("answering") is False:
+        return (
+            line
+            + f"not answering since {_clock(p.get('last_heard'), now)}"
+            + (f", {waiting}" if pending else "")
+        )
+    if p.get("in_sync", not pending):
+        return line + f"in sync (last sync {_clock(p.get('last_sync'), now)})"
+    return line + "syncing" + (f", {waiting}" if pending else "")
+
+
+def describe_unreachable(u: dict[str, Any], now: float) -> str:
+    """An address given by hand that does not answer, and why."""
+    return (
+        f"{printable(u['address'])} (given by hand) does not answer: "
+        f"{printable(u['error'])}, trying since {_clock(u.get('since'), now)}"
+    )
 
 
 def cmd_peers(cli: Cli) -> None:
@@ -104,19 +139,18 @@ def cmd_peers(cli: Cli) -> None:
             "(or open the board with 'potluck').",
         )
         return
-    peers = state.get("peers", [])
-    lines = [f"node on port {state.get('port')}: {len(peers)} peer(s) connected"]
-    for p in peers:
-        pending = p["pending"]
-        lines.append(
-            f"  {p['name'] or 'someone'} ({p['device_id'][:8]}) at {p['address']}, "
-            f"found by {p['found']}, here since {_clock(p['since'])}, "
-            f"last sync {_clock(p['last_sync'])}, "
-            + ("in sync" if not pending else f"{pending} document(s) to sync")
-        )
+    now = time.time()
+    peers = state["peers"]
+    unreachable = state["unreachable"]
+    people = People({p["device_id"]: p["name"] for p in peers})
+    lines = [f"node on port {state.get('port')}: {plural(len(peers), 'peer')} connected"]
+    lines += ["  " + describe_peer(p, people, now) for p in peers]
+    lines += ["  " + describe_unreachable(u, now) for u in unreachable]
     if not peers:
         lines.append(
             "  nobody yet: peers on the same network appear within seconds. If none ever do, "
             "the Wi-Fi may isolate devices; try 'potluck serve --peer HOST:PORT'."
         )
+    for p in peers:
+        p["fingerprint"] = fingerprint(p["device_id"])
     cli.out({"running": True, **state}, "\n".join(lines))

@@ -3,14 +3,17 @@ what a person types for a time or a laptop's address."""
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable
 from datetime import datetime
 
 from potluck.p2p import InvalidInput
 
+from .dates import when_ms
+
 Clock = Callable[[], int]
-TIME_EXAMPLE = "2026-12-01 19:00"
+TIME_EXAMPLE = "fri 19:00"
 """How a time is written (the placeholders and the error messages say so)."""
 
 
@@ -64,22 +67,36 @@ def as_input(ms: int | None) -> str:
 
 
 def parse_when(text: str | None, what: str) -> int | None:
-    """'2026-11-25 19:00' (or just a date) to milliseconds; None if empty."""
-    if text is None or not text.strip():
-        return None
-    try:
-        return int(datetime.fromisoformat(text.strip()).timestamp() * 1000)
-    except ValueError:
-        raise InvalidInput(f"{what} '{text}' is not a date; write e.g. '{TIME_EXAMPLE}'") from None
+    """A time as people type it ('fri 19:00', '2026-11-25 19:00') to milliseconds; None if
+    empty. The grammar of dates.py, the same in the command line and the forms."""
+    return when_ms(text, what)
 
 
 def parse_address(text: str) -> tuple[str, int]:
     """'192.168.1.20:7434' (or '[fe80::1]:7434') to a host and a port."""
     host, _, port = text.strip().rpartition(":")
     host = host.strip().strip("[]")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    number = port.isascii() and port.isdigit() and len(port) <= 5
+    if not host or not number or not 0 < int(port) < 65536:
         raise InvalidInput(
             f"'{text}' is not HOST:PORT: write the address as host:port, "
             "for example 192.168.1.20:7434"
         )
     return host, int(port)
+
+
+def number(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`, refused in one line otherwise."""
+
+    def parse(text: str) -> int:
+        digits = text.strip()
+        whole = digits.isascii() and digits.lstrip("-").isdigit() and len(digits) <= 12
+        if not whole or not low <= int(digits) <= high:
+            shown = digits if len(digits) <= 24 else digits[:20] + "…"
+            raise argparse.ArgumentTypeError(
+                f"give a whole number from {low} to {high} (not '{shown}')"
+            )
+        return int(digits)
+
+    parse.__name__ = what  # argparse names the type in some of its messages
+    return parse

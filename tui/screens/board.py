@@ -16,6 +16,7 @@ from textual.widgets import Input, Static, Tab, Tabs
 
 from .. import display
 from ..cli.people import People
+from ..cli.render import outcome_of
 from ..dialogs.forms import (
     EditDialog,
     FormDialog,
@@ -294,7 +295,7 @@ class BoardScreen(Screen[None]):
 
         def read() -> tuple[Item, display.Shown]:
             item = board.item(item_id)
-            return item, describe(item, people, now)
+            return item, describe(item, people, now, outcome_of(board, item))
 
         try:
             item, shown = await self.store.run(read)

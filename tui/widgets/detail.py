@@ -8,7 +8,7 @@ pane rendered all of it, tens of ms on the screen's loop.
 
 from __future__ import annotations
 
-from potluck.p2p import Item
+from potluck.p2p import Item, Outcome
 from rich.segment import Segment
 from textual.content import Content
 from textual.geometry import Size
@@ -20,9 +20,11 @@ from ..cli.people import People
 from ..cli.render import item_lines
 
 
-def describe(item: Item, people: People, now_ms: int) -> display.Shown:
+def describe(
+    item: Item, people: People, now_ms: int, outcome: Outcome | None = None
+) -> display.Shown:
     """An item's text for the pane; pure work, so the store thread can do it with the read."""
-    return display.described(item_lines(item, people, now_ms))
+    return display.described(item_lines(item, people, now_ms, outcome))
 
 
 class ItemDetail(ScrollView, can_focus=True):

@@ -1,0 +1,700 @@
+"""The sync decision for one board with one peer: a record per document, and one pure `decide`."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..model.automerge import SyncState
+from ..model.signing import Signed
+from ..storage.documents import Version
+from .messages import (
+    Bye,
+    CloseReason,
+    Have,
+    Hello,
+    Message,
+    Ping,
+    Pong,
+    Sync,
+    Synced,
+    WholeDocument,
+)
+
+__all__ = [
+    "BATCH",
+    "MAX_CONTROL_QUEUE",
+    "Action",
+    "Apply",
+    "Close",
+    "DocRecord",
+    "DocumentsMerged",
+    "Event",
+    "Merge",
+    "OursChanged",
+    "PeerState",
+    "Prepare",
+    "Prepared",
+    "Received",
+    "Scheduled",
+    "Send",
+    "Sent",
+    "Spread",
+    "Started",
+    "SyncApplied",
+    "Tick",
+    "Timing",
+    "Version",
+    "answering",
+    "decide",
+    "held_back",
+    "in_sync",
+    "merges",
+    "pending",
+    "quiet",
+    "wake_at",
+]
+
+BATCH = 64
+"""Documents prepared per trip to the store thread."""
+MAX_CONTROL_QUEUE = 64
+"""Pongs owed at once; a peer that makes more is flooding us."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Keep-alive and timeouts (seconds); tests shrink them."""
+
+    ping_every: float = 15.0
+    silence_limit: float = 45.0
+    relay_delay: float = 0.05
+    """A change from one peer goes on to the others after this (×0.5–1.5), unless they say
+    first that they hold it: in a mesh most have it from its author by then."""
+    hold_after: float = 3.0
+    """A peer silent this long gets a ping with the next push, and no more pushes if that ping
+    goes unanswered this long: changes wait merged here, not queued on a dead link, and go in
+    one round when the peer is heard again (after a cut that the connection survived)."""
+
+
+# ---------------------------------------------------------------- the record
+
+
+@dataclass(slots=True)
+class DocRecord:
+    """Everything one connection knows about one document: the only place it is kept."""
+
+    ours: Version | None = None
+    """Our digest, with the commit it is of; replaced only by a newer version."""
+    theirs: bytes | None = None
+    """The peer's digest as last heard: its `have`, or the label of its `sync` or `doc`."""
+    sent: bytes | None = None
+    """The digest of the whole document we sent the peer (it has not said what it holds)."""
+    told: bytes | None = None
+    """Our digest as the peer has it from us (invariant 2)."""
+    dirty: bool = False
+    """A push is due at the next chance: a local change, or a message of the peer to answer."""
+    relay_due: float | None = None
+    """When to push a change another peer brought, or one spread when the connection began."""
+    sync: SyncState | None = None
+    """The automerge sync state with this peer, from the first time the document needs one."""
+
+    @property
+    def assumed(self) -> bytes | None:
+        """What the peer holds as far as pushing goes: what it said, else what we sent it."""
+        return self.theirs if self.theirs is not None else self.sent
+
+
+@dataclass(eq=False)
+class PeerState:
+    """One connection's sync state: a record per document, and what it knows of the peer.
+
+    `dirty`, `relaying`, `differ`, `unsettled`, `known`, `unheard`, and `held` are indexes of
+    the records, so that a decision costs what it touches rather than the size of the board;
+    `_index` alone keeps them."""
+
+    timing: Timing
+    last_heard: float
+    """When anything last arrived from the peer (monotonic seconds)."""
+    last_sent: float
+    """When we last wrote anything to the peer."""
+    docs: dict[str, DocRecord] = field(default_factory=dict)
+    heard_have: bool = False
+    """The peer's full `have` has arrived."""
+    active: bool = False
+    """Something was exchanged since our last `synced`."""
+    probe_sent: float | None = None
+    """When we pinged a peer that had been silent, if nothing has been heard since."""
+    pongs_owed: int = 0
+    settled: bool = False
+    """`in_sync` as of the last decision."""
+    last_sync: float | None = None
+    """When the peer last confirmed everything (the status turned in sync, or its `synced`
+    arrived while in sync)."""
+    waiting_since: float | None = None
+    """Since when something has waited on the peer (the status has not been in sync)."""
+    received_docs: int = 0
+    sent_docs: int = 0
+    held: int = 0
+    """Documents we hold (records with `ours`)."""
+    dirty: dict[str, None] = field(default_factory=dict)
+    """Records with `dirty`, oldest first."""
+    relaying: dict[str, float] = field(default_factory=dict)
+    """Records with `relay_due`."""
+    differ: set[str] = field(default_factory=set)
+    """Records whose `ours` differs from `assumed`: a push may be due."""
+    unsettled: set[str] = field(default_factory=set)
+    """Records whose `ours` differs from `theirs`: not confirmed by the peer."""
+    known: set[str] = field(default_factory=set)
+    """Records the peer holds for sure, once it has read what we sent: `theirs` or `sent`."""
+    unheard: set[str] = field(default_factory=set)
+    """Records sent whole that the peer has said nothing of (`sent` without `theirs`)."""
+
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class Started:
+    """The greeting is done: announce every document we hold (the board's `ours`)."""
+
+    ours: Mapping[str, Version]
+
+
+@dataclass(frozen=True)
+class Received:
+    """A message arrived from the peer."""
+
+    message: Message
+
+
+@dataclass(frozen=True)
+class DocumentsMerged:
+    """Whole documents from the peer were committed: the digest each was sent with, and the
+    version committed of each that changed here."""
+
+    theirs: Mapping[str, bytes]
+    ours: Mapping[str, Version]
+    count: int
+
+
+@dataclass(frozen=True)
+class SyncApplied:
+    """A sync message from the peer was committed: its label, and the version committed
+    (None when it changed nothing here)."""
+
+    doc_id: str
+    theirs: bytes
+    ours: Version | None
+
+
+@dataclass(frozen=True)
+class OursChanged:
+    """Documents of the board changed here: their newest versions. One committed by this
+    device (any process) is pushed at once (`relay_due` None); one another peer brought is
+    relayed at `relay_due`."""
+
+    ours: Mapping[str, Version]
+    relay_due: float | None = None
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """When to push each document that differed on both sides as the connection began (the
+    board decides, knowing its other peers); None for at once."""
+
+    due: Mapping[str, float | None]
+
+
+@dataclass(frozen=True)
+class Tick:
+    """The sender is free: what is due now?"""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The store thread prepared a `Prepare`: the messages, each with the version its data was
+    read at, and how many plan entries it got through (the rest wait for the next batch)."""
+
+    batch: tuple[str, ...]
+    plan: tuple[tuple[str, SyncState | None], ...]
+    messages: tuple[tuple[str, Signed | bytes, Version], ...]
+    """(id, data with the signatures of the changes it carries, version read at)."""
+    done: int
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message went out."""
+
+    message: Message
+
+
+Event = (
+    Started
+    | Received
+    | DocumentsMerged
+    | SyncApplied
+    | OursChanged
+    | Scheduled
+    | Tick
+    | Prepared
+    | Sent
+)
+
+
+# ---------------------------------------------------------------- actions
+
+
+@dataclass(frozen=True)
+class Send:
+    """Write this message to the peer."""
+
+    message: Message
+
+
+@dataclass(frozen=True)
+class Prepare:
+    """In one trip to the store thread, read each planned document whole (no sync state) or
+    generate its next sync message; then report `Prepared`. `batch` is every document this
+    push looked at, planned or not."""
+
+    batch: tuple[str, ...]
+    plan: tuple[tuple[str, SyncState | None], ...]
+
+
+@dataclass(frozen=True)
+class Merge:
+    """Commit this whole document from the peer (with any that follow it), then report
+    `DocumentsMerged`."""
+
+    message: WholeDocument
+
+
+@dataclass(frozen=True)
+class Apply:
+    """Commit this sync message with this sync state, then report `SyncApplied`."""
+
+    message: Sync
+    state: SyncState
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Ask the board when to push these documents, which differ on both sides; it reports
+    `Scheduled`."""
+
+    doc_ids: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Close:
+    """End the connection."""
+
+    reason: CloseReason
+    detail: str = ""
+
+
+Action = Send | Prepare | Merge | Apply | Spread | Close
+
+
+# ---------------------------------------------------------------- the decision
+
+
+def decide(state: PeerState, event: Event, now: float) -> list[Action]:
+    """Update `state` with what happened, and say what to do about it.
+
+    Pure in what matters: no I/O, no clock but `now`, no randomness; it changes `state` (in
+    place: copying a board's records per event would cost more than the decision) and nothing
+    else. The session feeds every event here and carries out the actions in order; the board
+    (`BoardSync`) feeds the changes other connections and processes make. Invariants:
+
+    1. `ours` changes only to a version the store thread returned with the commit that made it
+       or with data it read, and only to a newer one (higher `seq`): a value read late never
+       replaces a later one.
+    2. A `doc` or `sync` carries the digest of the version its data was read at (one store
+       transaction reads both). `told` is our digest as the peer has it from us: the last we
+       put on the wire, or the one of a whole document it sent us when we had never told it
+       anything of that document. A `have` of ours goes out only when it differs from `told`.
+    3. `theirs` is the last digest heard from the peer for the document: its `have`, the label
+       of its `sync` or `doc`, or, for a document we sent whole and it has not spoken of, the
+       digest we sent once its `synced` counts at least every document we know it holds (so
+       that a `synced` written before our document arrived confirms nothing). Nothing else
+       writes it, and no decision undoes it: sending records `sent` beside it, never over it.
+    4. There is at most one automerge sync state per document and connection: decided here,
+       made here as an empty placeholder, filled by the store thread, kept until the end.
+    5. Nothing about documents is sent before the peer's full `have`, and a `doc` or `sync`
+       from the peer before it closes the connection (`protocol-violation`).
+    6. Only `Tick` and `Prepared` (the sender's own events) produce messages to send; events
+       of the reader and the board produce none, so one task writes to the channel and a slow
+       peer stalls only its own connection.
+    7. A document is pushed whole only when the peer has neither spoken of it nor been sent
+       it and there is no sync state; otherwise as a sync message; never while `assumed`
+       equals ours (then only a `have`, if the peer has not been told our digest).
+    8. A peer silent for `hold_after` gets a ping with the next push; once that ping is
+       `hold_after` old with nothing heard, nothing more is pushed until something is.
+    9. `synced` goes out once the connection turns `quiet` after activity: the peer's `have`
+       arrived, every record's `assumed` equals `ours`, nothing dirty, nothing to relay.
+    10. The indexes (`dirty`, `relaying`, `differ`, `unsettled`, `known`, `unheard`, `held`) are
+        exactly what the records say.
+    11. No record is stuck: when `ours` differs from `theirs`, or we told the peer another
+        digest than ours, the next push settles it, or the peer's does, or one is under way.
+        (A whole document from the peer settles it only when we never told it another word
+        of the document: a word of ours may cross it.)
+    12. The status `in_sync` holds only when the peer's `have` arrived, every record is
+        confirmed (`theirs` equals `ours`: by invariant 3, on the peer's word), and nothing is
+        due to be pushed or relayed; `last_sync` is stamped only then, never when we send.
+    13. The peer is `answering` unless something has waited on it (the status not in sync)
+        for `hold_after` with nothing heard from it since the wait began.
+    """
+    actions = _decide(state, event, now)
+    _settle(state, now, isinstance(event, Received) and isinstance(event.message, Synced))
+    return actions
+
+
+def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
+    match event:
+        case Received(message=message):
+            return _received(state, message, now)
+        case Tick():
+            return _tick(state, now)
+        case Prepared():
+            return _prepared(state, event)
+        case Sent():
+            state.last_sent = now
+        case Started(ours=ours):
+            state.waiting_since = now
+            for doc_id, version in ours.items():
+                record = _record(state, doc_id)
+                _set_ours(state, record, version)
+                _index(state, doc_id, record)
+            told = {}
+            for doc_id, record in state.docs.items():
+                if record.ours is not None:
+                    record.told = told[doc_id] = record.ours.digest
+            return [Send(Have(told))]
+        case DocumentsMerged(theirs=theirs, ours=ours, count=count):
+            for doc_id, version in ours.items():
+                record = _record(state, doc_id)
+                _set_ours(state, record, version)
+                record.dirty = True  # answered at once, as any local change
+                _index(state, doc_id, record)
+            for doc_id, digest in theirs.items():
+                _took_whole(state, doc_id, digest)
+            state.received_docs += count
+            state.active = True
+        case SyncApplied(doc_id=doc_id, theirs=digest, ours=version):
+            record = _record(state, doc_id)
+            record.theirs = digest
+            if version is not None:
+                _set_ours(state, record, version)
+            record.dirty = True  # answer: automerge may have more to say
+            state.active = True
+            _index(state, doc_id, record)
+        case OursChanged(ours=ours, relay_due=due):
+            for doc_id, version in ours.items():
+                record = _record(state, doc_id)
+                _set_ours(state, record, version)
+                if due is None:
+                    record.dirty = True
+                elif record.relay_due is None:
+                    record.relay_due = due
+                _index(state, doc_id, record)
+        case Scheduled(due=scheduled):
+            for doc_id, when in scheduled.items():
+                record = _record(state, doc_id)
+                if when is None:
+                    record.dirty = True
+                elif record.relay_due is None:
+                    record.relay_due = when
+                _index(state, doc_id, record)
+    return []
+
+
+def in_sync(state: PeerState) -> bool:
+    """The status (invariant 12): the peer confirmed every document, nothing waits."""
+    return state.heard_have and not state.unsettled and not state.dirty and not state.relaying
+
+
+def quiet(state: PeerState) -> bool:
+    """Quiet as far as pushing goes (invariant 9): when our `synced` is due."""
+    return state.heard_have and not state.differ and not state.dirty and not state.relaying
+
+
+def pending(state: PeerState) -> int:
+    """Documents we hold that the peer has not confirmed."""
+    return sum(state.docs[doc_id].ours is not None for doc_id in state.unsettled)
+
+
+def answering(state: PeerState, now: float) -> bool:
+    """Invariant 13: false when changes have waited on a peer that has gone silent."""
+    since = _silent_since(state)
+    return since is None or now - since <= state.timing.hold_after
+
+
+def held_back(state: PeerState, now: float) -> bool:
+    """Whether the peer left a probe unanswered for `hold_after`: push nothing until heard."""
+    return state.probe_sent is not None and now - state.probe_sent > state.timing.hold_after
+
+
+def merges(state: PeerState, message: Message) -> bool:
+    """Whether `decide` answers this message with `Merge` (so the reader may batch it with
+    the whole documents before it): a whole document that differs from ours, after `have`."""
+    if not isinstance(message, WholeDocument) or not state.heard_have:
+        return False
+    record = state.docs.get(message.id)
+    return record is None or record.ours is None or record.ours.digest != message.digest
+
+
+def wake_at(state: PeerState, now: float) -> float:
+    """When a `Tick` next has something to do, or the peer stops `answering`, if no event
+    comes first."""
+    when = state.last_sent + state.timing.ping_every
+    if state.relaying and state.heard_have and not held_back(state, now):
+        when = min(when, min(state.relaying.values()))
+    since = _silent_since(state)
+    if since is not None and now - since <= state.timing.hold_after:
+        when = min(when, since + state.timing.hold_after + 0.01)
+    return when
+
+
+# ---------------------------------------------------------------- the parts
+
+
+def _received(state: PeerState, message: Message, now: float) -> list[Action]:
+    state.last_heard = now
+    state.probe_sent = None
+    match message:
+        case Have(docs=docs):
+            first = not state.heard_have
+            state.heard_have = state.active = True
+            for doc_id, digest in docs.items():
+                record = _record(state, doc_id)
+                record.theirs = digest
+                _index(state, doc_id, record)
+            if not first:
+                return []
+            # What the peer lacks goes at once; what both hold in different versions, when the
+            # board says (with other peers about, most of it arrives from one of them first).
+            both: set[str] = set()
+            for doc_id, record in state.docs.items():
+                if record.ours is None:
+                    continue
+                if doc_id not in docs:
+                    record.dirty = True
+                    _index(state, doc_id, record)
+                elif record.ours.digest != docs[doc_id]:
+                    both.add(doc_id)
+            return [Spread(frozenset(both))] if both else []
+        case WholeDocument(id=doc_id, digest=digest):
+            if not state.heard_have:
+                return [Close(CloseReason.PROTOCOL_VIOLATION, "a document before have")]
+            if merges(state, message):
+                return [Merge(message)]
+            # Already identical (another peer sent it first): nothing to merge or write.
+            _took_whole(state, doc_id, digest)
+            state.active = True
+        case Sync(id=doc_id):
+            if not state.heard_have:
+                return [Close(CloseReason.PROTOCOL_VIOLATION, "a document before have")]
+            record = _record(state, doc_id)
+            if record.sync is None:
+                record.sync = SyncState()
+            return [Apply(message, record.sync)]
+        case Synced(docs=count):
+            # The peer holds what we announced: once it counts every document we know it
+            # holds, the documents we sent it whole have arrived too (invariant 3).
+            if count >= len(state.known):
+                for doc_id in list(state.unheard):
+                    record = state.docs[doc_id]
+                    record.theirs = record.sent
+                    _index(state, doc_id, record)
+        case Ping():
+            if state.pongs_owed >= MAX_CONTROL_QUEUE:
+                return [Close(CloseReason.PROTOCOL_VIOLATION, "too many pings")]
+            state.pongs_owed += 1
+        case Pong():
+            pass
+        case Bye(reason=reason):
+            return [Close(CloseReason.PEER_CLOSED, f"peer said {reason!r}")]
+        case Hello():
+            return [Close(CloseReason.PROTOCOL_VIOLATION, "a second hello")]
+    return []
+
+
+def _tick(state: PeerState, now: float) -> list[Action]:
+    timing = state.timing
+    out: list[Action] = [Send(Pong()) for _ in range(state.pongs_owed)]
+    state.pongs_owed = 0
+    if now - state.last_sent >= timing.ping_every:
+        out.append(Send(Ping()))  # even while busy, so that the peer hears from us
+    if state.heard_have and not held_back(state, now):
+        pushed = _push(state, now, out)
+        if pushed:
+            return out
+    if state.active and quiet(state):
+        state.active = False
+        out.append(Send(Synced(state.held)))
+    return out
+
+
+def _push(state: PeerState, now: float, out: list[Action]) -> bool:
+    """Add what is due to the peer to `out`; True when a batch of pushes is under way."""
+    silent = now - state.last_heard > state.timing.hold_after
+    if (state.relaying or state.dirty) and state.probe_sent is None and silent:
+        state.probe_sent = now
+        out.append(Send(Ping()))
+    if state.relaying:
+        # Our new digests of relayed documents go out at once; the changes, when due (and
+        # then only if the peer has not said meanwhile that it holds them).
+        have = _untold(state, list(state.relaying), dirty_too=True)
+        if have is not None:
+            out.append(Send(have))
+        for doc_id, due in list(state.relaying.items()):
+            if due <= now:
+                record = state.docs[doc_id]
+                record.relay_due = None
+                record.dirty = True
+                _index(state, doc_id, record)
+    while state.dirty:
+        batch = tuple(itertools.islice(state.dirty, BATCH))
+        plan: list[tuple[str, SyncState | None]] = []
+        for doc_id in batch:
+            record = state.docs[doc_id]
+            record.dirty = False
+            _index(state, doc_id, record)
+            if record.ours is None or record.assumed == record.ours.digest:
+                continue
+            if record.sync is None and record.assumed is None:
+                plan.append((doc_id, None))
+            else:
+                if record.sync is None:
+                    record.sync = SyncState()
+                plan.append((doc_id, record.sync))
+        if plan:
+            out.append(Prepare(batch, tuple(plan)))
+            return True
+        have = _untold(state, batch)
+        if have is not None:
+            out.append(Send(have))
+            return True
+    return False
+
+
+def _prepared(state: PeerState, event: Prepared) -> list[Action]:
+    out: list[Action] = []
+    for doc_id, _ in event.plan[event.done :]:  # left for the next batch
+        record = state.docs[doc_id]
+        record.dirty = True
+        _index(state, doc_id, record)
+    whole = {doc_id for doc_id, sync in event.plan if sync is None}
+    for doc_id, data, version in event.messages:
+        record = state.docs[doc_id]
+        _set_ours(state, record, version)
+        record.told = version.digest
+        signed = data if isinstance(data, Signed) else Signed(data)
+        parts = (doc_id, signed.data, version.digest, signed.signatures, signed.keys)
+        if doc_id in whole:
+            record.sent = version.digest
+            state.sent_docs += 1
+            out.append(Send(WholeDocument(*parts)))
+        else:
+            out.append(Send(Sync(*parts)))
+        state.active = True
+        _index(state, doc_id, record)
+    # Automerge may have nothing to say after taking the peer's changes; the peer still
+    # learns our new digest, so that both sides can tell they are in sync.
+    have = _untold(state, event.batch)
+    if have is not None:
+        out.append(Send(have))
+    return out
+
+
+def _took_whole(state: PeerState, doc_id: str, digest: bytes) -> None:
+    """The peer sent us a whole document, which we now hold (merged): it expects that we
+    hold what it sent, so we need not say so, unless we ever told it another digest of the
+    document (that word may reach it after this: a `have` or a document of ours crossed
+    this one) or we hold more than it sent. Then the record is pushed: a `have`, or a sync."""
+    record = _record(state, doc_id)
+    record.theirs = digest
+    ours = None if record.ours is None else record.ours.digest
+    if record.told is None and ours == digest:
+        record.told = digest
+    elif ours != digest or record.told != ours:
+        record.dirty = True
+    _index(state, doc_id, record)
+
+
+def _untold(
+    state: PeerState, doc_ids: list[str] | tuple[str, ...], *, dirty_too: bool = False
+) -> Have | None:
+    """A `have` of our digest of each of these the peer has not been told, marking them
+    told; without `dirty_too`, not of those about to be pushed anyway."""
+    untold: dict[str, bytes] = {}
+    for doc_id in doc_ids:
+        record = state.docs[doc_id]
+        if (record.dirty and not dirty_too) or record.ours is None:
+            continue
+        if record.ours.digest == record.told:
+            continue
+        record.told = untold[doc_id] = record.ours.digest
+    return Have(untold) if untold else None
+
+
+def _record(state: PeerState, doc_id: str) -> DocRecord:
+    record = state.docs.get(doc_id)
+    if record is None:
+        record = state.docs[doc_id] = DocRecord()
+    return record
+
+
+def _set_ours(state: PeerState, record: DocRecord, version: Version) -> None:
+    """Invariant 1: only ever a newer version."""
+    if record.ours is None:
+        state.held += 1
+    elif record.ours.seq >= version.seq:
+        return
+    record.ours = version
+
+
+def _settle(state: PeerState, now: float, synced: bool) -> None:
+    """The status after a decision (invariants 12 and 13)."""
+    settled = in_sync(state)
+    if settled:
+        if not state.settled or synced:
+            state.last_sync = now
+        state.waiting_since = None
+    elif state.waiting_since is None:
+        state.waiting_since = now
+    state.settled = settled
+
+
+def _silent_since(state: PeerState) -> float | None:
+    """Since when the peer has been silent while something waited on it, if it has."""
+    if state.waiting_since is None:
+        return None
+    return max(state.waiting_since, state.last_heard)
+
+
+def _index(state: PeerState, doc_id: str, record: DocRecord) -> None:
+    """Invariant 10: the indexes follow the record."""
+    if record.dirty:
+        state.dirty.setdefault(doc_id, None)
+    else:
+        state.dirty.pop(doc_id, None)
+    if record.relay_due is None:
+        state.relaying.pop(doc_id, None)
+    else:
+        state.relaying[doc_id] = record.relay_due
+    ours = None if record.ours is None else record.ours.digest
+    _member(state.differ, doc_id, ours != record.assumed)
+    _member(state.unsettled, doc_id, ours != record.theirs)
+    _member(state.known, doc_id, record.assumed is not None)
+    _member(state.unheard, doc_id, record.theirs is None and record.sent is not None)
+
+
+def _member(index: set[str], doc_id: str, member: bool) -> None:
+    if member:
+        index.add(doc_id)
+    else:
+        index.discard(doc_id)

@@ -1,0 +1,620 @@
+"""The sync decision as a state machine: three peers whose documents are plain sets, messages
+delivered in any interleaving the machine picks, connections cut and made again, store work
+finishing late. No asyncio, no sockets: the same `decide` and `BoardSync` the node runs, driven
+by a small synchronous carrier that does what the real session does. After every step the
+numbered invariants of `decide` hold; when the network turns quiet every peer holds the same."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import deque
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from potluck.p2p.model.automerge import SyncState
+from potluck.p2p.net.board_sync import BoardSync
+from potluck.p2p.net.messages import Have, Message, Ping, Sync, Synced, WholeDocument
+from potluck.p2p.net.sync import (
+    Action,
+    Apply,
+    Close,
+    DocumentsMerged,
+    Event,
+    Merge,
+    OursChanged,
+    PeerState,
+    Prepare,
+    Prepared,
+    Received,
+    Send,
+    Sent,
+    Spread,
+    Started,
+    SyncApplied,
+    Tick,
+    Timing,
+    Version,
+    answering,
+    decide,
+    held_back,
+    in_sync,
+    merges,
+    quiet,
+)
+
+TIMING = Timing()
+PEERS = 3
+PAIRS = [(0, 1), (0, 2), (1, 2)]
+DIGESTS: dict[bytes, frozenset[str]] = {}
+"""Every document value any peer ever held, by digest: what a digest stands for."""
+
+
+def digest_of(value: frozenset[str]) -> bytes:
+    digest = hashlib.blake2b(",".join(sorted(value)).encode(), digest_size=16).digest()
+    DIGESTS[digest] = value
+    return digest
+
+
+def encode(value: object) -> bytes:
+    return json.dumps(value, sort_keys=True).encode()
+
+
+def whole(data: bytes) -> frozenset[str]:
+    return frozenset(json.loads(data))
+
+
+@dataclass
+class FakeSync:
+    """Automerge's sync state, reduced to sets: what the peer has, what we sent it."""
+
+    theirs: frozenset[str] = frozenset()
+    sent: frozenset[str] = frozenset()
+    last_sent: frozenset[str] | None = None
+
+
+class Peer:
+    """One device: documents as sets of change ids, committed with a feed number each."""
+
+    def __init__(self, index: int, machine: SyncMachine) -> None:
+        self.index = index
+        self.docs: dict[str, frozenset[str]] = {}
+        self.versions: dict[str, Version] = {}
+        self.seq = 0
+        self.history: set[tuple[str, Version]] = set()
+        self.fake: dict[SyncState, FakeSync] = {}
+        self.generated: dict[bytes, bytes] = {}
+        """The digest of the document each sync message was generated from."""
+        self.cursor = 0
+        self.board = BoardSync(
+            "board", b"k" * 32, {}, clock=lambda: machine.now, uniform=machine.rng.uniform
+        )
+
+    def commit(self, doc_id: str, value: frozenset[str]) -> Version | None:
+        if self.docs.get(doc_id) == value:
+            return None
+        self.seq += 1
+        self.docs[doc_id] = value
+        version = self.versions[doc_id] = Version(digest_of(value), self.seq)
+        self.history.add((doc_id, version))
+        return version
+
+    def feed(self) -> None:
+        """The change feed: what was committed since it last looked, newest versions."""
+        fresh = {d: v for d, v in self.versions.items() if v.seq > self.cursor}
+        self.cursor = self.seq
+        if fresh:
+            self.board.local_changes(fresh)
+
+    # what the store thread does
+
+    def merge(self, batch: list[WholeDocument]) -> dict[str, Version]:
+        changed = {}
+        for message in batch:
+            value = self.docs.get(message.id, frozenset()) | whole(message.data)
+            version = self.commit(message.id, value)
+            if version is not None:
+                changed[message.id] = version
+        return changed
+
+    def apply(self, message: Sync, state: SyncState) -> Version | None:
+        fake = self.fake.setdefault(state, FakeSync())
+        body = json.loads(message.data)
+        fake.theirs |= frozenset(body["heads"])
+        value = self.docs.get(message.id, frozenset()) | frozenset(body["changes"])
+        if not value:
+            return None
+        return self.commit(message.id, value)
+
+    def prepare(
+        self, plan: tuple[tuple[str, SyncState | None], ...], done: int
+    ) -> tuple[tuple[str, bytes, Version], ...]:
+        out = []
+        for doc_id, state in plan[:done]:
+            value, version = self.docs[doc_id], self.versions[doc_id]
+            if state is None:
+                out.append((doc_id, encode(sorted(value)), version))
+                continue
+            fake = self.fake.setdefault(state, FakeSync())
+            lacking = value - fake.theirs - fake.sent
+            if fake.last_sent == value and not lacking:
+                continue
+            fake.last_sent, fake.sent = value, fake.sent | lacking
+            data = encode({"heads": sorted(value), "changes": sorted(lacking), "n": self.seq})
+            self.generated[data] = version.digest
+            out.append((doc_id, data, version))
+        return tuple(out)
+
+
+@dataclass(eq=False)
+class Conn:
+    """One end of a connection, carrying out `decide` as the session does."""
+
+    machine: SyncMachine
+    peer: Peer
+    state: PeerState
+    inbox: deque[Message] = field(default_factory=deque)
+    other: Conn | None = None
+    reader: tuple[str, object, bool, object] | None = None
+    """A message being committed: (kind, what, committed yet, result)."""
+    pump: tuple[Prepare, Prepared | None] | None = None
+    """A batch being prepared, and what the store thread made of it."""
+    heard: dict[str, bytes] = field(default_factory=dict)
+    slots: dict[str, SyncState] = field(default_factory=dict)
+    seen: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def timing(self) -> Timing:
+        return self.state.timing
+
+    def decide(self, event: Event) -> list[Action]:
+        last_sync = self.state.last_sync
+        actions = decide(self.state, event, self.machine.now)
+        if self.state.last_sync != last_sync:
+            assert in_sync(self.state), "invariant 12: last_sync stamped while not in sync"
+        sender = isinstance(event, Tick | Prepared | Started)
+        assert sender or not [a for a in actions if isinstance(a, Send | Prepare)], (
+            f"invariant 6: {event} produced {actions}"
+        )
+        assert not [a for a in actions if isinstance(a, Close)], f"an honest peer: {actions}"
+        return actions
+
+    def feed(self, event: Event) -> None:
+        assert self.decide(event) == []
+
+    def send(self, message: Message) -> None:
+        if isinstance(message, WholeDocument | Sync):
+            assert self.state.heard_have, "invariant 5: a document before the peer's have"
+            made_from = (
+                digest_of(whole(message.data))
+                if isinstance(message, WholeDocument)
+                else self.peer.generated[message.data]
+            )
+            assert message.digest == made_from, "invariant 2: a label that is not its data's"
+        if isinstance(message, Synced):
+            assert quiet(self.state), "invariant 9: synced while not quiet"
+        if self.other is not None:
+            self.other.inbox.append(message)
+        self.decide(Sent(message))
+
+    def carry_out(self, actions: list[Action]) -> None:
+        for n, action in enumerate(actions):
+            match action:
+                case Send(message=message):
+                    self.send(message)
+                case Prepare():
+                    assert n == len(actions) - 1
+                    for doc_id, state in action.plan:
+                        record = self.state.docs[doc_id]
+                        assert record.ours is not None and record.assumed != record.ours.digest, (
+                            "invariant 7: a push of what the peer holds"
+                        )
+                        if state is None:
+                            assert record.assumed is None and record.sync is None, (
+                                "invariant 7: a whole document to a peer that knows it"
+                            )
+                    self.pump = (action, None)
+                case Spread(doc_ids=doc_ids):
+                    self.peer.board.spread(self, doc_ids)
+                case _:
+                    raise AssertionError(action)
+
+    # the reader
+
+    def read(self) -> None:
+        message = self.inbox.popleft()
+        unheard = set(self.state.unheard)
+        actions = self.decide(Received(message))
+        for doc_id in unheard if isinstance(message, Synced) else ():
+            record = self.state.docs[doc_id]  # vouched for what we sent whole?
+            if record.theirs is not None:
+                assert record.theirs == record.sent
+                self.heard[doc_id] = record.theirs
+        match message:
+            case Have(docs=docs):
+                self.heard.update(docs)
+            case WholeDocument(id=doc_id, digest=digest) if not actions:
+                self.heard[doc_id] = digest
+        match actions:
+            case [Merge(message=first)]:
+                batch = [first]
+                while self.inbox and merges(self.state, self.inbox[0]):
+                    following = self.inbox.popleft()
+                    assert self.decide(Received(following)) == [Merge(following)]
+                    assert isinstance(following, WholeDocument)
+                    batch.append(following)
+                self.reader = ("merge", batch, False, None)
+            case [Apply(message=sync, state=state)]:
+                if sync.id in self.slots:
+                    assert self.slots[sync.id] is state, "invariant 4: a second sync state"
+                self.reader = ("apply", (sync, state), False, None)
+            case _:
+                self.carry_out(actions)
+
+    def commit(self) -> None:
+        """The store thread's part of what the reader is doing."""
+        assert self.reader is not None
+        kind, what, _, _ = self.reader
+        if kind == "merge":
+            assert isinstance(what, list)
+            self.reader = (kind, what, True, self.peer.merge(what))
+        else:
+            assert isinstance(what, tuple)
+            self.reader = (kind, what, True, self.peer.apply(*what))
+
+    def committed(self) -> None:
+        """The reader resumes after the store thread committed."""
+        assert self.reader is not None
+        kind, what, _, result = self.reader
+        self.reader = None
+        if kind == "merge":
+            assert isinstance(what, list) and isinstance(result, dict)
+            fresh = self.peer.board.committed(self, result) if result else {}
+            self.feed(DocumentsMerged({m.id: m.digest for m in what}, fresh, len(what)))
+            self.heard.update({m.id: m.digest for m in what})
+        else:
+            assert isinstance(what, tuple)
+            sync, _ = what
+            version = result if isinstance(result, Version) else None
+            if version is not None:
+                version = self.peer.board.committed(self, {sync.id: version})[sync.id]
+            self.feed(SyncApplied(sync.id, sync.digest, version))
+            self.heard[sync.id] = sync.digest
+
+    # the sender
+
+    def tick(self) -> None:
+        actions = self.decide(Tick())
+        if held_back(self.state, self.machine.now):
+            assert not [
+                a
+                for a in actions
+                if isinstance(a, Prepare)
+                or (isinstance(a, Send) and isinstance(a.message, Have | WholeDocument | Sync))
+            ], "invariant 8: pushed to a peer held back"
+        self.carry_out(actions)
+
+    def prepare(self, done: int) -> None:
+        assert self.pump is not None
+        action, _ = self.pump
+        done = max(1, min(done, len(action.plan)))
+        messages = self.peer.prepare(action.plan, done)
+        self.pump = (action, Prepared(action.batch, action.plan, messages, done))
+
+    def prepared(self) -> None:
+        assert self.pump is not None and self.pump[1] is not None
+        prepared = self.pump[1]
+        self.pump = None
+        self.carry_out(self.decide(prepared))
+
+    def busy(self) -> bool:
+        return bool(self.inbox) or self.reader is not None or self.pump is not None
+
+
+class SyncMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 1000.0
+        self.rng = random.Random(0)
+        self.peers = [Peer(i, self) for i in range(PEERS)]
+        self.links: dict[tuple[int, int], tuple[Conn, Conn]] = {}
+        self.posts = 0
+
+    # ------------------------------------------------------------ the world
+
+    def conns(self) -> list[Conn]:
+        return [c for pair in sorted(self.links) for c in self.links[pair]]
+
+    def conn(self, n: int) -> Conn:
+        conns = self.conns()
+        return conns[n % len(conns)]
+
+    @rule(peer=st.integers(0, PEERS - 1))
+    def post(self, peer: int) -> None:
+        self.posts += 1
+        self.peers[peer].commit(f"doc{self.posts}", frozenset({f"p{peer}c{self.posts}"}))
+
+    @rule(peer=st.integers(0, PEERS - 1), which=st.integers(0, 10))
+    def edit(self, peer: int, which: int) -> None:
+        p = self.peers[peer]
+        if p.docs:
+            doc_id = sorted(p.docs)[which % len(p.docs)]
+            self.posts += 1
+            p.commit(doc_id, p.docs[doc_id] | {f"p{peer}c{self.posts}"})
+
+    @rule(peer=st.integers(0, PEERS - 1))
+    def notice(self, peer: int) -> None:
+        self.peers[peer].feed()
+
+    @rule(pair=st.sampled_from(PAIRS))
+    def connect(self, pair: tuple[int, int]) -> None:
+        if pair in self.links:
+            return
+        ends = []
+        for mine in pair:
+            peer = self.peers[mine]
+            conn = Conn(self, peer, PeerState(TIMING, last_heard=self.now, last_sent=self.now))
+            ends.append(conn)
+        ends[0].other, ends[1].other = ends[1], ends[0]
+        self.links[pair] = (ends[0], ends[1])
+        for conn in ends:
+            conn.peer.board.attach(conn)
+        for conn in ends:
+            conn.carry_out(conn.decide(Started(conn.peer.board.digests)))
+
+    @rule(pair=st.sampled_from(PAIRS), committed=st.booleans())
+    def cut(self, pair: tuple[int, int], committed: bool) -> None:
+        """The connection ends; a commit the store thread had begun may or may not land."""
+        ends = self.links.pop(pair, None)
+        for conn in ends or ():
+            conn.peer.board.detach(conn)
+            if conn.reader is not None and not conn.reader[2] and committed:
+                conn.commit()
+
+    def readers(self) -> list[Conn]:
+        return [c for c in self.conns() if c.reader is not None or c.inbox]
+
+    @precondition(lambda self: self.readers())
+    @rule(n=st.integers(0, 5))
+    def reader(self, n: int) -> None:
+        """One step of one reader: read a message, or the store's commit of one, or resume."""
+        conns = self.readers()
+        conn = conns[n % len(conns)]
+        if conn.reader is None:
+            conn.read()
+        elif not conn.reader[2]:
+            conn.commit()
+        else:
+            conn.committed()
+
+    @precondition(lambda self: self.links)
+    @rule(n=st.integers(0, 5), done=st.integers(1, 3))
+    def sender(self, n: int, done: int) -> None:
+        """One step of one sender: what is due now, or the store's prepare, or resume."""
+        conn = self.conn(n)
+        if conn.pump is None:
+            conn.tick()
+        elif conn.pump[1] is None:
+            conn.prepare(done)
+        else:
+            conn.prepared()
+
+    @rule()
+    def settle(self) -> None:
+        """Let everything through that can go without time passing (then edits made on both
+        sides of a cut meet as documents both hold, and go as sync messages)."""
+        self.drain()
+
+    @rule(seconds=st.sampled_from([0.02, 0.1, 1.0, 3.5]))
+    def wait(self, seconds: float) -> None:
+        self.now += seconds
+
+    # ------------------------------------------------------------ invariants
+
+    @invariant()
+    def records_and_indexes_agree(self) -> None:
+        for conn in self.conns():
+            state = conn.state
+            assert set(state.dirty) == {d for d, r in state.docs.items() if r.dirty}, "inv 10"
+            assert state.relaying == {
+                d: r.relay_due for d, r in state.docs.items() if r.relay_due is not None
+            }, "invariant 10"
+            assert state.differ == {
+                d for d, r in state.docs.items() if (r.ours.digest if r.ours else None) != r.assumed
+            }, "invariant 10"
+            assert state.held == sum(r.ours is not None for r in state.docs.values())
+
+    @invariant()
+    def ours_is_committed_and_never_older(self) -> None:
+        for conn in self.conns():
+            for doc_id, record in conn.state.docs.items():
+                if record.ours is None:
+                    continue
+                assert (doc_id, record.ours) in conn.peer.history, "invariant 1"
+                assert record.ours.seq >= conn.seen.get(doc_id, 0), "invariant 1: went back"
+                conn.seen[doc_id] = record.ours.seq
+                if record.told is not None:
+                    assert record.told in {v.digest for d, v in conn.peer.history if d == doc_id}
+
+    @invariant()
+    def theirs_is_what_was_heard(self) -> None:
+        for conn in self.conns():
+            for doc_id, record in conn.state.docs.items():
+                assert record.theirs == conn.heard.get(doc_id), "invariant 3"
+
+    @invariant()
+    def confirmed_means_held(self) -> None:
+        """What the peer confirmed, it holds (or more): the status never claims too much."""
+        for conn in self.conns():
+            assert conn.other is not None
+            peer = conn.other.peer
+            for doc_id, record in conn.state.docs.items():
+                if record.theirs is not None:
+                    held = peer.docs.get(doc_id, frozenset())
+                    assert DIGESTS[record.theirs] <= held, "invariant 3: vouched, not held"
+            if in_sync(conn.state):
+                assert all(r.ours and r.theirs == r.ours.digest for r in conn.state.docs.values())
+            if not answering(conn.state, self.now):
+                assert self.now - conn.state.last_heard > TIMING.hold_after, "invariant 13"
+
+    @invariant()
+    def one_sync_state_per_document(self) -> None:
+        for conn in self.conns():
+            for doc_id, record in conn.state.docs.items():
+                if record.sync is None:
+                    assert doc_id not in conn.slots, "invariant 4: a sync state dropped"
+                else:
+                    assert conn.slots.setdefault(doc_id, record.sync) is record.sync, "inv 4"
+
+    @invariant()
+    def a_board_holds_the_newest_versions(self) -> None:
+        for peer in self.peers:
+            for doc_id, version in peer.board.digests.items():
+                assert version.seq <= peer.versions[doc_id].seq
+            for conn in peer.board.members:
+                assert isinstance(conn, Conn)
+                for doc_id, version in peer.board.digests.items():
+                    ours = conn.state.docs[doc_id].ours
+                    assert ours is not None and ours.seq >= version.seq
+
+    # ------------------------------------------------------------ quiet
+
+    def teardown(self) -> None:
+        """Make every connection, let everything through, and wait out every timer: every
+        peer then holds the same documents, and every connection is in sync."""
+        for pair in PAIRS:
+            self.connect(pair)
+        for _ in range(200):
+            self.drain()
+            if self.quiet():
+                break
+            self.now += 0.5
+        for peer in self.peers:
+            peer.feed()
+        self.drain()
+        values = [peer.docs for peer in self.peers]
+        assert values[0] == values[1] == values[2], values
+        for conn in self.conns():
+            assert in_sync(conn.state), conn.state
+            assert answering(conn.state, self.now) and conn.state.last_sync is not None
+            assert not conn.busy()
+            for record in conn.state.docs.values():
+                assert record.ours is not None and record.assumed == record.ours.digest
+
+    def drain(self) -> None:
+        for _ in range(10_000):
+            moved = False
+            for peer in self.peers:
+                before = peer.cursor
+                peer.feed()
+                moved |= peer.cursor != before
+            for conn in self.conns():
+                if conn.reader is not None:
+                    if not conn.reader[2]:
+                        conn.commit()
+                    else:
+                        conn.committed()
+                    moved = True
+                elif conn.inbox:
+                    conn.read()
+                    moved = True
+                if conn.pump is not None:
+                    if conn.pump[1] is None:
+                        conn.prepare(3)
+                    else:
+                        conn.prepared()
+                    moved = True
+                else:
+                    sent = len(conn.other.inbox) if conn.other else 0
+                    conn.tick()
+                    moved |= conn.pump is not None or (
+                        conn.other is not None and len(conn.other.inbox) != sent
+                    )
+            if not moved:
+                return
+        raise AssertionError("the peers never stop talking")
+
+    def quiet(self) -> bool:
+        same = self.peers[0].docs == self.peers[1].docs == self.peers[2].docs
+        return same and all(in_sync(c.state) and not c.busy() for c in self.conns())
+
+
+SyncMachine.TestCase.settings = settings(
+    max_examples=200,
+    stateful_step_count=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestSyncDecision = SyncMachine.TestCase
+
+
+class TestCrossing:
+    """The two crossings the machine found, as they happen on one connection."""
+
+    D1 = digest_of(frozenset({"a"}))
+    D2 = digest_of(frozenset({"a", "b"}))
+
+    def connected(self) -> PeerState:
+        state = PeerState(TIMING, last_heard=0.0, last_sent=0.0)
+        decide(state, Started({}), 0.0)
+        decide(state, Received(Have({})), 0.0)
+        return state
+
+    def test_a_have_of_ours_that_crossed_their_document_is_said_again(self) -> None:
+        state = self.connected()
+        # Another peer brought us the document; we tell this one our digest at once …
+        decide(state, OursChanged({"d": Version(self.D1, 1)}, relay_due=5.0), 0.0)
+        assert decide(state, Tick(), 0.0) == [Send(Have({"d": self.D1}))]
+        # … while it, not knowing, sends the document whole, with more in it. It will read
+        # our `have` after sending: it must hear of the merge, or believe us behind forever.
+        decide(state, DocumentsMerged({"d": self.D2}, {"d": Version(self.D2, 2)}, 1), 0.1)
+        assert decide(state, Tick(), 0.1) == [Send(Have({"d": self.D2}))]
+
+    def test_a_document_sent_whole_with_less_than_ours_is_synced(self) -> None:
+        state = self.connected()
+        decide(state, OursChanged({"d": Version(self.D2, 2)}, relay_due=5.0), 0.0)
+        decide(state, Tick(), 0.0)
+        # The peer sends an older version whole; merging it changes nothing here.
+        decide(state, DocumentsMerged({"d": self.D1}, {}, 1), 0.1)
+        [prepare] = decide(state, Tick(), 0.1)
+        assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
+
+
+class TestStatus:
+    """What a peer list shows of one connection: confirmed, in sync, answering."""
+
+    D = digest_of(frozenset({"post"}))
+
+    def sent_whole(self) -> PeerState:
+        """A connection that just pushed a new post to a peer that was in sync."""
+        state = PeerState(TIMING, last_heard=0.0, last_sent=0.0)
+        decide(state, Started({}), 0.0)
+        decide(state, Received(Have({})), 0.0)
+        decide(state, OursChanged({"d": Version(self.D, 1)}), 1.0)
+        [prepare] = decide(state, Tick(), 1.0)
+        assert isinstance(prepare, Prepare)
+        prepared = Prepared(prepare.batch, prepare.plan, (("d", b"[]", Version(self.D, 1)),), 1)
+        assert decide(state, prepared, 1.0) == [Send(WholeDocument("d", b"[]", self.D))]
+        return state
+
+    def test_sending_is_not_confirming(self) -> None:
+        state = self.sent_whole()
+        assert not in_sync(state) and state.last_sync == 0.0  # the empty boards' first sync
+        assert quiet(state)  # as far as pushing goes, the peer has it: our `synced` is due
+
+    def test_a_synced_that_crossed_our_post_confirms_nothing(self) -> None:
+        state = self.sent_whole()
+        decide(state, Received(Synced(0)), 1.1)  # written before our post arrived
+        assert not in_sync(state) and state.last_sync == 0.0
+        decide(state, Received(Synced(1)), 1.2)  # counts the post: it has read it
+        assert in_sync(state) and state.last_sync == 1.2
+
+    def test_a_peer_silent_while_a_post_waits_is_not_answering_after_hold_after(self) -> None:
+        state = self.sent_whole()
+        assert answering(state, 1.0 + TIMING.hold_after)
+        assert not answering(state, 1.1 + TIMING.hold_after)
+        decide(state, Received(Ping()), 5.0)  # heard again: answering, still waiting
+        assert answering(state, 5.0) and not in_sync(state)
