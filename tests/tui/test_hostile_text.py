@@ -114,7 +114,6 @@ def answer(victim: Victim, words: str) -> None:
     """Mallory's news, once Vic's app is open: a reply to Vic's need and an item of each kind
     (few enough that each gets its own notification)."""
     with Home.open(victim.mallory) as mallory:
-        me = mallory.device_id
         mallory.store.documents.update(
             victim.board_id,
             victim.mine,
