@@ -135,6 +135,10 @@ async def pair(tmp_path: Path) -> AsyncIterator[tuple[Home, Home, str, Node, Nod
     ):
         await wait_until(connected(node_a), what="Ana and Bo synced")
         await wait_until(lambda: titles(bo, board_id) == ["before"], what="first post")
+        await wait_until(  # Bo introduces himself once the board document reached him
+            lambda: "Bo" in {m.name for m in ana.board(board_id).members().values()},
+            what="Bo's name at Ana's",
+        )
         yield ana, bo, board_id, node_a, node_b
 
 
