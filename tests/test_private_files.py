@@ -110,7 +110,7 @@ def test_a_home_readable_by_others_is_tightened_and_the_person_told_once(tmp_pat
     assert "other users" not in second.stderr
     os.chmod(home / "device.key", 0o640)
     with Home.open(home) as opened:
-        assert opened.privacy_notice is not None and "1 file(s)" in opened.privacy_notice
+        assert opened.privacy_notice is not None and "1 file in it" in opened.privacy_notice
     with Home.open(home) as opened:
         assert opened.privacy_notice is None
 

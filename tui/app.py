@@ -135,6 +135,18 @@ class PotluckApp(App[None]):
         except HomeError as exc:
             self.fail(str(exc))
             return
+        if home.privacy_notice:
+            display.notify(self, display.text(home.privacy_notice), severity="warning", timeout=20)
+        if home.read_only:
+            display.notify(
+                self,
+                display.text(
+                    f"This home cannot be written ({home.read_only}): you can read the board, "
+                    "but nothing can be posted or synced from here."
+                ),
+                severity="error",
+                timeout=60,
+            )
         if look.board is None:
             await self.push_screen(FirstRunScreen(need_name=look.need_name))
             return

@@ -44,10 +44,10 @@ class Tightened:
         if not self.made_private:
             return None
         files = len([p for p in self.made_private if p != self.home])
-        what = f"the home {self.home}" + (f" and {files} file(s) in it" if files else "")
+        them = {0: "", 1: " and 1 file in it"}.get(files, f" and {files} files in it")
         return (
-            f"{what} could be read by other users of this computer; "
-            "now only you can read them (folder 0700, files 0600)"
+            f"the home {self.home}{them} could be read by other users of this computer; "
+            "now only you can read them"
         )
 
 
