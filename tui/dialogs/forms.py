@@ -381,11 +381,13 @@ class EditDialog(FormDialog):
 
     ok_label = "Save"
 
-    def __init__(self, item: Item, submit: Submit, *, mine: bool = True) -> None:
+    def __init__(self, item: Item, submit: Submit) -> None:
         super().__init__(submit)
         self.item = item
         self.title_text = display.text(
-            "Edit your post" if mine else "Edit this note (everyone writes it together)"
+            "Edit this note (everyone writes it together)"
+            if item.kind is Kind.NOTE
+            else "Edit your post"
         )
 
     def fields(self) -> ComposeResult:

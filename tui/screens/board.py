@@ -516,7 +516,7 @@ class BoardScreen(Screen[None]):
 
             return save
 
-        self.open_form(EditDialog(item, submit, mine=item.author == board.me), self.acted)
+        self.open_form(EditDialog(item, submit), self.acted)
 
     def action_mark(self) -> None:
         summary = self.current_summary()
