@@ -304,6 +304,11 @@ class PotluckApp(App[None]):
             ("Item: reply", "Reply to the chosen item", screen.action_reply),
             ("Item: respond", "Help, come, take a task, take a position", screen.action_respond),
             ("Item: edit", "Edit your own post", screen.action_edit),
+            (
+                "Item: tasks and shifts",
+                "Add, rename, change or remove your project's tasks and shifts",
+                screen.action_project,
+            ),
             ("Item: mark met or closed", "Or open it again", screen.action_mark),
             ("Board: search", "Search every item", screen.action_search),
             ("Board: show one tag", "Filter by tag", screen.action_tag),

@@ -14,8 +14,9 @@ from potluck.tui.cli.dates import deadline_ms, when_ms
 from potluck.tui.dialogs.confirm import ConfirmDialog
 from potluck.tui.dialogs.forms import FormDialog, NewItemDialog
 from potluck.tui.screens.board import BoardScreen
+from potluck.tui.widgets.detail import ItemDetail
 from textual.pilot import Pilot
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, Select, Static
 
 from tests.tui.conftest import NOW, wait_for
 
@@ -158,3 +159,54 @@ class TestDatesAsPeopleSayThem:
         assert datetime.fromtimestamp((proposal.decide_by or 0) / 1000).date().isoformat() == (
             "2026-12-12"
         )
+
+
+class TestTheOtherFormsFit:
+    async def test_edit_respond_and_project_forms_at_80x24(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+        with Home.open(home_path) as home:
+            board = home.board()
+            board.post(
+                Kind.PROJECT,
+                "Tuesday kitchen",
+                tasks=["buy onions", "fix the door", "wash the big pots"],
+                shifts=[("every tue 18:00-21:00", 3), ("every sat 10:00-13:00", 2)],
+            )
+            board.post(Kind.PROPOSAL, "Paint the hall green")
+            board.post(
+                Kind.EVENT,
+                "Soup night",
+                start=when_ms("fri 19:00", "x", APP_NOW),
+                place="the yard",
+            )
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            # key that opens it, what to type, what the refusal says
+            for tab, key, typed, refusal in (
+                ("4", "e", {"end": "2026-11-20 18:00"}, "cannot end before it starts"),
+                ("5", "space", {}, "a block needs a reason"),
+                ("3", "space", {"date": "someday"}, "the date"),
+                ("3", "s", {"words": "when the moon is full"}, "every tue 18:00-21:00"),
+            ):
+                await pilot.press(tab)
+                await wait_for(pilot, lambda: app.screen.query_one(ItemDetail).item is not None)
+                await pilot.press(key)
+                await wait_for(
+                    pilot, lambda: isinstance(app.screen, FormDialog) and app.screen.ready
+                )
+                form = app.screen
+                assert isinstance(form, FormDialog)
+                if tab == "5":
+                    form.query_one("#choice", Select).value = "say:block"
+                if key == "s":
+                    form.query_one("#change", Select).value = "add-shift:0"
+                    await pilot.pause()
+                fill(form, **typed)
+                await pilot.press("ctrl+s")
+                await wait_for(pilot, lambda form=form, r=refusal: r in said(form))
+                await pilot.pause()
+                assert form.query_one(".dialog").max_scroll_y == 0, (key, "the form scrolls")
+                assert in_view(form, "#error"), (key, said(form))
+                assert in_view(form, "#ok"), key
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))

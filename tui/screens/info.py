@@ -218,8 +218,9 @@ HELP = display.text(
     display.lines(
         """
   n          post something new     r          reply
-  space/⏎    respond (help, come, take a task, a position…)
+  space/⏎    respond or take it back (help, come, a task, a shift…)
   e          edit your own post     m          met or closed / reopen
+  s          your project's tasks and shifts: add, change, remove
   /          search the board       t          show one tag
   h          hide / show finished   i          invite someone
   p          people nearby          ctrl+p     every action
