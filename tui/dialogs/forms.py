@@ -65,7 +65,7 @@ class FormDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         # Not focusable itself: the first field gets the focus (and what is typed) at once.
-        with VerticalScroll(classes="dialog", can_focus=False):
+        with VerticalScroll(classes="dialog form", can_focus=False):
             yield Label(self.title_text, classes="dialog-title")
             yield from self.fields()
             yield Static(display.text(""), classes="error", id="error")
