@@ -3,12 +3,17 @@ screen that never shows a cropped QR (the code as text instead, and why)."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
+from potluck.p2p.home import Board
 from potluck.tui.dialogs.forms import NewItemDialog
 from potluck.tui.screens.board import BoardScreen
 from potluck.tui.screens.info import InviteScreen
 from potluck.tui.screens.small import TOO_SMALL, TooSmallScreen
+from potluck.tui.widgets.item_list import ItemList
 from potluck.tui.widgets.qr import qr_text
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
@@ -79,3 +84,38 @@ class TestInviteInASmallWindow:
             await wait_for(pilot, lambda: not invite.query_one("#qr").display)
             await pilot.press("escape")  # back to a board that does not fit: the sentence
             await wait_for(pilot, lambda: isinstance(app.screen, TooSmallScreen))
+
+
+class TestSavedWhileCovered:
+    async def test_a_save_that_ends_while_the_window_is_small(
+        self, home_path: Path, make_app, monkeypatch: pytest.MonkeyPatch
+    ) -> None:  # type: ignore[no-untyped-def]
+        release = threading.Event()
+        real_post = Board.post
+
+        def slow_post(self: Board, *args: Any, **kwargs: Any) -> str:
+            release.wait(15)  # on the store thread: the screen goes on meanwhile
+            return real_post(self, *args, **kwargs)
+
+        monkeypatch.setattr(Board, "post", slow_post)
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await pilot.press("n")
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, NewItemDialog) and app.screen.ready
+            )
+            form = app.screen
+            await pilot.press(*"Soup", "ctrl+s")
+            await wait_for(pilot, lambda: form.saving)
+            await pilot.resize_terminal(70, 20)
+            await wait_for(pilot, lambda: isinstance(app.screen, TooSmallScreen))
+            release.set()
+            await wait_for(pilot, lambda: form.closed)
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, TooSmallScreen)  # the sentence stays while small
+            await pilot.resize_terminal(80, 24)
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            items = app.screen.query_one(ItemList)
+            await wait_for(pilot, lambda: items.option_count == 1)
+            assert form not in app.screen_stack

@@ -60,6 +60,8 @@ class FormDialog(ModalScreen[str | None]):
         self.ready = False
         self.closed = False
         self.saving = False
+        self.closing: tuple[str | None] | None = None
+        """The result of a save that finished while another screen covered the form."""
         self.past_ok = False
         """The person said to post a date already past anyway (for the next submit only)."""
 
@@ -132,7 +134,15 @@ class FormDialog(ModalScreen[str | None]):
 
     def close(self, result: str | None) -> None:
         self.closed = True
-        self.dismiss(result)
+        if self.app.screen is self:
+            self.dismiss(result)
+        else:  # covered (a window made too small): closed once it is on top again
+            self.closing = (result,)
+
+    def on_screen_resume(self) -> None:
+        if self.closing is not None:
+            result, self.closing = self.closing[0], None
+            self.dismiss(result)
 
     def action_cancel(self) -> None:
         if self.saving:
