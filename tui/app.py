@@ -302,7 +302,11 @@ class PotluckApp(App[None]):
         commands: list[tuple[str, str, Callable[[], object]]] = [
             ("Item: post something new", "Post in the current tab", screen.action_new),
             ("Item: reply", "Reply to the chosen item", screen.action_reply),
-            ("Item: respond", "Help, come, take a task, take a position", screen.action_respond),
+            (
+                "Item: respond",
+                "Help, come, a task, a shift, a position; or take it back",
+                screen.action_respond,
+            ),
             ("Item: edit", "Edit your own post", screen.action_edit),
             (
                 "Item: tasks and shifts",

@@ -262,3 +262,44 @@ class TestAskedFirst:
             )
             await pilot.press("enter")  # the first button: mark it
             await wait_for(pilot, lambda: on_disk(home_path, vote).status is Status.CLOSED)
+
+
+class TestRemovingWhatPeopleTook:
+    async def test_asked_before_removing_a_taken_task_or_a_shift_with_people(
+        self, home_path: Path, make_app
+    ) -> None:  # type: ignore[no-untyped-def]
+        with Home.open(home_path) as home:
+            board = home.board()
+            roof = board.post(
+                Kind.PROJECT, "Roof", tasks=["tarp"], shifts=[("every sat 10:00-13:00", 2)]
+            )
+            board.task(roof, 1, "take")
+            board.signup(roof, 1, every=True)
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await shown(pilot, "3", "Roof")
+            for choice, question in (
+                ("remove-task:1", "Remove the task “tarp”? Someone has taken it."),
+                ("remove-shift:1", "People have signed up for it."),
+            ):
+                await pilot.press("s")
+                await wait_for(
+                    pilot, lambda: isinstance(app.screen, ProjectDialog) and app.screen.ready
+                )
+                form = app.screen
+                form.query_one("#change", Select).value = choice
+                await pilot.press("ctrl+s")
+                await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+                assert question in str(app.screen.query_one("#question").render())
+                await pilot.press("n")  # not removed: back to the form
+                await wait_for(pilot, lambda form=form: app.screen is form)
+                kept = on_disk(home_path, roof)
+                assert kept.tasks if "task" in choice else kept.shifts, choice
+                await pilot.press("ctrl+s")
+                await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+                await pilot.press("y")
+                await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: "tarp" not in detail(pilot))
+            await wait_for(pilot, lambda: "every Sat" not in detail(pilot))
+        project = on_disk(home_path, roof)
+        assert not project.tasks and not project.shifts

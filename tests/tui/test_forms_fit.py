@@ -73,6 +73,7 @@ class TestEveryFormFits:
                 form = await open_form(pilot, tab)
                 assert form.kind is kind
                 fill(form, **fields)
+                form.query_one("#body").focus()  # ctrl+s works from the text too
                 await pilot.press("ctrl+s")
                 await wait_for(pilot, lambda form=form: said(form).strip())
                 await pilot.pause()

@@ -41,6 +41,17 @@ Submit = Callable[[dict[str, Any]], Job]
 the job that writes them."""
 
 
+class AskFirst(InvalidInput):
+    """Raised by a form's submit for something easy to regret (removing a task someone took):
+    the form asks `question`, and submits again with `values["confirmed"]` if the answer is
+    yes."""
+
+    def __init__(self, question: display.Shown, yes: str) -> None:
+        super().__init__(question.plain)
+        self.question = question
+        self.yes = yes
+
+
 class FormDialog(ModalScreen[str | None]):
     """A titled form. On submit its values become a job for the store thread; the form says it
     is saving, and closes once the write has committed, with the job's sentence. If the write
@@ -62,6 +73,8 @@ class FormDialog(ModalScreen[str | None]):
         self.saving = False
         self.closing: tuple[str | None] | None = None
         """The result of a save that finished while another screen covered the form."""
+        self.confirmed = False
+        """The person said yes to the form's question (AskFirst), for the next submit only."""
         self.past_ok = False
         """The person said to post a date already past anyway (for the next submit only)."""
 
@@ -120,7 +133,7 @@ class FormDialog(ModalScreen[str | None]):
         return True
 
     def values(self) -> dict[str, Any]:
-        result: dict[str, Any] = {"past_ok": self.past_ok}
+        result: dict[str, Any] = {"past_ok": self.past_ok, "confirmed": self.confirmed}
         for widget in self.query("Input, TextArea, Select"):
             if widget.id is None:
                 continue
@@ -161,11 +174,14 @@ class FormDialog(ModalScreen[str | None]):
         except InPast as exc:
             self.ask_past(exc.ms)
             return
+        except AskFirst as exc:
+            self.ask(exc)
+            return
         except PotluckError as exc:
             self.say(display.problem(exc))
             return
         finally:
-            self.past_ok = False
+            self.past_ok = self.confirmed = False
         self.saving = True
         self.set_class(True, "saving")
         self.query("Input, TextArea, Select, Button").set(disabled=True)
@@ -191,6 +207,14 @@ class FormDialog(ModalScreen[str | None]):
             ),
             answered,
         )
+
+    def ask(self, question: AskFirst) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.confirmed = True
+                self.action_submit()
+
+        self.app.push_screen(ConfirmDialog(question.question, yes=question.yes), answered)
 
     @work(group="save", description="save")
     async def save(self, job: Job) -> None:

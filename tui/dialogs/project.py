@@ -15,7 +15,16 @@ from textual.widgets import Input, Select
 from .. import display
 from ..cli.rota import change_lines
 from ..cli.structures import people_of
-from .forms import FormDialog, Job, Submit, field, fields_side_by_side, parse_places, parse_shifts
+from .forms import (
+    AskFirst,
+    FormDialog,
+    Job,
+    Submit,
+    field,
+    fields_side_by_side,
+    parse_places,
+    parse_shifts,
+)
 from .respond import sentence
 
 Choices = list[tuple[display.Shown, str]]
@@ -95,10 +104,23 @@ def project_job(board: Board, item: Item, values: dict[str, Any], now: datetime)
     if what == "rename-task":
         return lambda: sentence(board.rename_task(item.id, number, words))
     if what == "remove-task":
+        task = item.tasks[number - 1]
+        if task.taken_by and not values.get("confirmed"):
+            raise AskFirst(
+                display.text("Remove the task “", task.title, "”? Someone has taken it."),
+                yes="Remove it",
+            )
         return lambda: sentence(board.remove_task(item.id, number))
     if what == "add-shift":
         return lambda: sentence(board.add_shift(item.id, words, places))
     if what == "remove-shift":
+        gone = item.shifts[number - 1]
+        taken = gone.standing or any(o.people for o in gone.occurrences)
+        if taken and not values.get("confirmed"):
+            raise AskFirst(
+                display.text("Remove the shift “", gone.when, "”? People have signed up for it."),
+                yes="Remove it",
+            )
         return lambda: sentence(board.remove_shift(item.id, number))
     shift = item.shifts[number - 1]
     new_when = None if words == display.editable(shift.when) else words
