@@ -126,13 +126,14 @@ class TestTasks:
             await pilot.press("space")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, RespondDialog))
             values = [v for _, v in pilot.app.screen.choices]
-            assert {"task:1:done", "task:1:give-back", "task:1:take"} <= set(values)
+            assert {"task:1:done", "task:1:give-back", "task:1:note"} <= set(values)
+            assert values[0] == "task:2:take"  # what is new first: Enter never gives back
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, BoardScreen))
             await respond(pilot, "task:1:give-back", then="buy onions (free)")
             await respond(pilot, "task:1:take", "after all", then="taken by Ana: after all")
             # Taking one's own task again is not "taken or full": it says it is yours.
-            await respond(pilot, "task:1:take")
+            await respond(pilot, "task:1:note")
             await wait_for(pilot, lambda: any("already" in m for m in told(pilot)))
             assert not any("full" in m for m in told(pilot))
             assert "You have the task 'buy onions' already." in told(pilot)

@@ -59,7 +59,7 @@ def task_choices(n: int, task: Task, me: str) -> list[tuple[str | display.Shown,
         return [
             (display.text("Mark done · ", task.title), f"task:{n}:done"),
             (display.text("Give the task back · ", task.title), f"task:{n}:give-back"),
-            (display.text("Change my note on the task · ", task.title), f"task:{n}:take"),
+            (display.text("Change my note on the task · ", task.title), f"task:{n}:note"),
         ]
     return [(display.text("Take the task · ", task.title), f"task:{n}:take")]
 
@@ -109,10 +109,21 @@ def response_choices(item: Item, me: str) -> Choices:
         kinds = tuple(k for k in SAY if k in ALLOWED_RESPONSES[item.kind])
     said += [(SAY[k], f"say:{k.value}") for k in kinds]
     said += [(BACK[k], f"back:{k.value}") for k in kinds if k.value in mine]
+    # What is new comes first, so that space and Enter in a hurry never take anything back
+    # nor mark a task done.
+    said.sort(key=lambda choice: changes_what_was_said(choice[1]))
     return [
         (label if isinstance(label, display.Shown) else display.text(label), value)
         for label, value in said
     ]
+
+
+LATER = ("back:", ":done", ":give-back", ":reopen", ":off", ":stop", ":note")
+
+
+def changes_what_was_said(value: str) -> bool:
+    """A choice that takes back or changes what was said, or marks a task done."""
+    return value.startswith(LATER[0]) or value.endswith(LATER[1:])
 
 
 class RespondDialog(FormDialog):
@@ -170,7 +181,8 @@ def respond_job(board: Board, item: Item, values: dict[str, Any]) -> Job:
     number_text, _, action = rest.partition(":")
     number = int(number_text)
     if what == "task":
-        return lambda: sentence(board.task(item.id, number, action, note))
+        task_action = "take" if action == "note" else action  # a new note: taken again
+        return lambda: sentence(board.task(item.id, number, task_action, note))
     if action == "date":
         return lambda: sentence(board.signup(item.id, number, day=typed_day, note=note))
     if action == "every":
