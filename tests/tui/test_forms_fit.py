@@ -211,3 +211,40 @@ class TestTheOtherFormsFit:
                 assert in_view(form, "#ok"), key
                 await pilot.press("escape")
                 await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+
+
+class TestEditingDates:
+    async def test_edit_asks_about_a_past_start_and_changes_a_decision_date(
+        self, home_path: Path, make_app
+    ) -> None:  # type: ignore[no-untyped-def]
+        with Home.open(home_path) as home:
+            board = home.board()
+            soup = board.post(Kind.EVENT, "Soup night", start=when_ms("fri 19:00", "x", APP_NOW))
+            paint = board.post(Kind.PROPOSAL, "Paint the hall green")
+        app = make_app(home_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await pilot.press("4")
+            await wait_for(pilot, lambda: app.screen.query_one(ItemDetail).item is not None)
+            await pilot.press("e")
+            await wait_for(pilot, lambda: isinstance(app.screen, FormDialog) and app.screen.ready)
+            fill(app.screen, start="2026-11-02 19:00")
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            assert "save anyway?" in str(app.screen.query_one("#question", Static).render())
+            await pilot.press("y")
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await pilot.press("5")
+            await wait_for(pilot, lambda: app.screen.query_one(ItemDetail).item is not None)
+            await pilot.press("e")
+            await wait_for(pilot, lambda: isinstance(app.screen, FormDialog) and app.screen.ready)
+            fill(app.screen, decide_by="20 dec")
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: "decides" in app.screen.query_one(ItemDetail).shown.plain)
+        with Home.open(home_path) as home:
+            board = home.board()
+            start = board.item(soup).start or 0
+            decide_by = board.item(paint).decide_by or 0
+        assert datetime.fromtimestamp(start / 1000) == datetime(2026, 11, 2, 19, 0)
+        assert datetime.fromtimestamp(decide_by / 1000).date().isoformat() == "2026-12-20"
