@@ -1,4 +1,5 @@
-"""Modal forms: post, reply, respond, edit, tag filter. Each shows its error inline."""
+"""Modal forms: post, reply, edit, tag filter (respond.py answers, project.py changes tasks and
+shifts). Each shows its message and its button at 80x24, and asks before a date in the past."""
 
 from __future__ import annotations
 
