@@ -35,6 +35,7 @@ from .node_bridge import NodeBridge, Presence
 from .reads import Announcer, News
 from .screens.board import BoardScreen
 from .screens.first_run import FirstRunScreen
+from .screens.small import keep_to_size
 from .store import AppStore
 
 log = logging.getLogger(__name__)
@@ -123,9 +124,15 @@ class PotluckApp(App[None]):
         yield Static(display.text(("Opening the board…", "hint")), id="opening")
 
     def on_mount(self) -> None:
+        # Below 80x24 one sentence instead of cropped screens (screens/small.py).
+        self.screen_change_signal.subscribe(self, lambda _: self.call_later(keep_to_size, self))
+        self.call_later(keep_to_size, self)
         self.open_home()
         self.set_interval(FEED_SECONDS, self.follow_changes)
         self.set_interval(PRESENCE_SECONDS, self.follow_presence)
+
+    def on_resize(self) -> None:
+        self.call_later(keep_to_size, self)
 
     @work(group="open", description="open_home")
     async def open_home(self) -> None:
@@ -307,8 +314,17 @@ class PotluckApp(App[None]):
         commands: list[tuple[str, str, Callable[[], object]]] = [
             ("Item: post something new", "Post in the current tab", screen.action_new),
             ("Item: reply", "Reply to the chosen item", screen.action_reply),
-            ("Item: respond", "Help, come, take a task, take a position", screen.action_respond),
+            (
+                "Item: respond",
+                "Help, come, a task, a shift, a position; or take it back",
+                screen.action_respond,
+            ),
             ("Item: edit", "Edit your own post", screen.action_edit),
+            (
+                "Item: tasks and shifts",
+                "Add, rename, change or remove your project's tasks and shifts",
+                screen.action_project,
+            ),
             ("Item: mark met or closed", "Or open it again", screen.action_mark),
             ("Board: search", "Search every item", screen.action_search),
             ("Board: show one tag", "Filter by tag", screen.action_tag),

@@ -169,7 +169,12 @@ class TestPosting:
                 pilot,
                 app,
                 "3",
-                {"title": "Fix the roof", "tasks": "ladder, tarp", "shifts": "Sat 10:00 x2"},
+                {
+                    "title": "Fix the roof",
+                    "tasks": "ladder, tarp",
+                    "shifts": "every sat 10:00",
+                    "places": "2",
+                },
             )
             await post(
                 pilot,
@@ -236,7 +241,7 @@ class TestPosting:
             app.screen.query_one("#title", Input).value = "Soup"
             await pilot.press("ctrl+s")
             error = app.screen.query_one("#error", Static)
-            await wait_for(pilot, lambda: "start time" in str(error.render()))
+            await wait_for(pilot, lambda: "needs a start" in str(error.render()))
 
 
 class TestSavingFails:
@@ -329,7 +334,7 @@ class TestActing:
             await wait_for(pilot, lambda: detail_title(app) == "Paint the hall green")
             await pilot.press("enter")
             await wait_for(pilot, lambda: app.screen.query("#choice"))
-            app.screen.query_one("#choice", Select).value = "block:"
+            app.screen.query_one("#choice", Select).value = "say:block"
             await pilot.press("enter")  # a block without a reason is refused inline
             error = app.screen.query_one("#error", Static)
             await wait_for(pilot, lambda: "reason" in str(error.render()))

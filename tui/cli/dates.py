@@ -74,11 +74,13 @@ def day_of(text: str | None, what: str, today: date | None = None) -> date | Non
         raise InvalidInput(f"{what}: {exc}") from None
 
 
-def deadline_ms(text: str | None, what: str, *, past_ok: bool = False) -> int | None:
+def deadline_ms(
+    text: str | None, what: str, *, past_ok: bool = False, now: datetime | None = None
+) -> int | None:
     """A decision date: a day (until its end) or a day and time; not in the past."""
     if text is None or not text.strip():
         return None
-    now = local_now()
+    now = now or local_now()
     try:
         found = to_ms(parse_deadline(text, now))
     except InvalidInput as exc:

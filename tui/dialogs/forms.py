@@ -1,22 +1,28 @@
-"""Modal forms: post, reply, respond, edit, tag filter. Each shows its error inline."""
+"""Modal forms: post, reply, edit, tag filter (respond.py answers, project.py changes tasks and
+shifts). Each shows its message and its button at 80x24, and asks before a date in the past."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from potluck.p2p import InvalidInput, Item, Kind, PotluckError, ResponseKind
+from potluck.p2p import InvalidInput, Item, Kind, PotluckError, parse_shift
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from .. import display
-from ..cli.words import TIME_EXAMPLE, as_input, parse_when
+from ..cli.dates import InPast, deadline_ms, end_ms, example, shown, start_ms
+from ..cli.parser import MAX_PLACES
+from ..cli.words import TIME_EXAMPLE, as_input
 from ..store import store_of
+from .confirm import ConfirmDialog
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +40,17 @@ Job = Callable[[], str]
 Submit = Callable[[dict[str, Any]], Job]
 """Reads a form's values on the screen's loop (InvalidInput if they will not do) and returns
 the job that writes them."""
+
+
+class AskFirst(InvalidInput):
+    """Raised by a form's submit for something easy to regret (removing a task someone took):
+    the form asks `question`, and submits again with `values["confirmed"]` if the answer is
+    yes."""
+
+    def __init__(self, question: display.Shown, yes: str) -> None:
+        super().__init__(question.plain)
+        self.question = question
+        self.yes = yes
 
 
 class FormDialog(ModalScreen[str | None]):
@@ -55,10 +72,16 @@ class FormDialog(ModalScreen[str | None]):
         self.ready = False
         self.closed = False
         self.saving = False
+        self.closing: tuple[str | None] | None = None
+        """The result of a save that finished while another screen covered the form."""
+        self.confirmed = False
+        """The person said yes to the form's question (AskFirst), for the next submit only."""
+        self.past_ok = False
+        """The person said to post a date already past anyway (for the next submit only)."""
 
     def compose(self) -> ComposeResult:
         # Not focusable itself: the first field gets the focus (and what is typed) at once.
-        with VerticalScroll(classes="dialog", can_focus=False):
+        with VerticalScroll(classes="dialog form", can_focus=False):
             yield Label(self.title_text, classes="dialog-title")
             yield from self.fields()
             yield Static(display.text(""), classes="error", id="error")
@@ -111,7 +134,7 @@ class FormDialog(ModalScreen[str | None]):
         return True
 
     def values(self) -> dict[str, Any]:
-        result: dict[str, Any] = {}
+        result: dict[str, Any] = {"past_ok": self.past_ok, "confirmed": self.confirmed}
         for widget in self.query("Input, TextArea, Select"):
             if widget.id is None:
                 continue
@@ -125,7 +148,15 @@ class FormDialog(ModalScreen[str | None]):
 
     def close(self, result: str | None) -> None:
         self.closed = True
-        self.dismiss(result)
+        if self.app.screen is self:
+            self.dismiss(result)
+        else:  # covered (a window made too small): closed once it is on top again
+            self.closing = (result,)
+
+    def on_screen_resume(self) -> None:
+        if self.closing is not None:
+            result, self.closing = self.closing[0], None
+            self.dismiss(result)
 
     def action_cancel(self) -> None:
         if self.saving:
@@ -141,14 +172,50 @@ class FormDialog(ModalScreen[str | None]):
             return
         try:
             job = self.submit(self.values())
+        except InPast as exc:
+            self.ask_past(exc.ms)
+            return
+        except AskFirst as exc:
+            self.ask(exc)
+            return
         except PotluckError as exc:
             self.say(display.problem(exc))
             return
+        finally:
+            self.past_ok = self.confirmed = False
         self.saving = True
         self.set_class(True, "saving")
         self.query("Input, TextArea, Select, Button").set(disabled=True)
         self.say(display.text(("Saving…", "hint")))
         self.save(job)
+
+    def ask_past(self, ms: int) -> None:
+        """A date already past: asked about, never taken silently (nor refused outright: an
+        event can be posted after it happened)."""
+        verb = self.ok_label.lower()
+        self.say(display.text(f"{shown(ms)} is in the past."))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.past_ok = True
+                self.action_submit()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                display.text(f"That is in the past ({shown(ms)}): {verb} anyway?"),
+                yes=f"{self.ok_label} anyway",
+                no="Change it",
+            ),
+            answered,
+        )
+
+    def ask(self, question: AskFirst) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.confirmed = True
+                self.action_submit()
+
+        self.app.push_screen(ConfirmDialog(question.question, yes=question.yes), answered)
 
     @work(group="save", description="save")
     async def save(self, job: Job) -> None:
@@ -185,77 +252,151 @@ class FormDialog(ModalScreen[str | None]):
         self.action_submit()
 
 
-def field(label: str, widget: Any) -> ComposeResult:
-    yield Label(display.text(label), classes="field-label")
-    yield widget
+def field(label: str, widget: Widget) -> ComposeResult:
+    """A field on one line: its label on the left, what is typed on the right."""
+    yield Horizontal(Label(display.text(label), classes="field-label"), widget, classes="field")
+
+
+def fields_side_by_side(*pairs: tuple[str, Widget]) -> ComposeResult:
+    """Two or three short fields on one line (a start and an end), so a form fits 80x24."""
+    parts: list[Widget] = []
+    for n, (label, widget) in enumerate(pairs):
+        parts.append(Label(display.text(label), classes="field-label" + (" next" if n else "")))
+        parts.append(widget)
+    yield Horizontal(*parts, classes="field")
+
+
+def now_of(clock: Callable[[], int]) -> datetime:
+    """The app's clock as local wall-clock time (typed dates are read from it)."""
+    return datetime.fromtimestamp(clock() / 1000)
+
+
+def deadline_example(now: datetime) -> str:
+    """A decision date to show as an example: two weeks from now, as people write it."""
+    day = now.date() + timedelta(days=14)
+    return f"{day.day} {day:%b}".lower()
 
 
 class NewItemDialog(FormDialog):
-    """Post an item of one kind: the fields that kind has."""
+    """Post an item of one kind: the fields that kind has, at most one line each (the text
+    three), so that the message and the Post button show at 80x24."""
 
     ok_label = "Post"
 
-    def __init__(self, kind: Kind, submit: Submit) -> None:
+    def __init__(self, kind: Kind, submit: Submit, now: datetime | None = None) -> None:
         super().__init__(submit)
         self.kind = kind
+        self.now = now or datetime.now()
         self.title_text = display.text(f"Post {KIND_WORDS[kind]}")
 
     def fields(self) -> ComposeResult:
         yield from field("Title", Input(id="title", compact=True, placeholder="a short line"))
-        yield from field("More words (optional)", TextArea(id="body", compact=True))
         yield from field(
-            "Tags (optional)", Input(id="tags", compact=True, placeholder="e.g. food tools")
+            "Text", TextArea(id="body", compact=True, placeholder="more words (optional)")
+        )
+        yield from field(
+            "Tags", Input(id="tags", compact=True, placeholder="optional, e.g. food tools")
         )
         if self.kind is Kind.EVENT:
-            yield from field(
-                "Starts",
-                Input(id="start", compact=True, placeholder=display.editable(TIME_EXAMPLE)),
+            yield from fields_side_by_side(
+                (
+                    "Starts",
+                    Input(
+                        id="start", compact=True, placeholder=display.editable(example(self.now))
+                    ),
+                ),
+                (
+                    "Ends",
+                    Input(id="end", compact=True, classes="time", placeholder="optional: 22:00"),
+                ),
             )
-            yield from field("Ends (optional)", Input(id="end", compact=True))
             yield from field(
                 "Where", Input(id="place", compact=True, placeholder="the big kitchen")
             )
         if self.kind is Kind.PROJECT:
             yield from field(
-                "Tasks, one per comma",
-                Input(id="tasks", compact=True, placeholder="buy paint, fix door"),
+                "Tasks",
+                Input(id="tasks", compact=True, placeholder="optional, by commas: paint, fix door"),
             )
+            yield from fields_side_by_side(
+                (
+                    "Shifts",
+                    Input(
+                        id="shifts",
+                        compact=True,
+                        placeholder="optional: every tue 18:00-21:00; every sat 10:00",
+                    ),
+                ),
+                ("Places", Input("2", id="places", compact=True, classes="number")),
+            )
+        if self.kind is Kind.PROPOSAL:
             yield from field(
-                "Shifts: when x how many, by ;",
-                Input(id="shifts", compact=True, placeholder="Tue 18:00 x3; Thu 18:00 x2"),
+                "Decide by",
+                Input(
+                    id="decide_by",
+                    compact=True,
+                    placeholder=display.editable(f"optional, e.g. {deadline_example(self.now)}"),
+                ),
             )
 
 
-def parse_shifts(text: str) -> list[tuple[str, int]]:
-    """'Tue 18:00 x3; Thu 18:00' → [('Tue 18:00', 3), ('Thu 18:00', 1)]."""
+SHORT_SHIFT_EXAMPLES = (
+    "every tue 18:00-21:00, every 2 weeks sat 10:00-13:00, first sat of the month 10:00, "
+    "12 dec 10:00-13:00"
+)
+
+
+def parse_places(text: str) -> int:
+    """How many people a shift needs each time, as typed."""
+    digits = text.strip() or "2"
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 4):
+        raise InvalidInput(f"places: give a whole number from 1 to {MAX_PLACES}")
+    if not 1 <= int(digits) <= MAX_PLACES:
+        raise InvalidInput(f"places: give a whole number from 1 to {MAX_PLACES}")
+    return int(digits)
+
+
+def parse_shifts(text: str, places: int, now: datetime) -> list[tuple[str, int]]:
+    """'every tue 18:00-21:00; every sat 10:00' → each with its places; a phrase that is not
+    understood is refused with examples (the same phrases as `potluck post --shift`)."""
     shifts = []
     for part in text.split(";"):
-        part = part.strip()
-        if not part:
+        phrase = part.strip()
+        if not phrase:
             continue
-        when, sep, count = part.rpartition(" x")
-        if sep and count.strip().isdigit():
-            shifts.append((when.strip(), int(count)))
-        else:
-            shifts.append((part, 1))
+        try:
+            parse_shift(phrase, now)
+        except InvalidInput:
+            raise InvalidInput(
+                f"'{phrase}' is not a shift this understands: write e.g. {SHORT_SHIFT_EXAMPLES}"
+            ) from None
+        shifts.append((phrase, places))
     return shifts
 
 
-def post_fields(values: dict[str, Any]) -> dict[str, Any]:
-    """Form values → keyword arguments of Board.post."""
+def post_fields(values: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Form values → keyword arguments of Board.post; dates are read as the command line reads
+    them, seen from `now` (InPast for a start or a decision date already past, unless the
+    person said to post it anyway: `values["past_ok"]`)."""
+    past_ok = bool(values.get("past_ok"))
     kwargs: dict[str, Any] = {
         "body": values.get("body", ""),
         "tags": values.get("tags", "").replace(",", " ").split(),
     }
     if "start" in values:
-        kwargs["start"] = parse_when(values["start"], "the start")
-        kwargs["end"] = parse_when(values.get("end", ""), "the end")
+        if not values["start"].strip():
+            raise InvalidInput(f"an event needs a start, like {TIME_EXAMPLE}")
+        kwargs["start"] = start_ms(values["start"], "the start", past_ok=past_ok, now=now)
+        kwargs["end"] = end_ms(values.get("end", ""), kwargs["start"], "the end")
         kwargs["place"] = values.get("place", "").strip()
-        if kwargs["start"] is None:
-            raise InvalidInput(f"an event needs a start time, like {TIME_EXAMPLE}")
     if "tasks" in values:
         kwargs["tasks"] = [t.strip() for t in values["tasks"].split(",") if t.strip()]
-        kwargs["shifts"] = parse_shifts(values.get("shifts", ""))
+        places = parse_places(values.get("places", ""))
+        kwargs["shifts"] = parse_shifts(values.get("shifts", ""), places, now)
+    if "decide_by" in values:
+        kwargs["decide_by"] = deadline_ms(
+            values["decide_by"], "the decision date", past_ok=past_ok, now=now
+        )
     return kwargs
 
 
@@ -270,99 +411,64 @@ class ReplyDialog(FormDialog):
         yield Input(id="text", compact=True, placeholder="write your reply, then Enter")
 
 
-Choices = list[tuple[display.Shown, str]]
-
-
-def response_choices(item: Item, me: str) -> Choices:
-    """What this person can say to this item, as (label, 'kind:which')."""
-    said: list[tuple[str | display.Shown, str]] = []
-    if item.kind is Kind.NEED:
-        said.append(("I can help", "help:"))
-    elif item.kind is Kind.OFFER:
-        said.append(("I'd like this", "interested:"))
-    elif item.kind is Kind.EVENT:
-        said += [("I'm coming", "going:"), ("I'll bring something (say what)", "bring:")]
-    elif item.kind is Kind.PROPOSAL:
-        said += [
-            ("I agree", "agree:"),
-            ("I have a concern", "concern:"),
-            ("I stand aside", "stand-aside:"),
-            ("I block (give a reason)", "block:"),
-        ]
-    elif item.kind is Kind.PROJECT:
-        for n, task in enumerate(item.tasks, 1):
-            if not task.taken_by and not task.done:
-                said.append((display.text("Take the task: ", task.title), f"task:{n}"))
-        for n, shift in enumerate(item.shifts, 1):
-            if me not in shift.signed_up and len(shift.signed_up) < shift.slots:
-                said.append((display.text("Sign up for: ", shift.when), f"shift:{n}"))
-        said.append(("I can help", "help:"))
-    return [(display.text(label), value) for label, value in said]
-
-
-class RespondDialog(FormDialog):
-    """The kind's main response first, others in a list, and an optional note."""
-
-    ok_label = "Say it"
-
-    def __init__(self, item: Item, choices: Choices, submit: Submit) -> None:
-        super().__init__(submit)
-        self.item = item
-        self.choices: Choices = choices
-        self.title_text = display.text("Respond to “", item.title, "”")
-
-    def fields(self) -> ComposeResult:
-        yield Select(
-            self.choices, value=self.choices[0][1], allow_blank=False, id="choice", compact=True
-        )
-        yield from field("A note (optional)", Input(id="note", compact=True))
-
-
-def parse_choice(value: str) -> tuple[ResponseKind, int | None]:
-    kind, _, which = value.partition(":")
-    return ResponseKind(kind), int(which) if which else None
-
-
 class EditDialog(FormDialog):
+    """Edit an item's own text (and an event's time and place, a proposal's date)."""
+
     ok_label = "Save"
 
     def __init__(self, item: Item, submit: Submit) -> None:
         super().__init__(submit)
         self.item = item
-        self.title_text = display.text("Edit your post")
+        self.title_text = display.text(
+            "Edit this note (everyone writes it together)"
+            if item.kind is Kind.NOTE
+            else "Edit your post"
+        )
 
     def fields(self) -> ComposeResult:
         item = self.item
         yield from field("Title", Input(display.editable(item.title), id="title", compact=True))
         yield from field(
-            "More words",
+            "Text",
             TextArea(display.editable(item.body, multiline=True), id="body", compact=True),
         )
         yield from field(
             "Tags", Input(display.editable(" ".join(item.tags)), id="tags", compact=True)
         )
-        if self.item.kind is Kind.EVENT:
-            yield from field(
-                "Starts",
-                Input(
-                    display.editable(as_input(self.item.start)),
-                    id="start",
-                    compact=True,
-                    placeholder=display.editable(TIME_EXAMPLE),
+        if item.kind is Kind.EVENT:
+            yield from fields_side_by_side(
+                (
+                    "Starts",
+                    Input(
+                        display.editable(as_input(item.start)),
+                        id="start",
+                        compact=True,
+                        placeholder=display.editable(TIME_EXAMPLE),
+                    ),
+                ),
+                (
+                    "Ends",
+                    Input(
+                        display.editable(as_input(item.end)), id="end", compact=True, classes="time"
+                    ),
                 ),
             )
+            yield from field("Where", Input(display.editable(item.place), id="place", compact=True))
+        if item.kind is Kind.PROPOSAL:
             yield from field(
-                "Ends (optional)",
-                Input(display.editable(as_input(self.item.end)), id="end", compact=True),
+                "Decide by",
+                Input(display.editable(as_input(item.decide_by)), id="decide_by", compact=True),
             )
-            yield from field(
-                "Where", Input(display.editable(self.item.place), id="place", compact=True)
+        if item.kind is Kind.PROJECT:
+            yield Static(
+                display.text("Its tasks and shifts: press s on the board."), classes="hint"
             )
 
 
-def edit_fields(item: Item, values: dict[str, Any]) -> dict[str, Any]:
+def edit_fields(item: Item, values: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Edit form values → keyword arguments of Board.edit: only what changed (compared with
     what the form showed, so a field left alone is never rewritten)."""
+    past_ok = bool(values.get("past_ok"))
     tags = [t.lstrip("#").lower() for t in values.get("tags", "").replace(",", " ").split()]
     title, body = display.editable(item.title), display.editable(item.body, multiline=True)
     kwargs: dict[str, Any] = {
@@ -373,10 +479,12 @@ def edit_fields(item: Item, values: dict[str, Any]) -> dict[str, Any]:
         "remove_tags": [t for t in item.tags if t not in tags],
     }
     if item.kind is Kind.EVENT:
-        start = parse_when(values.get("start", ""), "the start")
-        end = parse_when(values.get("end", ""), "the end")
-        if start is None:
-            raise InvalidInput(f"an event needs a start time, like {TIME_EXAMPLE}")
+        typed = values.get("start", "")
+        if not typed.strip():
+            raise InvalidInput(f"an event needs a start, like {TIME_EXAMPLE}")
+        unchanged = typed.strip() == as_input(item.start)
+        start = start_ms(typed, "the start", past_ok=past_ok or unchanged, now=now)
+        end = end_ms(values.get("end", ""), start, "the end")
         place = values.get("place", "").strip()
         if place == display.editable(item.place).strip():
             place = item.place
@@ -384,6 +492,10 @@ def edit_fields(item: Item, values: dict[str, Any]) -> dict[str, Any]:
         kwargs["end"] = end if end != item.end else None
         kwargs["clear_end"] = end is None and item.end is not None
         kwargs["place"] = place if place != item.place else None
+    if item.kind is Kind.PROPOSAL:
+        typed = values.get("decide_by", "").strip()
+        if typed and typed != as_input(item.decide_by):
+            kwargs["decide_by"] = deadline_ms(typed, "the decision date", past_ok=past_ok, now=now)
     return kwargs
 
 

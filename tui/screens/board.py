@@ -17,19 +17,20 @@ from textual.widgets import Input, Static, Tab, Tabs
 from .. import display
 from ..cli.people import People
 from ..cli.render import outcome_of
+from ..dialogs.confirm import ConfirmDialog
 from ..dialogs.forms import (
     EditDialog,
     FormDialog,
     Job,
     NewItemDialog,
     ReplyDialog,
-    RespondDialog,
     TagDialog,
     edit_fields,
-    parse_choice,
+    now_of,
     post_fields,
-    response_choices,
 )
+from ..dialogs.project import ProjectDialog, project_job
+from ..dialogs.respond import RespondDialog, respond_job, response_choices
 from ..messages import BoardChanged, PeersChanged
 from ..node_bridge import NodeBridge, Presence
 from ..reads import Page, Query, read_page, read_rows, read_tags
@@ -92,7 +93,13 @@ class BoardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         b("n", "new", "New", "new", "Post something new in this tab"),
         b("r", "reply", "Reply", "reply", "Reply to this item"),
-        b("space", "respond", "Respond", "respond", "Say you can help, come, take a task…"),
+        b(
+            "space",
+            "respond",
+            "Respond",
+            "respond",
+            "Say you can help, come, take a task or a shift; or take it back",
+        ),
         b("e", "edit", "Edit", "edit", "Edit your own post", show=False),
         b("m", "mark", "Met", "mark", "Mark met or closed (or reopen)"),
         b("slash", "search", "Search", "search", "Search the whole board"),
@@ -107,6 +114,8 @@ class BoardScreen(Screen[None]):
         ),
         b("i", "invite", "Invite", "invite", "Invite someone with a code"),
         b("p", "peers", "Peers", "peers", "Laptops nearby", show=False),
+        # ui-forms: a project's tasks and shifts, changed by its author.
+        b("s", "project", "Tasks", "project", "Change your project's tasks and shifts", False),
         b("question_mark", "help", "Help", "help", "All the keys"),
         b("escape", "clear", "Clear", "clear", "Clear the search and tag filter", show=False),
         b("left", "tab(-1)", "", "prev_tab", "Previous kind", show=False),
@@ -431,10 +440,10 @@ class BoardScreen(Screen[None]):
         kind, board = self.query_.kind, self.board
 
         def submit(values: dict[str, Any]) -> Job:
-            fields = post_fields(values)
+            fields = post_fields(values, now_of(self.clock))
             return lambda: board.post(kind, values["title"], **fields)
 
-        self.open_form(NewItemDialog(kind, submit), self.posted)
+        self.open_form(NewItemDialog(kind, submit, now_of(self.clock)), self.posted)
 
     def posted(self, item_id: str | None) -> None:
         if item_id:
@@ -474,18 +483,11 @@ class BoardScreen(Screen[None]):
 
     def respond_to(self, item: Item) -> None:
         board = self.board
-
-        def submit(values: dict[str, Any]) -> Job:
-            kind, which = parse_choice(values["choice"])
-            note = values.get("note", "")
-
-            def respond() -> str:
-                return board.respond(item.id, kind, note, which).capitalize() + "."
-
-            return respond
-
         choices = response_choices(item, board.me)
-        self.open_form(RespondDialog(item, choices, submit), self.acted)
+        self.open_form(
+            RespondDialog(item, choices, lambda values: respond_job(board, item, values)),
+            self.acted,
+        )
 
     def action_edit(self) -> None:
         summary = self.current_summary()
@@ -506,7 +508,7 @@ class BoardScreen(Screen[None]):
         board = self.board
 
         def submit(values: dict[str, Any]) -> Job:
-            fields = edit_fields(item, values)
+            fields = edit_fields(item, values, now_of(self.clock))
 
             def save() -> str:
                 board.edit(item.id, **fields)
@@ -525,7 +527,10 @@ class BoardScreen(Screen[None]):
             if summary.status is not Status.OPEN
             else DONE_WORD.get(summary.kind, Status.CLOSED)
         )
-        self._mark(summary.id, status)
+        if status is Status.OPEN or summary.author == self.board.me:
+            self._mark(summary.id, status)
+            return
+        self.confirm_mark(summary, status)
 
     @work(group="mark", description="_mark")
     async def _mark(self, item_id: str, status: Status) -> None:
@@ -605,3 +610,55 @@ class BoardScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
+
+    # ------------------------------------------------------------ ui-forms: asking, changing
+
+    def confirm_mark(self, summary: ItemSummary, status: Status) -> None:
+        """Someone else's item marked met, or their proposal closed: asked first."""
+        who = display.name(self.people, summary.author)
+        if summary.kind is Kind.PROPOSAL:
+            question = display.text(
+                "Close “", summary.title, "” without an outcome? ", who, " proposed it."
+            )
+        else:
+            question = display.text(
+                "Mark “",
+                summary.title,
+                f"” {status.value}? ",
+                who,
+                " posted it; everyone will see that you marked it.",
+            )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._mark(summary.id, status)
+
+        self.app.push_screen(
+            ConfirmDialog(question, yes=f"Mark it {status.value}", no="Leave it"), answered
+        )
+
+    def action_project(self) -> None:
+        summary = self.current_summary()
+        if summary is None:
+            return
+        if summary.kind is not Kind.PROJECT:
+            self.say(display.text("Only a project has tasks and shifts."))
+            return
+        if summary.author != self.board.me:
+            self.say(
+                display.text(
+                    "Only ",
+                    display.name(self.people, summary.author),
+                    " can change this project's tasks and shifts; you can reply instead.",
+                )
+            )
+            return
+        self.with_item(self.change_project)
+
+    def change_project(self, item: Item) -> None:
+        board = self.board
+
+        def submit(values: dict[str, Any]) -> Job:
+            return project_job(board, item, values, now_of(self.clock))
+
+        self.open_form(ProjectDialog(item, submit), self.acted)

@@ -30,16 +30,23 @@ class CloseableScreen(ModalScreen[None]):
 
 class InviteScreen(CloseableScreen):
     """The board's invite code, and the same code as a QR to scan, side by side so both fit
-    on an 80x24 terminal."""
+    on an 80x24 terminal. In a smaller window the QR is never cropped (it could not be
+    scanned): it is left out, and the screen says so; the code stays, as text to copy."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "copy", "Copy the code", id="invite.copy", tooltip="Copy the invite code"),
     ]
+    FITS_ANY_SIZE = True
+    """Shown at any size (screens/small.py): the code as text fits where the board does not."""
+    TEXT_WIDTH = 28
+    """The text column beside the QR (invite-text in potluck.tcss)."""
 
     def __init__(self, board_name: str, code: str) -> None:
         super().__init__()
         self.board_name = board_name
         self.code = code
+        # Scanners read either case; upper case makes a smaller square (QR alphanumeric).
+        self.picture = qr_text(code.upper())
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="invite"), Horizontal(id="invite-row"):
@@ -60,9 +67,32 @@ class InviteScreen(CloseableScreen):
                     ),
                     classes="hint",
                 )
+                yield Static(
+                    display.text(
+                        "This window is too small for the square: copy the code, or make "
+                        "the window bigger to show it."
+                    ),
+                    id="no-picture",
+                    classes="hint",
+                )
                 yield Static(display.text("c copy the code · Esc back"), classes="hint")
-            # Scanners read either case; upper case makes a smaller square (QR alphanumeric).
-            yield Static(display.lines(qr_text(self.code.upper())), id="qr")
+            yield Static(display.lines(self.picture), id="qr")
+
+    def on_mount(self) -> None:
+        self.fit_picture()
+
+    def on_resize(self) -> None:
+        self.fit_picture()
+
+    def fit_picture(self) -> None:
+        """The QR whole, or not at all (with a sentence saying why)."""
+        rows = self.picture.splitlines()
+        width, height = self.app.size
+        border = 4  # the box's border and padding
+        fits = width >= self.TEXT_WIDTH + 1 + len(rows[0]) + border and height >= len(rows) + 2
+        self.query_one("#qr").display = fits
+        self.query_one("#no-picture").display = not fits
+        self.set_class(not fits, "-no-picture")
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.code)
@@ -188,8 +218,9 @@ HELP = display.text(
     display.lines(
         """
   n          post something new     r          reply
-  space/⏎    respond (help, come, take a task, a position…)
+  space/⏎    respond or take it back (help, come, a task, a shift…)
   e          edit your own post     m          met or closed / reopen
+  s          your project's tasks and shifts: add, change, remove
   /          search the board       t          show one tag
   h          hide / show finished   i          invite someone
   p          people nearby          ctrl+p     every action
