@@ -705,3 +705,27 @@ def _two_homes(tmp_path: Path) -> tuple[tuple[Home, Home], str]:
     board = ana.new_board("Kitchen")
     vic.join(board.invite())
     return (ana, vic), board.board_id
+
+
+def test_marking_again_what_two_marked_at_once_is_taken_everywhere(tmp_path: Path) -> None:
+    """Bo and Mo mark Ana's need closed while apart; once merged, Bo marks it closed again:
+    automerge then deletes Mo's value rather than writing Bo's again. An honest change: Bo's
+    own home and every peer take it (it was refused once, by Bo's own rules)."""
+    from tests.p2p_helpers import make_homes
+    from tests.test_merge import copy_documents
+
+    (ana, bo, mo), board_id = make_homes(tmp_path, ["Ana", "Bo", "Mo"])
+    boards = [h.board(board_id) for h in (ana, bo, mo)]
+    need = boards[0].post(Kind.NEED, "Blankets")
+    for other in boards[1:]:
+        copy_documents(boards[0], other)
+    boards[1].set_status(need, Status.CLOSED)
+    boards[2].set_status(need, Status.CLOSED)
+    copy_documents(boards[2], boards[1])
+    boards[1].set_status(need, Status.CLOSED)
+    for other in (boards[0], boards[2]):
+        copy_documents(boards[1], other)
+        assert other.item(need).status is Status.CLOSED
+    assert boards[0].home.store.documents.digest(board_id, need) == bo.store.documents.digest(
+        board_id, need
+    )

@@ -10,8 +10,9 @@ the only sources of "who". The schema and these rules are PROTOCOL.md §9; in sh
   (and, on the board, `created` and `settings`); a second change without dependencies is refused;
 - only the author writes `title`, `body`, `tags`, `start`, `end`, `place`, `decide_by`, `tasks`
   and `shifts`, or anything inside them (on a note, anyone writes `title`, `body` and `tags`);
-- `status`: the author writes any value; anyone else only `open`, `met` or `closed`, and not while
-  the item is `withdrawn` (at the change's dependencies);
+- `status`: the author writes any value; anyone else only `open`, `met` or `closed` (or deletes
+  a value, as automerge does to settle a conflict), and not while the item is `withdrawn` (at
+  the change's dependencies);
 - in `replies` anyone inserts a map; only a reply's maker changes or removes it; in `responses`,
   and for the board's `member:<id>` keys, only the device whose id is the key writes under it;
 - inside any other object only the actor that made it writes; `updated` and unknown root fields
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from ..errors import ForbiddenChange
 from .automerge import ROOT, Document
 from .board_document import BOARD_DOC_ID, MEMBER_PREFIX
-from .chunks import MAKE_MAP, MAKES, SET, Change, Op, Operations, OpId
+from .chunks import DELETE, MAKE_MAP, MAKES, SET, Change, Op, Operations, OpId
 
 KIND_NOTE = "note"
 WITHDRAWN = "withdrawn"
@@ -227,7 +228,10 @@ class _Judge:
             self.statuses.append(op.value)
         if self.author:
             return
-        if op.action != SET or op.insert or op.value not in OTHERS_STATUSES:
+        setting = op.action == SET and op.value in OTHERS_STATUSES
+        # automerge settles a conflict by deleting the other values when a device puts the
+        # value it already holds there: an honest change that leaves one of those
+        if not (setting or op.action == DELETE) or op.insert:
             raise self.refuse("only the item's author withdraws it or writes another status")
         at = self.at_deps().scalar(ROOT, "status", list(self.change.deps))
         if at == WITHDRAWN:
