@@ -186,7 +186,7 @@ class PotluckApp(App[None]):
         self.board, self.feed, self.announcer = board, feed, announcer
         self.presence = await self.bridge.presence(board.board_id)
         screen = self.board_screen = BoardScreen(
-            board, self.store, self.bridge, self.presence, self.clock
+            board, self.store, self.bridge, self.presence, self.clock, announcer
         )
         if isinstance(self.screen, FirstRunScreen):
             await self.switch_screen(screen)
@@ -272,7 +272,8 @@ class PotluckApp(App[None]):
             self.tell_screens(lambda: PeersChanged(presence))
 
     def announce(self, doc_ids: frozenset[str]) -> None:
-        """Briefly say what is new: items from others, replies to this person's items."""
+        """Briefly say what is new: items from others; replies and answers to what this person
+        posted or answered (which also mark those items unread)."""
         if self.announcer is not None:
             self._announce(self.announcer, doc_ids)
 
@@ -284,7 +285,11 @@ class PotluckApp(App[None]):
             log.warning("could not read what is new: %s", exc)
             return
         for one in news:
-            display.notify(self, said(one), timeout=4)
+            display.notify(self, said(one), timeout=6 if one.what == "answer" else 4)
+        if any(one.what in ("reply", "answer") for one in news):
+            unread = await self.store.run(announcer.unread_ids)
+            if self.board_screen is not None:
+                self.board_screen.show_unread(unread)
 
     # ------------------------------------------------------------ the command palette
 
@@ -298,7 +303,9 @@ class PotluckApp(App[None]):
             ("Item: respond", "Help, come, take a task, take a position", screen.action_respond),
             ("Item: edit", "Edit your own post", screen.action_edit),
             ("Item: mark met or closed", "Or open it again", screen.action_mark),
-            ("Board: search", "Search every item", screen.action_search),
+            ("Board: search", "Search the whole board", screen.action_search),
+            ("Board: upcoming", "The next two weeks by date", screen.action_upcoming),
+            ("Board: agreements", "The house's agreements", screen.show_agreements),
             ("Board: show one tag", "Filter by tag", screen.action_tag),
             (
                 "Board: hide or show finished items",
@@ -331,6 +338,10 @@ def said(news: News) -> display.Shown:
         return display.text(f"{news.count} new items arrived")
     if news.what == "reply":
         return display.text(display.name(news.people, news.who), " replied to “", news.title, "”")
+    if news.what == "answer":
+        return display.text(
+            display.name(news.people, news.who), f" {news.verb} “", news.title, "”", news.tail
+        )
     return display.text(f"New {news.kind.value}: ", news.title)
 
 

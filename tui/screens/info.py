@@ -190,10 +190,13 @@ HELP = display.text(
   n          post something new     r          reply
   space/⏎    respond (help, come, take a task, a position…)
   e          edit your own post     m          met or closed / reopen
-  /          search the board       t          show one tag
-  h          hide / show finished   i          invite someone
+  /          search the whole board t          show one tag
+  h          hide finished / past   u          the next two weeks
+  a          agreements (Assembly)  i          invite someone
   p          people nearby          ctrl+p     every action
   ?          this help              q          quit
+
+A ● marks an item with a reply or an answer you have not opened.
 
 Everyone can post, reply, respond and mark things met.
 Nobody here keeps score."""
