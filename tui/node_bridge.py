@@ -53,8 +53,6 @@ class PeerView:
     """'5 s ago', or the time of day ('14:02') when it has gone quiet."""
     quiet_since: str = ""
     """The time of day the peer was last heard, as 'not answering since' says it."""
-    state: str = ""
-    """In a few words: 'in sync', 'syncing, 3 items waiting', 'not answering since 14:02'."""
 
 
 def clock_time(ts: float | None, now: float) -> str:
@@ -73,14 +71,7 @@ def peer_view(peer: dict[str, Any], now: float) -> PeerView:
     heard = peer.get("last_heard")
     answering = peer.get("answering") is not False
     in_sync = bool(peer.get("in_sync", pending == 0 and bool(last))) and answering
-    waiting = plural(pending, "item") + " waiting"
     quiet = clock_time(float(heard), now) if heard else "never"
-    if not answering:
-        state = f"not answering since {quiet}" + (f", {waiting}" if pending else "")
-    elif in_sync:
-        state = "in sync"
-    else:
-        state = "syncing" + (f", {waiting}" if pending else "")
     return PeerView(
         name=str(peer.get("name") or ""),
         device_id=device,
@@ -100,7 +91,6 @@ def peer_view(peer: dict[str, Any], now: float) -> PeerView:
             else f"at {quiet}"
         ),
         quiet_since="" if answering else quiet,
-        state=state,
     )
 
 

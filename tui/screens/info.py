@@ -15,7 +15,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from .. import display
 from ..cli.people import People
 from ..messages import PeersChanged
-from ..node_bridge import NodeBridge, Presence
+from ..node_bridge import NodeBridge, PeerView, Presence
 from ..widgets.qr import qr_text
 
 
@@ -79,6 +79,17 @@ CLIENT_ISOLATION = (
 ELSEWHERE = "Another potluck on this laptop is syncing; this is what it sees."
 
 
+def sync_cell(peer: PeerView) -> str:
+    """'in sync', 'syncing, 3 waiting', 'not answering, 3 waiting' (since when is in the
+    last heard column): in sync only once the peer confirmed everything this laptop holds."""
+    waiting = f", {peer.waiting} waiting" if peer.waiting else ""
+    if not peer.answering:
+        return "not answering" + waiting
+    if peer.in_sync:
+        return "in sync"
+    return "syncing" + waiting
+
+
 class PeersScreen(CloseableScreen):
     """Who is here now (each name with its device's fingerprint), and a way to add a laptop by
     address. Redrawn when presence posts `PeersChanged`."""
@@ -88,13 +99,14 @@ class PeersScreen(CloseableScreen):
         self.bridge = bridge
         self.board_id = board_id
         self.presence = presence
-        self.rows: list[tuple[str, str, str, str, str]] = []
+        self.rows: list[tuple[str, str, str, str]] = []
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="peers"):
             yield Label(display.text("People's laptops here"), classes="dialog-title")
             yield DataTable(id="peer-table", cursor_type="row")
             yield Static(display.text(""), id="peer-note")
+            yield Static(display.text(""), id="unreachable", classes="error")
             yield Static(display.text("If a laptop does not show up, add it by its address:"))
             with Horizontal(classes="buttons"):
                 yield Input(id="address", compact=True, placeholder="e.g. 192.168.1.20:7434")
@@ -105,7 +117,7 @@ class PeersScreen(CloseableScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for column in ("Name", "Found by", "Here for", "Last sync", "Pending"):
+        for column in ("Name", "Found by", "Last heard", "Sync"):
             table.add_column(display.cell(display.text(column)))
         self.show(self.presence)
         if not table.row_count:
@@ -123,9 +135,8 @@ class PeersScreen(CloseableScreen):
             (
                 people.name_and_fingerprint(p.device_id),
                 p.found,
-                p.since,
-                p.last_sync,
-                p.pending,
+                p.last_heard,
+                sync_cell(p),
             )
             for p in presence.peers
         ]
@@ -152,6 +163,22 @@ class PeersScreen(CloseableScreen):
             note.update(display.text(ELSEWHERE))
         else:
             note.update(display.text(""))
+        unreachable = self.query_one("#unreachable", Static)
+        unreachable.update(
+            display.join(
+                "\n",
+                [
+                    display.text(
+                        u.address,
+                        " (given by hand) does not answer: ",
+                        u.error,
+                        f" · since {u.since}",
+                    )
+                    for u in presence.unreachable
+                ],
+            )
+        )
+        unreachable.display = bool(presence.unreachable)
         where = ", ".join(f"{h}:{p}" for h, p in presence.hints[:4])
         self.query_one("#me", Static).update(
             display.text("This laptop can be reached at ", where) if where else display.text("")

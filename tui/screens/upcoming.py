@@ -44,7 +44,7 @@ def entry_line(e: AgendaEntry) -> display.Shown:
         o = e.occurrence
         look: display.Look = "hint" if o.full and not o.over_full else ""
         return display.text(
-            f"  {hours(o.start, o.end):<11} ",
+            f"  {hours(o.start, o.end):<11}  ",
             (e.title, "title"),
             ("  shift · ", "meta"),
             (places_line(o), look or "status"),
@@ -52,10 +52,10 @@ def entry_line(e: AgendaEntry) -> display.Shown:
     if e.what == "event":
         place = display.text(" · ", e.place) if e.place else display.text("")
         return display.text(
-            f"  {hours(e.start, e.end):<11} ", (e.title, "title"), ("  event", "meta"), place
+            f"  {hours(e.start, e.end):<11}  ", (e.title, "title"), ("  event", "meta"), place
         )
     return display.text(
-        f"  {hours(e.start, None):<11} ",
+        f"  {hours(e.start, None):<11}  ",
         (e.title, "title"),
         ("  decision date · ", "meta"),
         (SO_FAR.get(e.state, e.state), "status"),
