@@ -67,21 +67,18 @@ class Page:
 def read_rows(
     board: Board, query: Query, limit: int, offset: int = 0, now_ms: int | None = None
 ) -> list[ItemSummary]:
-    """A page of `query`'s rows; events by when they happen as of `now_ms` (this device's
-    clock when None), and with `open_only` the past ones left out."""
-    index = board.home.store.index
+    """A page of `query`'s rows; with `open_only`, events past at `now_ms` (this device's
+    clock when None) left out."""
     moment = clock_ms() if now_ms is None else now_ms
     if query.agreements:
-        return index.agreements(board.board_id, moment)[offset : offset + limit]
-    rows = index.list_items(
-        board.board_id,
+        return board.home.store.index.agreements(board.board_id, moment)[offset : offset + limit]
+    rows = board.items(
         kind=None if query.whole_board else query.kind,
         status=Status.OPEN if query.open_only else None,
         tag=query.tag or None,
         search=query.search or None,
         limit=limit,
         offset=offset,
-        now=moment,
     )
     if query.open_only and query.kind is Kind.EVENT and not query.whole_board:
         # Past events come after every upcoming one, so the page ends where they begin.

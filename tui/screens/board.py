@@ -104,7 +104,7 @@ class BoardScreen(Screen[None]):
         b("e", "edit", "Edit", "edit", "Edit your own post", show=False),
         b("m", "mark", "Met", "mark", "Mark met or closed (or reopen)"),
         b("slash", "search", "Search", "search", "Search the whole board"),
-        b("t", "tag", "Tag", "tag", "Show only one tag"),
+        b("t", "tag", "Tag", "tag", "Show only one tag", show=False),
         b(
             "h",
             "toggle_done",
@@ -114,7 +114,14 @@ class BoardScreen(Screen[None]):
             show=False,
         ),
         b("u", "upcoming", "Upcoming", "upcoming", "The next two weeks by date"),
-        b("a", "agreements", "Agreements", "agreements", "The house's agreements, or all"),
+        b(
+            "a",
+            "agreements",
+            "Agreements",
+            "agreements",
+            "The house's agreements, or all",
+            show=False,
+        ),
         b("i", "invite", "Invite", "invite", "Invite someone with a code"),
         b("p", "peers", "Peers", "peers", "Laptops nearby", show=False),
         b("question_mark", "help", "Help", "help", "All the keys"),
@@ -262,19 +269,18 @@ class BoardScreen(Screen[None]):
         query = self.query_
         bits = []
         if query.agreements:
-            bits.append(f"the house's agreements ({self.agreements}) · a: every proposal")
+            bits.append("the house's agreements · a: all")
         elif query.kind is Kind.PROPOSAL and self.agreements:
             bits.append(f"{plural(self.agreements, 'agreement')} · a shows them")
-        if query.whole_board:
-            bits.append(f"search: {query.search} · whole board (1-6: one tab)")
-        elif query.search:
-            bits.append(f"search: {query.search} · this tab (/ Enter: whole board)")
+        if query.search:
+            where = "all tabs" if query.whole_board else "this tab"
+            bits.append(f"“{query.search}” in {where}")
         if query.tag:
             bits.append(f"#{query.tag}")
         if query.open_only:
             bits.append("upcoming only" if query.kind is Kind.EVENT else "open only")
         label = self.query_one("#filters", Static)
-        clears = "  (Esc clears)" if query.search or query.tag else ""
+        clears = " · Esc clears" if query.search or query.tag else ""
         label.update(display.text(" · ".join(bits), clears))
         label.display = bool(bits)
 
@@ -282,16 +288,15 @@ class BoardScreen(Screen[None]):
         if not self.alive():
             return
         status = self.query_one("#status", Static)
-        status.update(
-            status_line(
-                self.board_name,
-                self.presence,
-                self.week_places,
-                self.people,
-                self.board.me,
-                status.size.width,
-            )
+        line = status_line(
+            self.board_name,
+            self.presence,
+            self.week_places,
+            self.people,
+            self.board.me,
+            status.size.width,
         )
+        status.update(display.text(line))
 
     def read_week(self) -> None:
         """Count the open places of the week ahead, for the status line."""
@@ -337,7 +342,12 @@ class BoardScreen(Screen[None]):
         detail = self.query_one(ItemDetail)
         if item_id is None:
             query = self.query_
-            if query.search or query.tag:
+            if query.agreements:
+                empty = (
+                    "No agreements yet: a proposal becomes one when its date passes with no "
+                    "block standing. Press a to see every proposal."
+                )
+            elif query.search or query.tag:
                 empty = "Nothing matches."
             elif self.board_items == 0:
                 empty = EMPTY_BOARD
@@ -399,7 +409,6 @@ class BoardScreen(Screen[None]):
         if kind is not query.kind or query.whole_board:
             self.requery(Query(kind, query.open_only, query.tag, query.search, everywhere=False))
         self.query_one(Tabs).active = f"tab-{kind.value}"
-        self.refresh_bindings()
 
     def action_tab(self, step: int) -> None:
         index = [k for k, _ in TABS].index(self.query_.kind)
@@ -625,7 +634,12 @@ class BoardScreen(Screen[None]):
         self.requery(Query(query.kind, query.open_only, query.tag, search))
         self.query_one(ItemList).focus()
         if search:
-            self.say(display.text("Searched the whole board: titles, texts, replies, tags, names."))
+            self.say(
+                display.text(
+                    "Searched the whole board: titles, texts, replies, tags and names "
+                    "(1-6 narrows it to one tab)."
+                )
+            )
 
     def action_tag(self) -> None:
         board, kind = self.board, self.query_.kind
@@ -670,7 +684,6 @@ class BoardScreen(Screen[None]):
         """The Assembly tab, showing the house's agreements (from the command palette)."""
         self.requery(Query(Kind.PROPOSAL, agreements=True))
         self.query_one(Tabs).active = f"tab-{Kind.PROPOSAL.value}"
-        self.refresh_bindings()
 
     def action_upcoming(self) -> None:
         today = datetime.fromtimestamp(self.now() / 1000)
@@ -683,7 +696,6 @@ class BoardScreen(Screen[None]):
         kind, item_id = chosen
         self.requery(Query(kind), keep=item_id)
         self.query_one(Tabs).active = f"tab-{kind.value}"
-        self.refresh_bindings()
 
     def action_invite(self) -> None:
         self._invite()

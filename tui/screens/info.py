@@ -223,8 +223,7 @@ HELP = display.text(
   p          people nearby          ctrl+p     every action
   ?          this help              q          quit
 
-A ● marks an item with a reply or an answer you have not opened.
-
+● marks news for you (a reply, an answer) not opened yet.
 Everyone can post, reply, respond and mark things met.
 Nobody here keeps score."""
     ),
