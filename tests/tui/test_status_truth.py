@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -160,3 +161,24 @@ async def test_a_stopped_peer_is_not_answering_then_in_sync_again(tmp_path: Path
             serve.proc.send_signal(signal.SIGCONT)
         code = serve.stop()
     assert code == 0, serve.log()
+
+
+async def test_an_address_that_does_not_answer_is_shown_with_why(tmp_path: Path) -> None:
+    homes, _ = make_homes(tmp_path, ["Ana"])
+    homes[0].close()
+    with socket.socket() as s:  # a port nobody listens on: connections are refused
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    peers = [("127.0.0.1", closed)]
+    bridge = NodeBridge(homes[0].path, peers, port=0, host="127.0.0.1", mdns=False, timing=PATIENT)
+    app = PotluckApp(homes[0].path, peers=peers, bridge=bridge)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "1 address not answering (p)" in status(app), DEADLINE)
+        assert "nobody else here right now" in status(app)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PeersScreen))
+        shown = app.screen.query_one("#unreachable", Static)
+        await wait_for(pilot, lambda: shown.display)
+        assert str(shown.render()).startswith(
+            f"127.0.0.1:{closed} (given by hand) does not answer: connection refused · since "
+        )

@@ -125,6 +125,13 @@ async def test_upcoming_shows_the_two_weeks_by_date(  # type: ignore[no-untyped-
             ),
         )
 
+        # A rota posted elsewhere adds its places to the week's count.
+        with Home.open(home_path) as other_window:
+            other_window.board().post(
+                Kind.PROJECT, "Bike repair", shifts=[("every fri 10:00-12:00", 2)]
+            )
+        await wait_for(pilot, lambda: "4 open places this week" in status(app))
+
 
 async def test_events_by_start_past_ones_dimmed_and_hidden_with_h(  # type: ignore[no-untyped-def]
     home_path: Path, make_app, week: dict[str, str]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -15,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Input, Static, Tab, Tabs
 
 from .. import display
@@ -48,6 +50,8 @@ from .upcoming import UpcomingScreen
 log = logging.getLogger(__name__)
 
 PAGE = 200
+WEEK_SECONDS = 5.0
+"""The open places of the week are counted at most this often."""
 LIVE_ROWS = 2 * PAGE
 """Past this many rows loaded, a live change re-reads only the first page and keeps the rest."""
 TABS: list[tuple[Kind, str]] = [
@@ -160,6 +164,8 @@ class BoardScreen(Screen[None]):
         self.opening: FormDialog | KeyBuffer | None = None
         self.week_places: int | None = None
         """Open places of the next seven days' shifts, once read."""
+        self.week_read = -WEEK_SECONDS
+        self.week_timer: Timer | None = None
         self.agreements = 0
 
     # ------------------------------------------------------------ layout
@@ -188,6 +194,7 @@ class BoardScreen(Screen[None]):
         self.query_one(ItemList).focus()
         self.read_week()
         self.read_unread()
+        self.set_interval(WEEK_SECONDS * 6, self.read_week)  # days roll on
 
     def on_screen_resume(self) -> None:
         """A dialog closed: let go of what Textual keeps of its widgets (textual_fixes.py)."""
@@ -299,8 +306,21 @@ class BoardScreen(Screen[None]):
         status.update(display.text(line))
 
     def read_week(self) -> None:
-        """Count the open places of the week ahead, for the status line."""
+        """Count the open places of the week ahead, for the status line: at once, or, if
+        counted less than WEEK_SECONDS ago, once that much time has passed (it loads every
+        open project, and changes can arrive many times a second)."""
+        if self.week_timer is not None:
+            return
+        wait = self.week_read + WEEK_SECONDS - time.monotonic()
+        if wait > 0:
+            self.week_timer = self.set_timer(wait, self._week_due)
+            return
+        self.week_read = time.monotonic()
         self._read_week()
+
+    def _week_due(self) -> None:
+        self.week_timer = None
+        self.read_week()
 
     @work(group="week", exclusive=True, description="read_week")
     async def _read_week(self) -> None:
