@@ -8,6 +8,7 @@ from pathlib import Path
 
 from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind, ResponseKind
+from potluck.tui.reads import answer_words
 from potluck.tui.screens.board import BoardScreen
 from potluck.tui.widgets.detail import ItemDetail
 from potluck.tui.widgets.item_list import UNREAD, ItemList
@@ -111,3 +112,48 @@ async def test_answers_from_another_home_are_noticed_and_marked_until_opened(  #
         items = app.screen.query_one(ItemList)
         await wait_for(pilot, lambda: items.unread == {kitchen})
         assert not any(row.startswith(UNREAD) for row in rows(app).values())
+
+
+def test_each_answer_in_words(home_path: Path) -> None:
+    """The words of every kind of answer, as a notice puts them after the person's name."""
+    with Home.open(home_path) as home:
+        board = home.board()
+        kitchen = board.post(
+            Kind.PROJECT, "Kitchen", tasks=["buy onions"], shifts=[("every thu 18:00-21:00", 3)]
+        )
+        item = board.item(kitchen)
+    task, shift = item.tasks[0].id, item.shifts[0].id
+    assert [
+        answer_words(item, kind, note)
+        for kind, note in [
+            ("help", "a note not repeated"),
+            ("interested", ""),
+            ("going", ""),
+            ("bring", "bread"),
+            ("bring", ""),
+            ("agree", ""),
+            ("concern", "noise"),
+            ("stand-aside", ""),
+            ("block", "night workers sleep by day"),
+            (f"task:{task}", ""),
+            (f"done:{task}", ""),
+            (f"shift:{shift}:2026-12-03", ""),
+            (f"shift:{shift}:every", ""),
+            (f"skip:{shift}:2026-12-03", ""),
+        ]
+    ] == [
+        ("can help with", ""),
+        ("would like", ""),
+        ("is coming to", ""),
+        ("will bring something to", ": bread"),
+        ("will bring something to", ""),
+        ("agrees with", ""),
+        ("has a concern about", ""),
+        ("stands aside on", ""),
+        ("blocks", ""),
+        ("took a task of", ": buy onions"),
+        ("marked a task done in", ": buy onions"),
+        ("signed up for", " on Thu 3 Dec"),
+        ("signed up for every date of", ""),
+        None,
+    ]
