@@ -196,6 +196,10 @@ class BoardScreen(Screen[None]):
         self.read_unread()
         self.set_interval(WEEK_SECONDS * 6, self.read_week)  # days roll on
 
+    def on_resize(self) -> None:
+        """The status line is cut to the terminal's width: cut it again."""
+        self.update_status()
+
     def on_screen_resume(self) -> None:
         """A dialog closed: let go of what Textual keeps of its widgets (textual_fixes.py)."""
         forget_removed_widgets()
