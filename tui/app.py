@@ -28,7 +28,7 @@ from textual.worker import WorkerFailed
 
 from . import display
 from .cli.printable import printable
-from .cli.words import Clock, wall_clock
+from .cli.words import Clock, plural, wall_clock
 from .feed import ChangeFeed
 from .messages import BoardChanged, BoardChosen, PeersChanged
 from .node_bridge import NodeBridge, Presence
@@ -286,7 +286,7 @@ class PotluckApp(App[None]):
             return
         for one in news:
             display.notify(self, said(one), timeout=6 if one.what == "answer" else 4)
-        if any(one.what in ("reply", "answer") for one in news):
+        if any(one.what in ("reply", "answer", "answers") for one in news):
             unread = await self.store.run(announcer.unread_ids)
             if self.board_screen is not None:
                 self.board_screen.show_unread(unread)
@@ -336,6 +336,8 @@ def said(news: News) -> display.Shown:
     """A notification's words for something new."""
     if news.what == "arrived":
         return display.text(f"{news.count} new items arrived")
+    if news.what == "answers":
+        return display.text(f"New answers on {plural(news.count, 'item')} of yours (marked ●)")
     if news.what == "reply":
         return display.text(display.name(news.people, news.who), " replied to “", news.title, "”")
     if news.what == "answer":

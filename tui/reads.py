@@ -135,6 +135,13 @@ ANNOUNCE_AT_MOST = 8
 RECENT_MS = 60_000
 UNREAD_KEPT = 500
 """Unread marks kept per board (the oldest go first): a mark, not an archive."""
+MINE_READ_AT_START = 100
+"""This person's latest items read when the board opens, so that answers that arrive with a
+catch-up sync are told apart from what was already there."""
+MINE_IN_A_CATCH_UP = 32
+"""Of a catch-up's documents, at most this many of this person's items are read for answers."""
+ANSWERS_ONE_BY_ONE = 3
+"""More answers than this at once are one line (each item is still marked)."""
 
 ANSWERS = {
     "help": "can help with",
@@ -154,7 +161,7 @@ class News:
     """Something worth a notification."""
 
     what: str
-    """"new-item", "reply", "answer" or "arrived"."""
+    """"new-item", "reply", "answer", "arrived" or "answers" (`count` items with news)."""
     title: str = ""
     kind: Kind = Kind.NEED
     who: str = ""
@@ -213,13 +220,27 @@ class Announcer:
         self.answers: dict[str, frozenset[tuple[str, str]]] = {}
         self.unread: dict[str, None] = {}
         """Items with news not opened yet, oldest first."""
+        self.mine: set[str] = set()
+        """The items this person posted (their answers are looked for in a catch-up too)."""
 
     @property
     def unread_key(self) -> str:
         return f"unread:{self.board.board_id}"
 
     def start(self) -> None:
-        self.known = set(self.board.home.store.documents.item_ids(self.board.board_id))
+        board = self.board
+        self.known = set(board.home.store.documents.item_ids(board.board_id))
+        mine = [s.id for s in board.items() if s.author == board.me]
+        self.mine = set(mine)
+        for item_id in mine[:MINE_READ_AT_START]:  # what was said before this start
+            try:
+                item = board.item(item_id)
+            except PotluckError:
+                continue
+            self.replies[item_id] = len(item.replies)
+            self.answers[item_id] = frozenset(
+                (r.member, r.kind) for r in item.responses if r.member != board.me
+            )
         try:
             kept = json.loads(self.board.home.store.db.setting(self.unread_key, "[]"))
         except ValueError:
@@ -250,10 +271,22 @@ class Announcer:
         doc_ids = doc_ids - {BOARD_DOC_ID}
         arrived = doc_ids - self.known
         if len(doc_ids) > ANNOUNCE_AT_MOST:
-            # A big catch-up sync: one line, and no document loads for announcements.
+            # A big catch-up sync: one line for what arrived; of this person's own items in
+            # it (a few document loads), the answers, one by one or in a line.
             self.known |= doc_ids
-            return [News("arrived", count=len(arrived))] if arrived else []
-        news: list[News] = []
+            news = [News("arrived", count=len(arrived))] if arrived else []
+            people = people_of(board)
+            answers: list[News] = []
+            for doc_id in sorted(doc_ids & self.mine)[:MINE_IN_A_CATCH_UP]:
+                try:
+                    answers += self._answers(board.item(doc_id), now_ms, people)
+                except PotluckError:
+                    continue
+            self._mark(answers)
+            if len(answers) > ANSWERS_ONE_BY_ONE:
+                return [*news, News("answers", count=len({n.item_id for n in answers}))]
+            return news + answers
+        news = []
         people = people_of(board) if doc_ids else People({})
         for doc_id in sorted(doc_ids):
             try:
@@ -262,17 +295,23 @@ class Announcer:
                 continue
             new = doc_id not in self.known
             self.known.add(doc_id)
+            if item.author == board.me:
+                self.mine.add(doc_id)
             if new and item.author != board.me:
                 news.append(News("new-item", item.title, item.kind, people=people, item_id=item.id))
             elif answered_by(item, board.me):
                 news += self._answers(item, now_ms, people)
-        if any(n.what in ("reply", "answer") for n in news):
-            for n in news:
-                if n.what in ("reply", "answer"):
-                    self.unread.pop(n.item_id, None)
-                    self.unread[n.item_id] = None
-            self._keep()
+        self._mark(news)
         return news
+
+    def _mark(self, news: list[News]) -> None:
+        """Replies and answers mark their items unread (the latest last)."""
+        answered = [n.item_id for n in news if n.what in ("reply", "answer")]
+        for item_id in answered:
+            self.unread.pop(item_id, None)
+            self.unread[item_id] = None
+        if answered:
+            self._keep()
 
     def _answers(self, item: Item, now_ms: int, people: People) -> list[News]:
         """Replies and answers by others since this item was last read."""

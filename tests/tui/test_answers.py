@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import potluck.p2p.clock
+import pytest
 from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind, ResponseKind
 from potluck.tui.reads import answer_words
@@ -13,9 +15,10 @@ from potluck.tui.screens.board import BoardScreen
 from potluck.tui.widgets.detail import ItemDetail
 from potluck.tui.widgets.item_list import UNREAD, ItemList
 
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import NOW, wait_for
 
 SIZE = (80, 24)
+DAY = 86_400_000
 
 
 def rows(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -157,3 +160,36 @@ def test_each_answer_in_words(home_path: Path) -> None:
         ("signed up for every date of", ""),
         None,
     ]
+
+
+async def test_answers_that_come_with_a_catch_up_sync_are_noticed(  # type: ignore[no-untyped-def]
+    home_path: Path, make_app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A laptop back after a day away gets many documents at once: one line says how many
+    arrived, and an answer to what its person posted, made while it was away, is still said
+    and marked."""
+    with Home.open(home_path) as ana:
+        board = ana.board()
+        beans = board.post(Kind.NEED, "Dry beans")
+        board.post(Kind.NEED, "Warm socks")
+
+    def answer(theirs) -> None:  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(potluck.p2p.clock, "now_ms", lambda: NOW - DAY)  # a day ago
+        for n in range(10):
+            theirs.post(Kind.OFFER, f"Jar {n}")
+        theirs.respond(beans, ResponseKind.HELP, "I have a sack")
+        monkeypatch.undo()
+
+    bo_answers(home_path, tmp_path, answer)
+    app = make_app(home_path)
+    said: list[str] = []
+    app.notify = lambda message, **kw: said.append(str(message))  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await wait_for(pilot, lambda: len(rows(app)) == 2)
+        with Home.open(home_path) as other_window:
+            other_window.import_board(tmp_path / "bo.potluck")
+        await wait_for(pilot, lambda: len(said) >= 2)
+        assert said[:2] == ["10 new items arrived", "Bo can help with “Dry beans”"], said
+        items = app.screen.query_one(ItemList)
+        await wait_for(pilot, lambda: beans in items.unread)
