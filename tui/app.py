@@ -28,7 +28,7 @@ from textual.worker import WorkerFailed
 
 from . import display
 from .cli.printable import printable
-from .cli.words import Clock, wall_clock
+from .cli.words import Clock, plural, wall_clock
 from .feed import ChangeFeed
 from .messages import BoardChanged, BoardChosen, PeersChanged
 from .node_bridge import NodeBridge, Presence
@@ -205,7 +205,7 @@ class PotluckApp(App[None]):
         self.board, self.feed, self.announcer = board, feed, announcer
         self.presence = await self.bridge.presence(board.board_id)
         screen = self.board_screen = BoardScreen(
-            board, self.store, self.bridge, self.presence, self.clock
+            board, self.store, self.bridge, self.presence, self.clock, announcer
         )
         if isinstance(self.screen, FirstRunScreen):
             await self.switch_screen(screen)
@@ -291,7 +291,8 @@ class PotluckApp(App[None]):
             self.tell_screens(lambda: PeersChanged(presence))
 
     def announce(self, doc_ids: frozenset[str]) -> None:
-        """Briefly say what is new: items from others, replies to this person's items."""
+        """Briefly say what is new: items from others; replies and answers to what this person
+        posted or answered (which also mark those items unread)."""
         if self.announcer is not None:
             self._announce(self.announcer, doc_ids)
 
@@ -303,7 +304,11 @@ class PotluckApp(App[None]):
             log.warning("could not read what is new: %s", exc)
             return
         for one in news:
-            display.notify(self, said(one), timeout=4)
+            display.notify(self, said(one), timeout=6 if one.what == "answer" else 4)
+        if any(one.what in ("reply", "answer", "answers") for one in news):
+            unread = await self.store.run(announcer.unread_ids)
+            if self.board_screen is not None:
+                self.board_screen.show_unread(unread)
 
     # ------------------------------------------------------------ the command palette
 
@@ -326,7 +331,9 @@ class PotluckApp(App[None]):
                 screen.action_project,
             ),
             ("Item: mark met or closed", "Or open it again", screen.action_mark),
-            ("Board: search", "Search every item", screen.action_search),
+            ("Board: search", "Search the whole board", screen.action_search),
+            ("Board: upcoming", "The next two weeks by date", screen.action_upcoming),
+            ("Board: agreements", "The house's agreements", screen.show_agreements),
             ("Board: show one tag", "Filter by tag", screen.action_tag),
             (
                 "Board: hide or show finished items",
@@ -357,8 +364,14 @@ def said(news: News) -> display.Shown:
     """A notification's words for something new."""
     if news.what == "arrived":
         return display.text(f"{news.count} new items arrived")
+    if news.what == "answers":
+        return display.text(f"New answers on {plural(news.count, 'item')} of yours (marked ●)")
     if news.what == "reply":
         return display.text(display.name(news.people, news.who), " replied to “", news.title, "”")
+    if news.what == "answer":
+        return display.text(
+            display.name(news.people, news.who), f" {news.verb} “", news.title, "”", news.tail
+        )
     return display.text(f"New {news.kind.value}: ", news.title)
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from potluck.p2p import Home, NodeError, PotluckError, invite_hints, read_node_state
 
-from .cli.words import parse_address, span
+from .cli.words import parse_address, plural, span
 
 if TYPE_CHECKING:
     from potluck.p2p import Node, Timing
@@ -34,7 +34,9 @@ FOUND_WORDS = {
 
 @dataclass(frozen=True)
 class PeerView:
-    """One peer as the peers screen shows it; `name` is what the peer's device says (raw)."""
+    """One peer as the peers screen and the status line show it; `name` is what the peer's
+    device says (raw). The words come from what the peer *confirmed*, never from what was
+    only sent to it: `in_sync`, `answering` and `last_heard` are the node's."""
 
     name: str
     device_id: str
@@ -44,6 +46,21 @@ class PeerView:
     last_sync: str
     pending: str
     in_sync: bool
+    waiting: int = 0
+    """Items of ours the peer has not confirmed."""
+    answering: bool = True
+    last_heard: str = ""
+    """'5 s ago', or the time of day ('14:02') when it has gone quiet."""
+    quiet_since: str = ""
+    """The time of day the peer was last heard, as 'not answering since' says it."""
+
+
+def clock_time(ts: float | None, now: float) -> str:
+    """A moment of today as '14:02'; of another day with its date ('29 Nov 14:02')."""
+    if not ts:
+        return "never"
+    then, today = time.localtime(ts), time.localtime(now)
+    return time.strftime("%H:%M" if then[:3] == today[:3] else "%d %b %H:%M", then)
 
 
 def peer_view(peer: dict[str, Any], now: float) -> PeerView:
@@ -51,6 +68,10 @@ def peer_view(peer: dict[str, Any], now: float) -> PeerView:
     last = peer.get("last_sync")
     pending = int(peer.get("pending") or 0)
     device = str(peer.get("device_id", ""))
+    heard = peer.get("last_heard")
+    answering = peer.get("answering") is not False
+    in_sync = bool(peer.get("in_sync", pending == 0 and bool(last))) and answering
+    quiet = clock_time(float(heard), now) if heard else "never"
     return PeerView(
         name=str(peer.get("name") or ""),
         device_id=device,
@@ -58,8 +79,35 @@ def peer_view(peer: dict[str, Any], now: float) -> PeerView:
         found=FOUND_WORDS.get(str(peer.get("found")), str(peer.get("found", ""))),
         since=span(now - float(peer.get("since") or now)),
         last_sync="never" if not last else f"synced {span(now - float(last))} ago",
-        pending="nothing" if not pending else f"{pending} item{'s' if pending > 1 else ''}",
-        in_sync=pending == 0 and bool(last),
+        pending="nothing" if not pending else plural(pending, "item"),
+        in_sync=in_sync,
+        waiting=pending,
+        answering=answering,
+        last_heard=(
+            "never"
+            if not heard
+            else f"{span(now - float(heard))} ago"
+            if answering
+            else f"at {quiet}"
+        ),
+        quiet_since="" if answering else quiet,
+    )
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """An address given by hand that does not answer, and why ('connection refused')."""
+
+    address: str
+    error: str
+    since: str
+
+
+def unreachable_view(raw: dict[str, Any], now: float) -> Unreachable:
+    return Unreachable(
+        address=str(raw.get("address", "")),
+        error=str(raw.get("error") or "no answer"),
+        since=clock_time(raw.get("since"), now),
     )
 
 
@@ -74,8 +122,20 @@ class Presence:
     problem: str = ""
     peers: tuple[PeerView, ...] = ()
     in_sync: bool = True
+    """Every peer here confirmed everything this laptop holds (and answers)."""
     hints: tuple[tuple[str, int], ...] = ()
     """Where this laptop can be reached (for invites and the peers screen)."""
+    unreachable: tuple[Unreachable, ...] = ()
+
+    @property
+    def waiting(self) -> int:
+        """The most items any one peer has yet to confirm."""
+        return max((p.waiting for p in self.peers), default=0)
+
+    @property
+    def quiet(self) -> tuple[PeerView, ...]:
+        """The peers that stopped answering while items waited for them."""
+        return tuple(p for p in self.peers if not p.answering)
 
 
 class NodeBridge:
@@ -172,22 +232,26 @@ class NodeBridge:
         await self.node.add_peer(host, port)
         return f"Connecting to {host}:{port}… it shows up here once it answers."
 
-    async def raw_peers(self) -> list[dict[str, Any]]:
-        if self.node is not None:
-            return self.node.peers()  # in memory: the node runs on this loop
+    async def raw_state(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The peers connected, and the addresses given by hand that do not answer."""
+        if self.node is not None:  # in memory: the node runs on this loop
+            return self.node.peers(), self.node.unreachable()
         if self.elsewhere:
             state = await asyncio.to_thread(read_node_state, self.home_path)
             if state is None:  # that process stopped: say so, do not pretend
                 self.elsewhere = False
                 self.problem = "the other potluck that was syncing this home has stopped"
-                return []
-            return list(state.get("peers") or [])
-        return []
+                return [], []
+            return list(state.get("peers") or []), list(state.get("unreachable") or [])
+        return [], []
+
+    async def raw_peers(self) -> list[dict[str, Any]]:
+        return (await self.raw_state())[0]
 
     async def presence(self, board_id: str) -> Presence:
         """Who is here on `board_id` now, in plain words."""
         now = self.clock()
-        raw = await self.raw_peers()
+        raw, unanswered = await self.raw_state()
         peers = tuple(peer_view(p, now) for p in raw if p.get("board_id") == board_id)
         return Presence(
             running=self.running,
@@ -196,6 +260,7 @@ class NodeBridge:
             peers=peers,
             in_sync=all(p.in_sync for p in peers),
             hints=tuple(await self.hints()) if self.running else (),
+            unreachable=tuple(unreachable_view(u, now) for u in unanswered),
         )
 
     async def hints(self) -> list[tuple[str, int]]:

@@ -329,7 +329,9 @@ async def test_a_members_words_are_shown_never_obeyed(tmp_path: Path, carried_by
         watch.check("tags")
         await back_to_the_board(pilot, app)
         await pilot.press("slash", *"[/]", "enter")
-        await wait_for(pilot, lambda: "search: [/]" in str(board.query_one("#filters").content))
+        await wait_for(
+            pilot, lambda: "“[/]” in all tabs" in str(board.query_one("#filters").content)
+        )
         watch.check("search")
         await pilot.press("escape")
 
@@ -385,6 +387,9 @@ class StubNode:
 
     def in_sync(self) -> bool:
         return True
+
+    def unreachable(self) -> list[dict[str, object]]:
+        return []
 
     def addresses(self) -> list[tuple[str, int]]:
         return [("127.0.0.1", 7434)]

@@ -92,7 +92,7 @@ async def test_beside_a_running_serve_the_app_reads_its_peers(home_path: Path) -
             await wait_for(pilot, lambda: bridge.elsewhere, 20)
             assert isinstance(app.screen, BoardScreen)
             status = app.screen.query_one("#status", Static)
-            await wait_for(pilot, lambda: "no one else here yet" in str(status.render()))
+            await wait_for(pilot, lambda: "nobody else here right now" in str(status.render()))
             await pilot.press("p")
             await wait_for(pilot, lambda: isinstance(app.screen, PeersScreen))
             app.screen.query_one("#address", Input).focus()

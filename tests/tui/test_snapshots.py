@@ -77,12 +77,18 @@ class PictureNode:
                 "found": "mdns",
                 "since": now - 600,
                 "last_sync": now - 5,
+                "last_heard": now - 2,
                 "pending": 0,
+                "in_sync": True,
+                "answering": True,
             }
         ]
 
     def in_sync(self) -> bool:
         return True
+
+    def unreachable(self) -> list[dict[str, object]]:
+        return []
 
     def addresses(self) -> list[tuple[str, int]]:
         return [("192.168.1.9", 7434)]

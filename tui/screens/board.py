@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, ClassVar
 
 from potluck.p2p import ALLOWED_RESPONSES, Board, Item, ItemSummary, Kind, PotluckError, Status
@@ -12,11 +16,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Input, Static, Tab, Tabs
 
 from .. import display
 from ..cli.people import People
 from ..cli.render import outcome_of
+from ..cli.words import plural
 from ..dialogs.confirm import ConfirmDialog
 from ..dialogs.forms import (
     EditDialog,
@@ -33,14 +39,20 @@ from ..dialogs.project import ProjectDialog, project_job
 from ..dialogs.respond import RespondDialog, respond_job, response_choices
 from ..messages import BoardChanged, PeersChanged
 from ..node_bridge import NodeBridge, Presence
-from ..reads import Page, Query, read_page, read_rows, read_tags
+from ..reads import Announcer, Page, Query, read_open_places, read_page, read_rows, read_tags
+from ..status_line import status_line
 from ..store import AppStore
 from ..textual_fixes import Footer, forget_removed_widgets
 from ..widgets.detail import ItemDetail, describe
 from ..widgets.item_list import ItemList
 from .info import HelpScreen, InviteScreen, PeersScreen
+from .upcoming import UpcomingScreen
+
+log = logging.getLogger(__name__)
 
 PAGE = 200
+WEEK_SECONDS = 5.0
+"""The open places of the week are counted at most this often."""
 LIVE_ROWS = 2 * PAGE
 """Past this many rows loaded, a live change re-reads only the first page and keeps the rest."""
 TABS: list[tuple[Kind, str]] = [
@@ -103,13 +115,22 @@ class BoardScreen(Screen[None]):
         b("e", "edit", "Edit", "edit", "Edit your own post", show=False),
         b("m", "mark", "Met", "mark", "Mark met or closed (or reopen)"),
         b("slash", "search", "Search", "search", "Search the whole board"),
-        b("t", "tag", "Tag", "tag", "Show only one tag"),
+        b("t", "tag", "Tag", "tag", "Show only one tag", show=False),
         b(
             "h",
             "toggle_done",
             "Hide done",
             "toggle_done",
             "Hide or show finished items",
+            show=False,
+        ),
+        b("u", "upcoming", "Upcoming", "upcoming", "The next two weeks by date"),
+        b(
+            "a",
+            "agreements",
+            "Agreements",
+            "agreements",
+            "The house's agreements, or all",
             show=False,
         ),
         b("i", "invite", "Invite", "invite", "Invite someone with a code"),
@@ -133,8 +154,10 @@ class BoardScreen(Screen[None]):
         bridge: NodeBridge,
         presence: Presence,
         clock: Callable[[], int],
+        announcer: Announcer | None = None,
     ) -> None:
         super().__init__()
+        self.announcer = announcer
         self.board = board
         self.store = store
         self.bridge = bridge
@@ -148,6 +171,11 @@ class BoardScreen(Screen[None]):
         self.board_name = ""
         self.board_items = 0
         self.opening: FormDialog | KeyBuffer | None = None
+        self.week_places: int | None = None
+        """Open places of the next seven days' shifts, once read."""
+        self.week_read = -WEEK_SECONDS
+        self.week_timer: Timer | None = None
+        self.agreements = 0
 
     # ------------------------------------------------------------ layout
 
@@ -157,7 +185,9 @@ class BoardScreen(Screen[None]):
             id="kinds",
         )
         yield Input(
-            id="search", compact=True, placeholder="search the board, Enter to go, Esc to clear"
+            id="search",
+            compact=True,
+            placeholder="search the whole board, Enter to go, Esc to clear",
         )
         with Horizontal(id="main"):
             with Vertical(id="left"):
@@ -171,6 +201,13 @@ class BoardScreen(Screen[None]):
         self.query_one("#search", Input).display = False
         self.reload(keep=None)
         self.query_one(ItemList).focus()
+        self.read_week()
+        self.read_unread()
+        self.set_interval(WEEK_SECONDS * 6, self.read_week)  # days roll on
+
+    def on_resize(self) -> None:
+        """The status line is cut to the terminal's width: cut it again."""
+        self.update_status()
 
     def on_screen_resume(self) -> None:
         """A dialog closed: let go of what Textual keeps of its widgets (textual_fixes.py)."""
@@ -201,7 +238,7 @@ class BoardScreen(Screen[None]):
 
     @work(group="list", exclusive=True, description="reload")
     async def _reload(self, query: Query, want: int, keep: str | None) -> None:
-        page = await self.store.run(read_page, self.board, query, want)
+        page = await self.store.run(read_page, self.board, query, want, self.now())
         if not self.alive() or query != self.query_:
             return
         items = self.query_one(ItemList)
@@ -209,7 +246,9 @@ class BoardScreen(Screen[None]):
             keep = items.current_id
         self.loaded = len(page.rows)
         self.exhausted = len(page.rows) < want
-        items.show(page.rows, page.people, self.now(), keep)
+        items.show(
+            page.rows, page.people, self.now(), keep, tabs=query.whole_board, states=page.states
+        )
         self.took(page)
         self.show_current()
 
@@ -217,6 +256,7 @@ class BoardScreen(Screen[None]):
         """What was read around the rows: names, the board's name, tab counts."""
         self.people = page.people
         self.board_name = page.board_name
+        self.agreements = page.agreements
         self.board_items = sum(page.counts.values())
         for kind, label in TABS:
             n = page.counts.get((kind, Status.OPEN), 0)
@@ -235,7 +275,7 @@ class BoardScreen(Screen[None]):
     @work(group="more", description="_load_more")
     async def _load_more(self, query: Query, offset: int) -> None:
         try:
-            rows = await self.store.run(read_rows, self.board, query, PAGE, offset)
+            rows = await self.store.run(read_rows, self.board, query, PAGE, offset, self.now())
         finally:
             self.loading_more = False
         if not self.alive() or query != self.query_:
@@ -248,45 +288,99 @@ class BoardScreen(Screen[None]):
     def update_filters(self) -> None:
         query = self.query_
         bits = []
+        if query.agreements:
+            bits.append("the house's agreements · a: all")
+        elif query.kind is Kind.PROPOSAL and self.agreements:
+            bits.append(f"{plural(self.agreements, 'agreement')} · a shows them")
         if query.search:
-            bits.append(f"search: {query.search}")
+            where = "all tabs" if query.whole_board else "this tab"
+            bits.append(f"“{query.search}” in {where}")
         if query.tag:
             bits.append(f"#{query.tag}")
         if query.open_only:
-            bits.append("open only")
+            bits.append("upcoming only" if query.kind is Kind.EVENT else "open only")
         label = self.query_one("#filters", Static)
-        clears = "  (Esc clears)" if query.search or query.tag else ""
+        clears = " · Esc clears" if query.search or query.tag else ""
         label.update(display.text(" · ".join(bits), clears))
         label.display = bool(bits)
 
     def update_status(self) -> None:
         if not self.alive():
             return
-        presence = self.presence
-        peers = len(presence.peers)
-        if not presence.running:
-            net = "on this laptop only (p: why)" if presence.problem else "starting sync…"
-        elif peers == 0:
-            net = "no one else here yet (p: peers)"
-        else:
-            net = f"{peers} {'person' if peers == 1 else 'people'} here · " + (
-                "all in sync" if presence.in_sync else "syncing…"
-            )
-        me = (
-            display.text(" · you are ", display.name(self.people, self.board.me))
-            if self.people.names.get(self.board.me)
-            else display.text("")
+        status = self.query_one("#status", Static)
+        line = status_line(
+            self.board_name,
+            self.presence,
+            self.week_places,
+            self.people,
+            self.board.me,
+            status.size.width,
         )
-        self.query_one("#status", Static).update(
-            display.text(" ", self.board_name, f" · {net}", me)
-        )
+        status.update(display.text(line))
+
+    def read_week(self) -> None:
+        """Count the open places of the week ahead, for the status line: at once, or, if
+        counted less than WEEK_SECONDS ago, once that much time has passed (it loads every
+        open project, and changes can arrive many times a second)."""
+        if self.week_timer is not None:
+            return
+        wait = self.week_read + WEEK_SECONDS - time.monotonic()
+        if wait > 0:
+            self.week_timer = self.set_timer(wait, self._week_due)
+            return
+        self.week_read = time.monotonic()
+        self._read_week()
+
+    def _week_due(self) -> None:
+        self.week_timer = None
+        self.read_week()
+
+    @work(group="week", exclusive=True, description="read_week")
+    async def _read_week(self) -> None:
+        try:
+            places = await self.store.run(read_open_places, self.board)
+        except PotluckError as exc:
+            log.warning("could not read the week's open places: %s", exc)
+            return
+        if places != self.week_places:
+            self.week_places = places
+            self.update_status()
+
+    def read_unread(self) -> None:
+        """The marks of items with news not opened yet (kept in the home)."""
+        if self.announcer is not None:
+            self._read_unread(self.announcer)
+
+    @work(group="unread", description="read_unread")
+    async def _read_unread(self, announcer: Announcer) -> None:
+        unread = await self.store.run(announcer.unread_ids)
+        self.show_unread(unread)
+
+    def show_unread(self, unread: frozenset[str]) -> None:
+        """Mark the items with news; the one on screen in full is opened, so it is read."""
+        if not self.alive():
+            return
+        shown = self.query_one(ItemDetail).item
+        if shown is not None and shown.id in unread and self.announcer is not None:
+            self._seen(self.announcer, shown.id)
+            unread = unread - {shown.id}
+        self.query_one(ItemList).mark(unread)
+
+    @work(group="unread", description="seen")
+    async def _seen(self, announcer: Announcer, item_id: str) -> None:
+        await self.store.run(announcer.seen, item_id)
 
     def show_current(self) -> None:
         item_id = self.query_one(ItemList).current_id
         detail = self.query_one(ItemDetail)
         if item_id is None:
             query = self.query_
-            if query.search or query.tag:
+            if query.agreements:
+                empty = (
+                    "No agreements yet: a proposal becomes one when its date passes with no "
+                    "block standing. Press a to see every proposal."
+                )
+            elif query.search or query.tag:
                 empty = "Nothing matches."
             elif self.board_items == 0:
                 empty = EMPTY_BOARD
@@ -313,6 +407,10 @@ class BoardScreen(Screen[None]):
             return
         if self.alive() and self.query_one(ItemList).current_id == item.id:
             self.query_one(ItemDetail).show(item, shown)
+            items = self.query_one(ItemList)
+            if item.id in items.unread and self.announcer is not None:
+                items.mark(items.unread - {item.id})
+                self._seen(self.announcer, item.id)
 
     @on(ItemList.OptionHighlighted)
     def highlighted(self, event: ItemList.OptionHighlighted) -> None:
@@ -338,9 +436,11 @@ class BoardScreen(Screen[None]):
         self.reload(keep=keep)
 
     def switch_kind(self, kind: Kind) -> None:
-        """Show `kind` now, so a key pressed right after (n) already acts on it."""
-        if kind is not self.query_.kind:
-            self.requery(Query(kind, self.query_.open_only, self.query_.tag, self.query_.search))
+        """Show `kind` now, so a key pressed right after (n) already acts on it; during a
+        search of the whole board, a tab narrows it to that tab."""
+        query = self.query_
+        if kind is not query.kind or query.whole_board:
+            self.requery(Query(kind, query.open_only, query.tag, query.search, everywhere=False))
         self.query_one(Tabs).active = f"tab-{kind.value}"
 
     def action_tab(self, step: int) -> None:
@@ -361,6 +461,7 @@ class BoardScreen(Screen[None]):
             self.reload()
         else:
             self.reload_top()
+        self.read_week()
 
     @on(PeersChanged)
     def peers_changed(self, message: PeersChanged) -> None:
@@ -374,11 +475,11 @@ class BoardScreen(Screen[None]):
 
     @work(group="list", exclusive=True, description="_reload_top")
     async def _reload_top(self, query: Query) -> None:
-        page = await self.store.run(read_page, self.board, query, PAGE)
+        page = await self.store.run(read_page, self.board, query, PAGE, self.now())
         if not self.alive() or query != self.query_:
             return
         items = self.query_one(ItemList)
-        items.merge_top(page.rows, page.people, self.now())
+        items.merge_top(page.rows, page.people, self.now(), page.states)
         self.loaded = items.option_count
         self.took(page)
         self.show_current()
@@ -399,7 +500,10 @@ class BoardScreen(Screen[None]):
         self.app.push_screen(form, closed)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Keys are letters while the search box has the focus (Esc still clears it)."""
+        """Keys are letters while the search box has the focus (Esc still clears it); the
+        agreements are the Assembly tab's only."""
+        if action == "agreements" and self.query_.kind is not Kind.PROPOSAL:
+            return False
         return action == "clear" or not isinstance(self.focused, Input)
 
     def current_summary(self) -> ItemSummary | None:
@@ -558,6 +662,13 @@ class BoardScreen(Screen[None]):
         query = self.query_
         self.requery(Query(query.kind, query.open_only, query.tag, search))
         self.query_one(ItemList).focus()
+        if search:
+            self.say(
+                display.text(
+                    "Searched the whole board: titles, texts, replies, tags and names "
+                    "(1-6 narrows it to one tab)."
+                )
+            )
 
     def action_tag(self) -> None:
         board, kind = self.board, self.query_.kind
@@ -576,7 +687,7 @@ class BoardScreen(Screen[None]):
 
     def action_clear(self) -> None:
         query = self.query_
-        if query.search or query.tag:
+        if query.search or query.tag or query.agreements:
             box = self.query_one("#search", Input)
             box.value = ""
             box.display = False
@@ -585,10 +696,35 @@ class BoardScreen(Screen[None]):
 
     def action_toggle_done(self) -> None:
         query = self.query_
-        self.query_ = Query(query.kind, not query.open_only, query.tag, query.search)
+        self.query_ = replace(query, open_only=not query.open_only)
         self.reload()
-        words = "open items only" if self.query_.open_only else "finished items too"
+        if query.kind is Kind.EVENT and not query.whole_board:
+            words = "upcoming events only" if self.query_.open_only else "past events too"
+        else:
+            words = "open items only" if self.query_.open_only else "finished items too"
         self.say(display.text(f"Showing {words}."))
+
+    def action_agreements(self) -> None:
+        """In the Assembly tab: the house's agreements (agreed proposals, with their date),
+        or every proposal again."""
+        self.requery(Query(Kind.PROPOSAL, agreements=not self.query_.agreements))
+
+    def show_agreements(self) -> None:
+        """The Assembly tab, showing the house's agreements (from the command palette)."""
+        self.requery(Query(Kind.PROPOSAL, agreements=True))
+        self.query_one(Tabs).active = f"tab-{Kind.PROPOSAL.value}"
+
+    def action_upcoming(self) -> None:
+        today = datetime.fromtimestamp(self.now() / 1000)
+        self.app.push_screen(UpcomingScreen(self.board, self.store, today), self.go_to)
+
+    def go_to(self, chosen: tuple[Kind, str] | None) -> None:
+        """Show an item chosen elsewhere (the Upcoming view) in its tab."""
+        if chosen is None or not self.alive():
+            return
+        kind, item_id = chosen
+        self.requery(Query(kind), keep=item_id)
+        self.query_one(Tabs).active = f"tab-{kind.value}"
 
     def action_invite(self) -> None:
         self._invite()

@@ -15,7 +15,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from .. import display
 from ..cli.people import People
 from ..messages import PeersChanged
-from ..node_bridge import NodeBridge, Presence
+from ..node_bridge import NodeBridge, PeerView, Presence
 from ..widgets.qr import qr_text
 
 
@@ -109,6 +109,17 @@ CLIENT_ISOLATION = (
 ELSEWHERE = "Another potluck on this laptop is syncing; this is what it sees."
 
 
+def sync_cell(peer: PeerView) -> str:
+    """'in sync', 'syncing, 3 waiting', 'not answering, 3 waiting' (since when is in the
+    last heard column): in sync only once the peer confirmed everything this laptop holds."""
+    waiting = f", {peer.waiting} waiting" if peer.waiting else ""
+    if not peer.answering:
+        return "not answering" + waiting
+    if peer.in_sync:
+        return "in sync"
+    return "syncing" + waiting
+
+
 class PeersScreen(CloseableScreen):
     """Who is here now (each name with its device's fingerprint), and a way to add a laptop by
     address. Redrawn when presence posts `PeersChanged`."""
@@ -118,13 +129,14 @@ class PeersScreen(CloseableScreen):
         self.bridge = bridge
         self.board_id = board_id
         self.presence = presence
-        self.rows: list[tuple[str, str, str, str, str]] = []
+        self.rows: list[tuple[str, str, str, str]] = []
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="peers"):
             yield Label(display.text("People's laptops here"), classes="dialog-title")
             yield DataTable(id="peer-table", cursor_type="row")
             yield Static(display.text(""), id="peer-note")
+            yield Static(display.text(""), id="unreachable", classes="error")
             yield Static(display.text("If a laptop does not show up, add it by its address:"))
             with Horizontal(classes="buttons"):
                 yield Input(id="address", compact=True, placeholder="e.g. 192.168.1.20:7434")
@@ -135,7 +147,7 @@ class PeersScreen(CloseableScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for column in ("Name", "Found by", "Here for", "Last sync", "Pending"):
+        for column in ("Name", "Found by", "Last heard", "Sync"):
             table.add_column(display.cell(display.text(column)))
         self.show(self.presence)
         if not table.row_count:
@@ -153,9 +165,8 @@ class PeersScreen(CloseableScreen):
             (
                 people.name_and_fingerprint(p.device_id),
                 p.found,
-                p.since,
-                p.last_sync,
-                p.pending,
+                p.last_heard,
+                sync_cell(p),
             )
             for p in presence.peers
         ]
@@ -182,6 +193,22 @@ class PeersScreen(CloseableScreen):
             note.update(display.text(ELSEWHERE))
         else:
             note.update(display.text(""))
+        unreachable = self.query_one("#unreachable", Static)
+        unreachable.update(
+            display.join(
+                "\n",
+                [
+                    display.text(
+                        u.address,
+                        " (given by hand) does not answer: ",
+                        u.error,
+                        f" · since {u.since}",
+                    )
+                    for u in presence.unreachable
+                ],
+            )
+        )
+        unreachable.display = bool(presence.unreachable)
         where = ", ".join(f"{h}:{p}" for h, p in presence.hints[:4])
         self.query_one("#me", Static).update(
             display.text("This laptop can be reached at ", where) if where else display.text("")
@@ -211,7 +238,6 @@ HELP = display.text(
         """
   ↑ ↓        choose an item         1–6 / ← →  switch kind
   tab        list ⇄ details         PgUp PgDn  page
-
 """
     ),
     ("Doing", "heading"),
@@ -221,13 +247,14 @@ HELP = display.text(
   space/⏎    respond or take it back (help, come, a task, a shift…)
   e          edit your own post     m          met or closed / reopen
   s          your project's tasks and shifts: add, change, remove
-  /          search the board       t          show one tag
-  h          hide / show finished   i          invite someone
+  /          search the whole board t          show one tag
+  h          hide finished / past   u          the next two weeks
+  a          agreements (Assembly)  i          invite someone
   p          people nearby          ctrl+p     every action
   ?          this help              q          quit
 
-Everyone can post, reply, respond and mark things met.
-Nobody here keeps score."""
+● marks news for you (a reply, an answer) not opened yet.
+Everyone can post, reply, respond and mark met. Nobody keeps score."""
     ),
 )
 

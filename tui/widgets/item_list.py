@@ -2,23 +2,51 @@
 
 from __future__ import annotations
 
-from potluck.p2p import ItemSummary
+from potluck.p2p import ItemSummary, Kind
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from .. import display
 from ..cli.people import People
-from ..cli.render import summary_lines
+from ..cli.render import one, summary_lines
+
+TAB_OF = {
+    Kind.NEED: "Needs",
+    Kind.OFFER: "Offers",
+    Kind.PROJECT: "Projects",
+    Kind.EVENT: "Events",
+    Kind.PROPOSAL: "Assembly",
+    Kind.NOTE: "Notes",
+}
+"""The tab each kind is listed in (a whole-board search says where each result lives)."""
+UNREAD = "● "
+"""Before the title of an item with news (a reply, an answer) not opened yet."""
 
 
-def row(summary: ItemSummary, people: People, now_ms: int, width: int = 0) -> display.Shown:
-    """Title on the first line; who, when, tags and thread sizes on the second, each cropped
-    to the list's width."""
-    head, meta = (display.described([line]) for line in summary_lines(summary, people, now_ms))
-    meta = display.text("  ", meta)
+def row(
+    summary: ItemSummary,
+    people: People,
+    now_ms: int,
+    width: int = 0,
+    *,
+    unread: bool = False,
+    tab: bool = False,
+    state: str = "",
+) -> display.Shown:
+    """Title on the first line (marked when it has news not opened yet); who, when, tags and
+    thread sizes on the second (after the item's tab, in a whole-board search), each cropped
+    to the list's width. `state` replaces a proposal's decision date ("agreed Tue 1 Dec")."""
+    head, meta = summary_lines(summary, people, now_ms)
+    if state:
+        head = ((f"{one(summary.title)} ({state})", head[0][1]), *head[1:])
+    title = display.described([head])
+    if unread:
+        title = display.text((UNREAD, "status"), title)
+    where = display.text((f"{TAB_OF[summary.kind]} · ", "tag")) if tab else display.text("")
+    about = display.text("  ", where, display.described([meta]))
     if width > 4:
-        head, meta = (display.cropped(line, width) for line in (head, meta))
-    return display.join("\n", [head, meta])
+        title, about = (display.cropped(line, width) for line in (title, about))
+    return display.join("\n", [title, about])
 
 
 ROW_LINES = 2
@@ -33,6 +61,12 @@ class ItemList(OptionList):
         self.summaries: list[ItemSummary] = []
         self.now_ms = 0
         self.people = People({})
+        self.unread: frozenset[str] = frozenset()
+        """Items with news not opened yet: marked."""
+        self.tabs = False
+        """Rows say which tab their item is in (a search of the whole board)."""
+        self.states: dict[str, str] = {}
+        """A proposal's outcome where it is known from the index ("agreed Tue 1 Dec")."""
 
     @property
     def row_width(self) -> int:
@@ -40,17 +74,48 @@ class ItemList(OptionList):
 
     def on_resize(self) -> None:
         if self.summaries:
-            self.show(self.summaries, self.people, self.now_ms, self.current_id)
+            self.show(self.summaries, self.people, self.now_ms, self.current_id)  # new width
 
     def option(self, summary: ItemSummary) -> Option:
-        return Option(row(summary, self.people, self.now_ms, self.row_width), id=summary.id)
+        return Option(
+            row(
+                summary,
+                self.people,
+                self.now_ms,
+                self.row_width,
+                unread=summary.id in self.unread,
+                tab=self.tabs,
+                state=self.states.get(summary.id, ""),
+            ),
+            id=summary.id,
+        )
+
+    def mark(self, unread: frozenset[str]) -> None:
+        """Mark the items with news not opened yet (redrawing only the rows that change)."""
+        changed = unread ^ self.unread
+        self.unread = unread
+        for summary in self.summaries:
+            if summary.id in changed and summary.id in self._id_to_option:
+                self.replace_option_prompt(summary.id, self.option(summary).prompt)
 
     def show(
-        self, summaries: list[ItemSummary], people: People, now_ms: int, keep: str | None
+        self,
+        summaries: list[ItemSummary],
+        people: People,
+        now_ms: int,
+        keep: str | None,
+        *,
+        tabs: bool | None = None,
+        states: dict[str, str] | None = None,
     ) -> None:
-        """Replace the rows, keeping `keep` highlighted where it was on screen."""
+        """Replace the rows, keeping `keep` highlighted where it was on screen; `tabs` and
+        `states` as the attributes of the same names (unchanged when None)."""
         self.now_ms = now_ms
         self.people = people
+        if tabs is not None:
+            self.tabs = tabs
+        if states is not None:
+            self.states = states
         self._replace(list(summaries), [self.option(s) for s in summaries], keep)
 
     def append(self, summaries: list[ItemSummary]) -> None:
@@ -59,11 +124,21 @@ class ItemList(OptionList):
         self.summaries += fresh
         self.add_options([self.option(s) for s in fresh])
 
-    def merge_top(self, top: list[ItemSummary], people: People, now_ms: int) -> None:
+    def merge_top(
+        self,
+        top: list[ItemSummary],
+        people: People,
+        now_ms: int,
+        states: dict[str, str] | None = None,
+    ) -> None:
         """Replace the first rows with `top` (freshly read) and keep every other row as it
         was, reusing its drawn option; the highlighted item stays where it was on screen."""
         in_top = {s.id for s in top}
-        same_look = people.names == self.people.names and now_ms == self.now_ms
+        states = self.states if states is None else states
+        same_look = (
+            people.names == self.people.names and now_ms == self.now_ms and states == self.states
+        )
+        self.states = states
         self.people, self.now_ms = people, now_ms
         shown = {s.id: s for s in self.summaries}
         tail = [s for s in self.summaries if s.id not in in_top]
