@@ -226,9 +226,11 @@ async def test_a_proposal_past_its_date_is_agreed_and_among_the_agreements(  # t
         with Home.open(home_path) as other_window:
             other_window.import_board(tmp_path / "bo.potluck")
         await choose(week["quiet"])
-        await wait_for(pilot, lambda: "The outcome changed" in detail.shown.plain)
+        await wait_for(  # Bo's name comes with the same import as his block
+            pilot, lambda: "blocked by Bo: night workers sleep by day" in detail.shown.plain
+        )
         said = detail.shown.plain
+        assert "The outcome changed" in said
         assert "this device showed it as agreed" in said and "it is blocked" in said
-        assert "blocked by Bo: night workers sleep by day" in said
         await wait_for(pilot, lambda: "Quiet hours (blocked)" in titles(app))
         assert "agreement" not in str(app.screen.query_one("#filters", Static).render())
