@@ -673,26 +673,26 @@ async def test_a_catch_ups_signatures_are_checked_in_the_worker_process_too(
     what the store thread would, and the documents before the refused one are kept."""
     import asyncio
 
-    from potluck.p2p.storage.thread import PRECHECK_AT, StoreThread
+    from potluck.p2p.storage.thread import PREPARE_AT, StoreThread
 
     (ana, vic), board_id = _two_homes(tmp_path)
     board = ana.board(board_id)
-    ids = [board.post(Kind.NEED, f"need {i}") for i in range(3 * PRECHECK_AT)]
+    ids = [board.post(Kind.NEED, f"need {i}") for i in range(3 * PREPARE_AT)]
     saved = [(i, ana.store.documents.saved_document(board_id, i)) for i in ids]
     thread = StoreThread(vic.store)
     try:
-        await thread.apply_saved_documents(board_id, saved[:PRECHECK_AT])  # starts the worker
+        await thread.apply_saved_documents(board_id, saved[:PREPARE_AT])  # starts the worker
         for _ in range(500):
             if thread._worker_ready is not None and thread._worker_ready.done():
                 break
             await asyncio.sleep(0.02)
         assert thread._worker_ready is not None and thread._worker_ready.done()
-        bad_id, bad = saved[PRECHECK_AT + 5]
+        bad_id, bad = saved[PREPARE_AT + 5]
         forged = Signed(bad.data, bad.signatures, vic.identity.signing_public)  # wrong key
-        batch = [*saved[PRECHECK_AT : PRECHECK_AT + 5], (bad_id, forged), *saved[PRECHECK_AT + 6 :]]
+        batch = [*saved[PREPARE_AT : PREPARE_AT + 5], (bad_id, forged), *saved[PREPARE_AT + 6 :]]
         changed, refused = await thread.apply_saved_documents(board_id, batch)
         assert isinstance(refused, BadSignature) and bad_id in str(refused)
-        assert set(changed) == {i for i, _ in saved[PRECHECK_AT : PRECHECK_AT + 5]}
+        assert set(changed) == {i for i, _ in saved[PREPARE_AT : PREPARE_AT + 5]}
         assert vic.store.documents.digest(board_id, bad_id) is None
     finally:
         thread.close()

@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import itertools
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ..errors import DamagedDocument
 from ..model.automerge import SyncState
-from ..model.checking import Prechecked, precheck_all
 from ..model.signing import Signed
-from .documents import Version
+from .documents import Arrived, Version, prepare_all
 from .store import Store
 
 T = TypeVar("T")
 
 PREPARE_BYTES = 4 * 1024 * 1024
 """Bytes of outgoing documents and sync messages prepared in one trip to the store thread."""
-PRECHECK_AT = 16
-"""Whole documents arriving together from this many on are measured and their signatures
-checked in a worker process (the second core), while the store thread merges the batch
-before: a newcomer's catch-up is thousands of them. Fewer are checked on the store thread
-(a round trip to the worker would cost a live post more than it saves)."""
+PREPARE_AT = 16
+"""Whole documents arriving together from this many on are measured, loaded, checked and read
+for the index in worker processes (one per core), in slices of this many, while the store
+thread inserts the slices before: a newcomer's catch-up is thousands of them. Fewer are done
+on the store thread (a round trip to a worker would cost a live post more than it saves)."""
+WORKERS = 2
+"""Worker processes: the machines Potluck runs on have two cores or more."""
 
 
 def _ready() -> bool:
@@ -49,17 +50,18 @@ class StoreThread:
         if self._worker is not None:
             self._worker.shutdown(wait=False, cancel_futures=True)
 
-    async def _precheck(
+    def _prepare(
         self, documents: list[tuple[str, Signed]]
-    ) -> list[Prechecked | DamagedDocument] | None:
-        """Measure and check whole documents in the worker process, if it is up (it starts
-        with the first large batch; until it answers, the store thread does this itself)."""
-        if not self._use_worker or len(documents) < PRECHECK_AT:
+    ) -> list[Future[list[Arrived | DamagedDocument]]] | None:
+        """Send whole documents to the worker processes, if they are up (they start with the
+        first large batch; until they answer, the store thread does this itself), a slice to
+        each in turn: their results, in order."""
+        if not self._use_worker or len(documents) < PREPARE_AT:
             return None
         if self._worker is None:
             try:
                 self._worker = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=WORKERS, mp_context=multiprocessing.get_context("spawn")
                 )
                 self._worker_ready = self._worker.submit(_ready)
             except (OSError, ValueError):  # no process can start here: Textual holds stderr
@@ -68,35 +70,52 @@ class StoreThread:
         assert self._worker_ready is not None
         if not self._worker_ready.done():
             return None
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(Exception):  # a worker that died: the store thread checks
-            return await loop.run_in_executor(self._worker, precheck_all, documents)
-        self._use_worker = False
-        return None
+        actor = self.store.documents.actor
+        try:
+            return [
+                self._worker.submit(prepare_all, documents[first : first + PREPARE_AT], actor)
+                for first in range(0, len(documents), PREPARE_AT)
+            ]
+        except RuntimeError:  # a worker that died (BrokenProcessPool): the store thread does it
+            self._use_worker = False
+            return None
+
+    def _results(
+        self, futures: list[Future[list[Arrived | DamagedDocument]]]
+    ) -> Iterator[Arrived | DamagedDocument | None]:
+        """The workers' results in order, each waited for on the store thread as it is needed;
+        None for each document of a slice a worker could not do (the store thread does it)."""
+        for future in futures:
+            try:
+                yield from future.result()
+            except Exception:  # a worker that died
+                self._use_worker = False
+                yield from itertools.repeat(None, PREPARE_AT)
 
     async def document_versions(self, board_id: str) -> dict[str, Version]:
         return await self.call(self.store.documents.versions, board_id)
 
     async def versions_of(self, board_id: str, doc_ids: set[str]) -> dict[str, Version]:
-        def run() -> dict[str, Version]:
-            found = {d: self.store.documents.version(board_id, d) for d in doc_ids}
-            return {d: v for d, v in found.items() if v is not None}
-
-        return await self.call(run)
+        return await self.call(self.store.documents.versions_of, board_id, list(doc_ids))
 
     async def apply_saved_documents(
         self, board_id: str, documents: list[tuple[str, Signed]]
     ) -> tuple[dict[str, Version], DamagedDocument | None]:
         """Merge whole documents in one transaction: the version of each that changed, and
         the refusal that stopped the batch, if any (the documents before it are committed).
-        A large batch is measured and its signatures checked in the worker process first."""
-        prechecked = await self._precheck(documents)
+        A large batch is measured, loaded, checked and read in the worker processes, slice by
+        slice, while the store thread inserts the slices before."""
+        futures = self._prepare(documents)
 
         def run() -> tuple[dict[str, Version], DamagedDocument | None]:
             documents_ = self.store.documents
-            changed, refused = documents_.apply_saved_documents(board_id, documents, prechecked)
-            versions = {d: documents_.version(board_id, d) for d in changed}
-            return {d: v for d, v in versions.items() if v is not None}, refused
+            prepared = None if futures is None else self._results(futures)
+            try:
+                changed, refused = documents_.apply_saved_documents(board_id, documents, prepared)
+            finally:
+                for future in futures or ():
+                    future.cancel()
+            return documents_.versions_of(board_id, changed), refused
 
         return await self.call(run)
 
