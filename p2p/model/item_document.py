@@ -165,14 +165,17 @@ def author_of(doc: Document) -> str:
     return doc.writer(ROOT, "kind").hex()
 
 
-def read_item(doc: Document, item_id: str, history: Sequence[HistoryEntry] = ()) -> Item:
+def read_item(
+    doc: Document, item_id: str, history: Sequence[HistoryEntry] = (), *, structures: bool = True
+) -> Item:
     """The whole item as a plain dataclass; tolerant of fields a peer left out or mistyped.
 
     Every "who" comes from the operations that wrote it, never from a field: the author is the
     device of the genesis, a reply's writer the device that made its map, a response's member
     the key the rules let only that device write (an entry another device made is skipped).
     `history` is what the signed changes did after the genesis (the store keeps it); the
-    genesis itself is "posted"."""
+    genesis itself is "posted". Without `structures`, its tasks and shifts are left out (the
+    index holds neither)."""
     kind = item_kind(doc) or Kind.NOTE
     author = author_of(doc)
     status_value = as_str(doc.scalar(ROOT, "status"), Status.OPEN.value)
@@ -215,8 +218,8 @@ def read_item(doc: Document, item_id: str, history: Sequence[HistoryEntry] = ())
     responses.sort(key=lambda r: (r.time, r.member, r.kind))
     created = as_int(doc.scalar(ROOT, "created"))
     entries = (HistoryEntry(who=author, what="posted", time=created), *history)
-    tasks = read_tasks(doc, responses)
-    shifts = read_shifts(doc, responses, clock.local_now())
+    tasks = read_tasks(doc, responses) if structures else ()
+    shifts = read_shifts(doc, responses, clock.local_now()) if structures else ()
     start = doc.scalar(ROOT, "start")
     end = doc.scalar(ROOT, "end")
     decide_by = doc.scalar(ROOT, "decide_by")

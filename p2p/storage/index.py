@@ -106,7 +106,7 @@ def item_row(doc_id: str, doc: Document) -> ItemRow | None:
     version does not know (such an item is not listed)."""
     if doc_id == BOARD_DOC_ID or item_kind(doc) is None:
         return None
-    item = read_item(doc, doc_id)
+    item = read_item(doc, doc_id, structures=False)
     return ItemRow(
         id=item.id,
         kind=item.kind.value,
@@ -205,8 +205,8 @@ class ItemIndex:
             ],
         )
         conn.executemany(
-            "INSERT INTO item_tags VALUES (?, ?, ?)",
-            [(board_id, i.id, tag) for _, _, i in rows for tag in i.tags],
+            "INSERT OR IGNORE INTO item_tags VALUES (?, ?)",
+            [(tag, num) for num, _, i in rows for tag in i.tags],
         )
         conn.executemany(
             "INSERT INTO items_fts (rowid, title, body, replies, tags, people) "
@@ -217,12 +217,16 @@ class ItemIndex:
     def _unlist(self, board_id: str, doc_id: str) -> None:
         conn = self.db.connection
         row = conn.execute(
-            "SELECT num FROM items WHERE board_id=? AND id=?", (board_id, doc_id)
+            "SELECT num, tags FROM items WHERE board_id=? AND id=?", (board_id, doc_id)
         ).fetchone()
         if row is not None:
-            conn.execute("DELETE FROM items WHERE num=?", (row[0],))
-            conn.execute("DELETE FROM items_fts WHERE rowid=?", (row[0],))
-        conn.execute("DELETE FROM item_tags WHERE board_id=? AND id=?", (board_id, doc_id))
+            num = int(row[0])
+            conn.execute("DELETE FROM items WHERE num=?", (num,))
+            conn.execute("DELETE FROM items_fts WHERE rowid=?", (num,))
+            conn.executemany(
+                "DELETE FROM item_tags WHERE tag=? AND num=?",
+                [(tag, num) for tag in json.loads(row[1])],
+            )
 
     def add_history(self, board_id: str, doc_id: str, entries: list[tuple[str, str, int]]) -> None:
         """What newly stored changes did (beyond posting), derived from them as they were
@@ -279,10 +283,7 @@ class ItemIndex:
             where.append("i.status = ?")
             args.append(status.value)
         if tag is not None:
-            where.append(
-                "EXISTS (SELECT 1 FROM item_tags t WHERE t.board_id=i.board_id "
-                "AND t.tag=? AND t.id=i.id)"
-            )
+            where.append("EXISTS (SELECT 1 FROM item_tags t WHERE t.tag=? AND t.num=i.num)")
             args.append(tag)
         if search:
             where.append("i.num IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
