@@ -749,6 +749,14 @@ async def test_a_catch_ups_rules_are_judged_in_the_worker_process_and_held_ones_
         assert vic.store.documents.digest(board_id, held) == documents.digest(board_id, held)
         listed = {s.id for s in vic.board(board_id).items()}
         assert listed == {i for i, _ in saved[: 2 * PREPARE_AT + 3]}
+        # A document too large for the workers to send back is left to the store thread.
+        large = board.post(Kind.NOTE, "the house rules", body="be kind. " * 40_000)
+        rest = [*saved[2 * PREPARE_AT + 3 :], (large, documents.saved_document(board_id, large))]
+        changed, refused = await thread.apply_saved_documents(board_id, rest)
+        assert refused is None and set(changed) == {i for i, _ in rest}
+        assert vic.board(board_id).item(large).body == board.item(large).body
+        assert {s.id for s in vic.board(board_id).items(search="kind")} == {large}
+        assert thread._use_worker
     finally:
         thread.close()
         ana.close()

@@ -88,6 +88,7 @@ class Arrived:
     store thread has left to do for it is to insert its rows. Stored as it is only if the
     home still does not hold it then; otherwise `pre` spares the merge the measuring."""
 
+    doc_id: str
     pre: Prechecked
     checked: Checked
     digest: bytes
@@ -113,17 +114,25 @@ def prepare_whole(
     )
     heads = doc.heads()
     digest = heads_digest(heads) if heads else b""
-    return Arrived(pre, checked, digest, item_row(doc_id, doc) if heads else None)
+    return Arrived(doc_id, pre, checked, digest, item_row(doc_id, doc) if heads else None)
+
+
+PREPARED_BYTES = 256 * 1024
+"""A document that expands to more than this is left to the store thread by the workers (None),
+so that what they send back (an item's text, for the index) stays small whatever peers send."""
 
 
 def prepare_all(
     documents: list[tuple[str, Signed]], actor: bytes
-) -> list[Arrived | DamagedDocument]:
-    """`prepare_whole` of each document, a refusal in place of a refused one (for a worker)."""
-    out: list[Arrived | DamagedDocument] = []
+) -> list[Arrived | DamagedDocument | None]:
+    """For a worker: `prepare_whole` of each document, a refusal in place of a refused one, and
+    None in place of one larger than PREPARED_BYTES."""
+    out: list[Arrived | DamagedDocument | None] = []
     for doc_id, signed in documents:
         try:
-            out.append(prepare_whole(doc_id, signed, actor))
+            pre = precheck(doc_id, signed)
+            large = pre.expanded > PREPARED_BYTES
+            out.append(None if large else prepare_whole(doc_id, signed, actor, pre))
         except DamagedDocument as exc:
             out.append(exc)
     return out
@@ -507,6 +516,8 @@ class Documents:
                 new: list[tuple[str, Signed, Arrived]] = []
                 for doc_id, data in documents:
                     arrived = next(results, None)
+                    if isinstance(arrived, Arrived) and arrived.doc_id != doc_id:
+                        arrived = None  # never another document's reading
                     try:
                         if isinstance(arrived, DamagedDocument):
                             raise arrived

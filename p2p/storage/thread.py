@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
+import collections
 import multiprocessing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -21,11 +21,12 @@ PREPARE_BYTES = 4 * 1024 * 1024
 """Bytes of outgoing documents and sync messages prepared in one trip to the store thread."""
 PREPARE_AT = 16
 """Whole documents arriving together from this many on are measured, loaded, checked and read
-for the index in worker processes (one per core), in slices of this many, while the store
+for the index in the worker processes, in slices of this many, while the store
 thread inserts the slices before: a newcomer's catch-up is thousands of them. Fewer are done
 on the store thread (a round trip to a worker would cost a live post more than it saves)."""
 WORKERS = 2
 """Worker processes: the machines Potluck runs on have two cores or more."""
+Prepared = Arrived | DamagedDocument | None
 
 
 def _ready() -> bool:
@@ -52,10 +53,12 @@ class StoreThread:
 
     def _prepare(
         self, documents: list[tuple[str, Signed]]
-    ) -> list[Future[list[Arrived | DamagedDocument]]] | None:
-        """Send whole documents to the worker processes, if they are up (they start with the
-        first large batch; until they answer, the store thread does this itself), a slice to
-        each in turn: their results, in order."""
+    ) -> Generator[Prepared, None, None] | None:
+        """Whole documents through the worker processes, if they are up (they start with the
+        first large batch; until they answer, the store thread does this itself): their
+        results in order, each waited for as it is needed, with at most WORKERS + 1 slices
+        sent ahead, so that results never pile up. None for a document a worker left to the
+        store thread (too large, or the worker died)."""
         if not self._use_worker or len(documents) < PREPARE_AT:
             return None
         if self._worker is None:
@@ -70,27 +73,31 @@ class StoreThread:
         assert self._worker_ready is not None
         if not self._worker_ready.done():
             return None
-        actor = self.store.documents.actor
-        try:
-            return [
-                self._worker.submit(prepare_all, documents[first : first + PREPARE_AT], actor)
-                for first in range(0, len(documents), PREPARE_AT)
-            ]
-        except RuntimeError:  # a worker that died (BrokenProcessPool): the store thread does it
-            self._use_worker = False
-            return None
+        slices = [
+            documents[first : first + PREPARE_AT] for first in range(0, len(documents), PREPARE_AT)
+        ]
+        return self._results(self._worker, slices)
 
     def _results(
-        self, futures: list[Future[list[Arrived | DamagedDocument]]]
-    ) -> Iterator[Arrived | DamagedDocument | None]:
-        """The workers' results in order, each waited for on the store thread as it is needed;
-        None for each document of a slice a worker could not do (the store thread does it)."""
-        for future in futures:
-            try:
-                yield from future.result()
-            except Exception:  # a worker that died
-                self._use_worker = False
-                yield from itertools.repeat(None, PREPARE_AT)
+        self, worker: ProcessPoolExecutor, slices: list[list[tuple[str, Signed]]]
+    ) -> Generator[Prepared, None, None]:
+        actor = self.store.documents.actor
+        sent: collections.deque[Future[list[Prepared]]] = collections.deque()
+        try:
+            for n, piece in enumerate(slices):
+                try:
+                    if not self._use_worker:
+                        raise RuntimeError("the workers are gone")
+                    while len(sent) <= WORKERS and n + len(sent) < len(slices):
+                        sent.append(worker.submit(prepare_all, slices[n + len(sent)], actor))
+                    results = sent.popleft().result()
+                except Exception:  # a worker that died (BrokenProcessPool): no more of them
+                    self._use_worker = False
+                    results = [None] * len(piece)
+                yield from results
+        finally:
+            for future in sent:
+                future.cancel()
 
     async def document_versions(self, board_id: str) -> dict[str, Version]:
         return await self.call(self.store.documents.versions, board_id)
@@ -105,16 +112,15 @@ class StoreThread:
         the refusal that stopped the batch, if any (the documents before it are committed).
         A large batch is measured, loaded, checked and read in the worker processes, slice by
         slice, while the store thread inserts the slices before."""
-        futures = self._prepare(documents)
 
         def run() -> tuple[dict[str, Version], DamagedDocument | None]:
             documents_ = self.store.documents
-            prepared = None if futures is None else self._results(futures)
+            prepared = self._prepare(documents)
             try:
                 changed, refused = documents_.apply_saved_documents(board_id, documents, prepared)
             finally:
-                for future in futures or ():
-                    future.cancel()
+                if prepared is not None:
+                    prepared.close()  # what was sent ahead and not needed (a refusal)
             return documents_.versions_of(board_id, changed), refused
 
         return await self.call(run)
