@@ -519,10 +519,10 @@ class Documents:
                     if isinstance(arrived, Arrived) and arrived.doc_id != doc_id:
                         arrived = None  # never another document's reading
                     try:
-                        if isinstance(arrived, DamagedDocument):
-                            raise arrived
                         if doc_id not in held:
                             held.add(doc_id)
+                            if isinstance(arrived, DamagedDocument):
+                                raise arrived
                             if arrived is None:
                                 arrived = prepare_whole(doc_id, data, self.actor)
                             if arrived.digest:
@@ -530,7 +530,9 @@ class Documents:
                             continue
                         changed += self._insert_new(board_id, new)
                         new = []
-                        pre = None if arrived is None else arrived.pre
+                        # Judged against the copy held (a worker judged it as new): its
+                        # measuring is all that is kept of what the worker did.
+                        pre = arrived.pre if isinstance(arrived, Arrived) else None
                         if self._merge_saved(board_id, doc_id, data, pre):
                             changed.append(doc_id)
                     except DamagedDocument as exc:  # TooLarge included

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import multiprocessing
+import os
 from collections.abc import Callable, Generator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -24,8 +25,9 @@ PREPARE_AT = 16
 for the index in the worker processes, in slices of this many, while the store
 thread inserts the slices before: a newcomer's catch-up is thousands of them. Fewer are done
 on the store thread (a round trip to a worker would cost a live post more than it saves)."""
-WORKERS = 2
-"""Worker processes: the machines Potluck runs on have two cores or more."""
+WORKERS = min(2, os.cpu_count() or 1)
+"""Worker processes: two where there are two cores (more would only share them with the store
+thread and the node), one on a single-core board."""
 Prepared = Arrived | DamagedDocument | None
 
 
