@@ -4,10 +4,13 @@ The floor: for each saved document of a board of small items (made as `bench_syn
 them), an automerge load, a read of the fields the index holds, and the rows a home needs (the
 document, its index row, its full-text row) inserted into a fresh SQLite file in one
 transaction. Beside it, Potluck's store taking the same documents into an empty home through
-the store thread as the node does (batches of 64, the worker process checking large batches),
-and the ratio. Then the home's database bytes (after its compaction) against the saved
-documents' bytes. `--profile FILE` writes a cProfile of the store's run (the store thread
-only). Prints a table.
+the store thread as the node does (batches of 64, the worker processes preparing them), and
+the ratio, in wall-clock time and in CPU time of all processes (on a shared machine the first
+depends on what else runs). Then the home's database bytes against the saved documents' bytes
+(with their signatures and signers' keys). `--profile FILE` writes a cProfile of the store's
+run (the store thread only); `--rounds N` takes floor and store in turn N times. Prints a
+table. Runs against an older commit too (its `p2p/` importable as `potluck.p2p`, as
+`bench_compare.py` does).
 """
 
 from __future__ import annotations

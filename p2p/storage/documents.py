@@ -84,7 +84,7 @@ class Record:
 @dataclass(frozen=True)
 class Arrived:
     """A whole document from a peer, measured, loaded, checked and read for the index as a
-    document new to the home (in the worker process, for a newcomer's catch-up): all the
+    document new to the home (in a worker process, for a newcomer's catch-up): all the
     store thread has left to do for it is to insert its rows. Stored as it is only if the
     home still does not hold it then; otherwise `pre` spares the merge the measuring."""
 
@@ -505,7 +505,7 @@ class Documents:
         both announce and report. Nothing of the refused document is stored.
 
         `prepared` gives, in order, each document already taken through `prepare_whole` (by
-        the worker process), its refusal, or None. A document the home does not hold is
+        a worker process), its refusal, or None. A document the home does not hold is
         loaded once, and the new ones are inserted together."""
         changed: list[str] = []
         refused: DamagedDocument | None = None

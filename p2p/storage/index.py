@@ -78,7 +78,7 @@ def _folded(text: str) -> str:
 
 
 class ItemRow(NamedTuple):
-    """What the index holds of one item, read from its document once (in the worker process,
+    """What the index holds of one item, read from its document once (in a worker process,
     for a newcomer's catch-up): all but where it sorts, which takes this device's clock."""
 
     id: str
