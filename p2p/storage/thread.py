@@ -6,6 +6,8 @@ import asyncio
 import collections
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Generator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -28,11 +30,25 @@ on the store thread (a round trip to a worker would cost a live post more than i
 WORKERS = min(2, os.cpu_count() or 1)
 """Worker processes: two where there are two cores (more would only share them with the store
 thread and the node), one on a single-core board."""
+PARENT_POLL = 0.5
+"""Seconds between a worker's looks at whether the node that started it is still there."""
 Prepared = Arrived | DamagedDocument | None
 
 
 def _ready() -> bool:
     return True
+
+
+def _end_with(parent: int) -> None:
+    """In a worker: end when the process that started it is gone (a node killed with SIGKILL
+    would otherwise leave its workers waiting for work forever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="potluck-parent-watch", daemon=True).start()
 
 
 class StoreThread:
@@ -66,7 +82,10 @@ class StoreThread:
         if self._worker is None:
             try:
                 self._worker = ProcessPoolExecutor(
-                    max_workers=WORKERS, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=WORKERS,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_end_with,
+                    initargs=(os.getpid(),),
                 )
                 self._worker_ready = self._worker.submit(_ready)
             except (OSError, ValueError):  # no process can start here: Textual holds stderr
