@@ -673,27 +673,90 @@ async def test_a_catch_ups_signatures_are_checked_in_the_worker_process_too(
     what the store thread would, and the documents before the refused one are kept."""
     import asyncio
 
-    from potluck.p2p.storage.thread import PRECHECK_AT, StoreThread
+    from potluck.p2p.storage.thread import PREPARE_AT, StoreThread
 
     (ana, vic), board_id = _two_homes(tmp_path)
     board = ana.board(board_id)
-    ids = [board.post(Kind.NEED, f"need {i}") for i in range(3 * PRECHECK_AT)]
+    ids = [board.post(Kind.NEED, f"need {i}") for i in range(3 * PREPARE_AT)]
     saved = [(i, ana.store.documents.saved_document(board_id, i)) for i in ids]
     thread = StoreThread(vic.store)
     try:
-        await thread.apply_saved_documents(board_id, saved[:PRECHECK_AT])  # starts the worker
+        await thread.apply_saved_documents(board_id, saved[:PREPARE_AT])  # starts the worker
         for _ in range(500):
             if thread._worker_ready is not None and thread._worker_ready.done():
                 break
             await asyncio.sleep(0.02)
         assert thread._worker_ready is not None and thread._worker_ready.done()
-        bad_id, bad = saved[PRECHECK_AT + 5]
+        bad_id, bad = saved[PREPARE_AT + 5]
         forged = Signed(bad.data, bad.signatures, vic.identity.signing_public)  # wrong key
-        batch = [*saved[PRECHECK_AT : PRECHECK_AT + 5], (bad_id, forged), *saved[PRECHECK_AT + 6 :]]
+        batch = [*saved[PREPARE_AT : PREPARE_AT + 5], (bad_id, forged), *saved[PREPARE_AT + 6 :]]
         changed, refused = await thread.apply_saved_documents(board_id, batch)
         assert isinstance(refused, BadSignature) and bad_id in str(refused)
-        assert set(changed) == {i for i, _ in saved[PRECHECK_AT : PRECHECK_AT + 5]}
+        assert set(changed) == {i for i, _ in saved[PREPARE_AT : PREPARE_AT + 5]}
         assert vic.store.documents.digest(board_id, bad_id) is None
+    finally:
+        thread.close()
+        ana.close()
+        vic.close()
+
+
+async def test_a_catch_ups_rules_are_judged_in_the_worker_process_and_held_ones_merge(
+    tmp_path: Path,
+) -> None:
+    """The workers load, judge and read each new document: a genesis against the rules stops
+    the batch there, as on the store thread; a document the home already holds, in the same
+    batch, is merged with the copy it holds (the worker's reading of it as new is not used)."""
+    import asyncio
+
+    from potluck.p2p.storage.thread import PREPARE_AT, StoreThread
+
+    (ana, vic), board_id = _two_homes(tmp_path)
+    board = ana.board(board_id)
+    ids = [board.post(Kind.NEED, f"need {i}") for i in range(3 * PREPARE_AT)]
+    documents = ana.store.documents
+    held = ids[PREPARE_AT]
+    vic.store.documents.apply_saved_document(
+        board_id, held, documents.saved_document(board_id, held)
+    )
+    board.reply(held, "a reply Vic does not have yet")
+    saved = [(i, documents.saved_document(board_id, i)) for i in ids]
+
+    def genesis_with_an_author(doc: Document) -> None:
+        items.init_item(doc, kind=Kind.NEED, title="mine, says the field", body="", tags=[], now=9)
+        with doc.change() as w:
+            w.put_str(ROOT, "author", "someone else")
+
+    forged_id = "f" * 32
+    forged = Forger(ana, board_id).change(forged_id, genesis_with_an_author).document
+    thread = StoreThread(vic.store)
+    try:
+        await thread.apply_saved_documents(board_id, saved[:PREPARE_AT])  # starts the workers
+        for _ in range(500):
+            if thread._worker_ready is not None and thread._worker_ready.done():
+                break
+            await asyncio.sleep(0.02)
+        assert thread._worker_ready is not None and thread._worker_ready.done()
+        good = saved[PREPARE_AT : 2 * PREPARE_AT + 3]
+        batch = [*good, (forged_id, forged), *saved[2 * PREPARE_AT + 3 :]]
+        changed, refused = await thread.apply_saved_documents(board_id, batch)
+        assert isinstance(refused, ForbiddenChange) and forged_id in str(refused)
+        assert set(changed) == {i for i, _ in good}
+        assert vic.store.documents.digest(board_id, forged_id) is None
+        assert vic.store.documents.digest(board_id, saved[-1][0]) is None
+        assert [r.text for r in vic.board(board_id).item(held).replies] == [
+            "a reply Vic does not have yet"
+        ]
+        assert vic.store.documents.digest(board_id, held) == documents.digest(board_id, held)
+        listed = {s.id for s in vic.board(board_id).items()}
+        assert listed == {i for i, _ in saved[: 2 * PREPARE_AT + 3]}
+        # A document too large for the workers to send back is left to the store thread.
+        large = board.post(Kind.NOTE, "the house rules", body="be kind. " * 40_000)
+        rest = [*saved[2 * PREPARE_AT + 3 :], (large, documents.saved_document(board_id, large))]
+        changed, refused = await thread.apply_saved_documents(board_id, rest)
+        assert refused is None and set(changed) == {i for i, _ in rest}
+        assert vic.board(board_id).item(large).body == board.item(large).body
+        assert {s.id for s in vic.board(board_id).items(search="kind")} == {large}
+        assert thread._use_worker
     finally:
         thread.close()
         ana.close()

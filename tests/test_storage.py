@@ -190,3 +190,59 @@ def test_a_batch_of_saved_documents_is_one_commit_and_stops_at_a_damaged_one(
     assert changed == ids[3:] and damaged is None
     assert store.documents.apply_saved_documents(board.board_id, saved) == ([], None)
     assert len(joined.items()) == 5
+
+
+WORKER_HOLDER = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from pathlib import Path
+    from potluck.p2p.home import Home
+    from potluck.p2p.model.types import Kind
+    from potluck.p2p.storage.thread import PREPARE_AT, StoreThread
+
+    async def main(root: Path) -> None:
+        ana, vic = Home.open(root / "ana"), Home.open(root / "vic")
+        board = ana.new_board("Kitchen")
+        vic.join(board.invite())
+        ids = [board.post(Kind.NEED, f"need {i}") for i in range(2 * PREPARE_AT)]
+        saved = [(i, ana.store.documents.saved_document(board.board_id, i)) for i in ids]
+        thread = StoreThread(vic.store)
+        await thread.apply_saved_documents(board.board_id, saved[:PREPARE_AT])
+        while thread._worker_ready is None or not thread._worker_ready.done():
+            await asyncio.sleep(0.02)
+        await thread.apply_saved_documents(board.board_id, saved[PREPARE_AT:])
+        print(*thread._worker._processes, flush=True)
+        time.sleep(600)
+
+    if __name__ == "__main__":
+        asyncio.run(main(Path(sys.argv[1])))
+    """
+)
+
+
+def test_a_nodes_workers_end_when_it_is_killed(tmp_path: Path) -> None:
+    """A node SIGKILLed (as the crash loop does) leaves no worker process behind."""
+    script = tmp_path / "holder.py"
+    script.write_text(WORKER_HOLDER)
+    holder = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        workers = [int(p) for p in holder.stdout.readline().split()]
+        assert workers and all(Path(f"/proc/{p}").exists() for p in workers)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(30)
+
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + 30
+    while any(alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(p) for p in workers)

@@ -212,10 +212,11 @@ class Document:
             return None
         return got[1]
 
-    def writer(self, obj: ObjectId, prop: str | int) -> bytes:
-        """The actor of the operation that wrote the value at `prop` (b"" if none)."""
-        got = self._doc.get(obj, prop)
-        return b"" if got is None else actor_of(got[1])
+    def fields(self, obj: ObjectId) -> Fields:
+        """Every key of a map with its value, read in one call (a dozen `scalar` calls cost
+        twice as much)."""
+        got = self._doc.values(obj)
+        return Fields(self, dict(zip(self._doc.keys(obj), got, strict=True)))
 
     def written(
         self, obj: ObjectId, prop: str | int, heads: Heads = None
@@ -240,6 +241,43 @@ class Document:
 
     def length(self, obj: ObjectId) -> int:
         return self._doc.length(obj)
+
+
+class Fields:
+    """A map's keys and values as read at once (`Document.fields`), read as `Document` reads
+    one key: `scalar`, `child`, `writer`, `text`."""
+
+    __slots__ = ("_doc", "_values")
+
+    def __init__(self, doc: Document, values: dict[str, tuple[Any, bytes]]) -> None:
+        self._doc = doc
+        self._values = values
+
+    def scalar(self, prop: str) -> Scalar:
+        got = self._values.get(prop)
+        if got is None or isinstance(got[0], core.ObjType):
+            return None
+        value: Scalar = got[0][1]
+        return value
+
+    def child(self, prop: str) -> ObjectId | None:
+        got = self._values.get(prop)
+        if got is None or not isinstance(got[0], core.ObjType):
+            return None
+        return got[1]
+
+    def writer(self, prop: str) -> bytes:
+        """The actor of the operation that wrote the value at `prop` (b"" if none)."""
+        got = self._values.get(prop)
+        return b"" if got is None else actor_of(got[1])
+
+    def text(self, prop: str) -> str:
+        """The text at `prop`, whether a text object or (as a peer may write) a string."""
+        child = self.child(prop)
+        if child is not None:
+            return self._doc._doc.text(child)
+        value = self.scalar(prop)
+        return value if isinstance(value, str) else ""
 
 
 def rebased_splices(

@@ -145,17 +145,6 @@ def precheck(doc_id: str, signed: Signed) -> Prechecked:
     return Prechecked(size.ops, size.bytes, genesis, verified)
 
 
-def precheck_all(documents: list[tuple[str, Signed]]) -> list[Prechecked | DamagedDocument]:
-    """`precheck` of each document, a refusal in place of a refused one (for a worker)."""
-    out: list[Prechecked | DamagedDocument] = []
-    for doc_id, signed in documents:
-        try:
-            out.append(precheck(doc_id, signed))
-        except DamagedDocument as exc:
-            out.append(exc)
-    return out
-
-
 def check_whole_document(
     doc: Document,
     doc_id: str,

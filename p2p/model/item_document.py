@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 
 from .. import clock
-from .automerge import ROOT, Document, actor_of
+from .automerge import ROOT, Document, ObjectId, Scalar, actor_of
 from .measure import MAX_BODY_SHOWN, MAX_LIST_SHOWN, MAX_TAGS_SHOWN, MAX_TITLE_SHOWN
 from .reading import as_int, as_str, maps_in_list, maps_in_map
 from .rota import ShiftFields, read_shifts
@@ -156,50 +156,56 @@ def set_status(doc: Document, *, status: Status, now: int) -> None:
 
 def item_kind(doc: Document) -> Kind | None:
     """The item's kind, or None for a kind this version does not know (a reader skips it)."""
-    value = doc.scalar(ROOT, "kind")
+    return _kind(doc.scalar(ROOT, "kind"))
+
+
+def _kind(value: Scalar) -> Kind | None:
     return Kind(value) if isinstance(value, str) and value in Kind._value2member_map_ else None
 
 
-def author_of(doc: Document) -> str:
-    """The author: the device whose genesis wrote `kind` (nothing else may write it)."""
-    return doc.writer(ROOT, "kind").hex()
+def _reply(doc: Document, obj: ObjectId) -> Reply:
+    """A reply, its writer the device that made its map."""
+    fields = doc.fields(obj)
+    return Reply(
+        id=as_str(fields.scalar("id")),
+        author=actor_of(obj).hex(),
+        text=as_str(fields.scalar("text"), limit=MAX_BODY_SHOWN),
+        time=as_int(fields.scalar("time")),
+    )
 
 
-def read_item(doc: Document, item_id: str, history: Sequence[HistoryEntry] = ()) -> Item:
+def _when(reply: Reply) -> tuple[int, str]:
+    return reply.time, reply.id
+
+
+def read_item(
+    doc: Document, item_id: str, history: Sequence[HistoryEntry] = (), *, structures: bool = True
+) -> Item:
     """The whole item as a plain dataclass; tolerant of fields a peer left out or mistyped.
 
     Every "who" comes from the operations that wrote it, never from a field: the author is the
     device of the genesis, a reply's writer the device that made its map, a response's member
     the key the rules let only that device write (an entry another device made is skipped).
     `history` is what the signed changes did after the genesis (the store keeps it); the
-    genesis itself is "posted"."""
-    kind = item_kind(doc) or Kind.NOTE
-    author = author_of(doc)
-    status_value = as_str(doc.scalar(ROOT, "status"), Status.OPEN.value)
+    genesis itself is "posted". Without `structures`, its tasks and shifts are left out (the
+    index holds neither)."""
+    root = doc.fields(ROOT)
+    kind = _kind(root.scalar("kind")) or Kind.NOTE
+    author = root.writer("kind").hex()  # the genesis wrote `kind`, and nothing else may
+    status_value = as_str(root.scalar("status"), Status.OPEN.value)
     status = Status(status_value) if status_value in Status._value2member_map_ else Status.OPEN
-    tag_map = doc.child(ROOT, "tags")
+    tag_map = root.child("tags")
     tags = (
         tuple(sorted(t[:MAX_TITLE_SHOWN] for t in doc.keys(tag_map)[:MAX_TAGS_SHOWN]))
         if tag_map is not None
         else ()
     )
     replies = tuple(
-        sorted(
-            (
-                Reply(
-                    id=as_str(doc.scalar(r, "id")),
-                    author=actor_of(r).hex(),
-                    text=as_str(doc.scalar(r, "text"), limit=MAX_BODY_SHOWN),
-                    time=as_int(doc.scalar(r, "time")),
-                )
-                for r in maps_in_list(doc, doc.child(ROOT, "replies"))
-            ),
-            key=lambda r: (r.time, r.id),
-        )
+        sorted((_reply(doc, r) for r in maps_in_list(doc, root.child("replies"))), key=_when)
     )
     responses: list[Response] = []
     budget = MAX_RESPONSES_READ
-    for member, mine in maps_in_map(doc, doc.child(ROOT, "responses")):
+    for member, mine in maps_in_map(doc, root.child("responses")):
         if actor_of(mine).hex() != member:
             continue  # not made by that member's device (the rules refuse such a change)
         for response_kind, entry in maps_in_map(doc, mine, min(MAX_LIST_SHOWN, budget)):
@@ -213,29 +219,29 @@ def read_item(doc: Document, item_id: str, history: Sequence[HistoryEntry] = ())
                 )
             )
     responses.sort(key=lambda r: (r.time, r.member, r.kind))
-    created = as_int(doc.scalar(ROOT, "created"))
+    created = as_int(root.scalar("created"))
     entries = (HistoryEntry(who=author, what="posted", time=created), *history)
-    tasks = read_tasks(doc, responses)
-    shifts = read_shifts(doc, responses, clock.local_now())
-    start = doc.scalar(ROOT, "start")
-    end = doc.scalar(ROOT, "end")
-    decide_by = doc.scalar(ROOT, "decide_by")
+    tasks = read_tasks(doc, responses) if structures else ()
+    shifts = read_shifts(doc, responses, clock.local_now()) if structures else ()
+    start = root.scalar("start")
+    end = root.scalar("end")
+    decide_by = root.scalar("decide_by")
     return Item(
         id=item_id,
         kind=kind,
-        title=as_str(doc.scalar(ROOT, "title")),
-        body=doc.text(ROOT, "body")[:MAX_BODY_SHOWN],
+        title=as_str(root.scalar("title")),
+        body=root.text("body")[:MAX_BODY_SHOWN],
         tags=tags,
         status=status,
         author=author,
         created=created,
-        updated=as_int(doc.scalar(ROOT, "updated")),
+        updated=as_int(root.scalar("updated")),
         replies=replies,
         responses=tuple(responses),
         history=entries[:MAX_LIST_SHOWN],
         start=start if isinstance(start, int) and not isinstance(start, bool) else None,
         end=end if isinstance(end, int) and not isinstance(end, bool) else None,
-        place=as_str(doc.scalar(ROOT, "place")),
+        place=as_str(root.scalar("place")),
         tasks=tasks,
         shifts=shifts,
         decide_by=decide_by

@@ -67,8 +67,12 @@ class Reader:
 
     def _leb(self) -> tuple[int, int, int]:
         """A LEB128 number's bits, how many, and its last byte (for the sign)."""
-        result = shift = 0
         data = self.data
+        if self.pos < len(data) and data[self.pos] < 0x80:  # one byte: most numbers are
+            byte = data[self.pos]
+            self.pos += 1
+            return byte, 7, byte
+        result = shift = 0
         while True:
             if self.pos >= len(data) or shift > 63:
                 raise DamagedDocument("automerge data: bad or truncated number")

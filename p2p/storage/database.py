@@ -26,11 +26,14 @@ from ..errors import HomeError
 from ..keys import OLD_HOME
 from . import files
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """3: every change is signed (protocol v2), and the index holds an event's start and end, a
 proposal's decision date, and full text of replies, tags and people. A home of versions 1 and
 2 holds unsigned boards that no peer would take, so it is refused with one line saying what
-to do."""
+to do. 4: smaller: an item's tags are keyed by its number (no index beside), the full-text
+index keeps no sizes of columns (no query ranks by them); a home of version 3 is migrated."""
+OLDEST_MIGRATED = 3
+"""The oldest schema a home is migrated from."""
 
 META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 SCHEMA = """
@@ -88,10 +91,9 @@ CREATE TABLE IF NOT EXISTS items (
 );
 CREATE INDEX IF NOT EXISTS items_list ON items (board_id, kind, status, sort_time);
 CREATE TABLE IF NOT EXISTS item_tags (
-    board_id TEXT NOT NULL, id TEXT NOT NULL, tag TEXT NOT NULL,
-    PRIMARY KEY (board_id, tag, id)
-);
-CREATE INDEX IF NOT EXISTS item_tags_item ON item_tags (board_id, id);
+    tag TEXT NOT NULL, num INTEGER NOT NULL,
+    PRIMARY KEY (tag, num)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS history (
     board_id TEXT NOT NULL, id TEXT NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL,
     time INTEGER NOT NULL
@@ -102,7 +104,8 @@ CREATE TABLE IF NOT EXISTS members (
     PRIMARY KEY (board_id, device_id)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5 (
-    title, body, replies, tags, people, tokenize = 'unicode61 remove_diacritics 2'
+    title, body, replies, tags, people, tokenize = 'unicode61 remove_diacritics 2',
+    columnsize = 0
 );
 CREATE TABLE IF NOT EXISTS outcomes_shown (
     board_id TEXT NOT NULL,
@@ -127,6 +130,25 @@ SCHEMA_NAMES = frozenset(
 )
 """Every table and index the schema makes: a database that has them all is not written to
 when opened."""
+MIGRATE_3 = """
+CREATE TABLE item_tags_4 (
+    tag TEXT NOT NULL, num INTEGER NOT NULL,
+    PRIMARY KEY (tag, num)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO item_tags_4
+    SELECT t.tag, i.num FROM item_tags t JOIN items i ON i.board_id = t.board_id AND i.id = t.id;
+DROP TABLE item_tags;
+ALTER TABLE item_tags_4 RENAME TO item_tags;
+CREATE VIRTUAL TABLE items_fts_4 USING fts5 (
+    title, body, replies, tags, people, tokenize = 'unicode61 remove_diacritics 2',
+    columnsize = 0
+);
+INSERT INTO items_fts_4 (rowid, title, body, replies, tags, people)
+    SELECT rowid, title, body, replies, tags, people FROM items_fts;
+DROP TABLE items_fts;
+ALTER TABLE items_fts_4 RENAME TO items_fts
+"""
+"""Schema 3 to 4, in one transaction: the same rows, in the smaller tables."""
 CHECK_EVERY = 15 * 60
 """Seconds after which a long-running process (a node on a Pi for weeks) checks its file
 again before its next write."""
@@ -311,8 +333,13 @@ class Database:
             raise HomeError(
                 f"the database {self.path} was written by a newer Potluck; upgrade to open it"
             )
-        if found is not None and found < SCHEMA_VERSION:
+        if found is not None and found < OLDEST_MIGRATED:
             raise HomeError(OLD_HOME.format(path=self.path.parent))
+        if found is not None and found < SCHEMA_VERSION and self.read_only is not None:
+            raise HomeError(
+                f"the home {self.path.parent} was written by an earlier Potluck and is "
+                f"read-only ({self.read_only}): open it once where it can be written"
+            )
         with self.write() as conn:
             conn.execute(META)
             row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
@@ -321,8 +348,11 @@ class Database:
                 raise HomeError(
                     f"the database {self.path} was written by a newer Potluck; upgrade to open it"
                 )
-            if found < SCHEMA_VERSION:
+            if found < OLDEST_MIGRATED:
                 raise HomeError(OLD_HOME.format(path=self.path.parent))
+            if found == 3:
+                for statement in MIGRATE_3.split(";\n"):
+                    conn.execute(statement)
             for statement in SCHEMA.split(";\n"):
                 if statement.strip():
                     conn.execute(statement)
@@ -330,7 +360,16 @@ class Database:
                 conn.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
                 )
+        if found < SCHEMA_VERSION:
+            self.compact_file()
         return found
+
+    def compact_file(self) -> None:
+        """Give the pages freed by a migration back to the disk (VACUUM): the home is only
+        as big as its rows. Skipped, as it may be, when another process is reading the home
+        or the disk has no room for the copy VACUUM makes."""
+        with suppress(HomeError):
+            self.connection.execute("VACUUM")
 
     def _has_every_table(self) -> bool:
         rows = self.connection.execute("SELECT name FROM sqlite_master").fetchall()

@@ -4,7 +4,7 @@ feed that tells other processes (and the node) what was committed."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
@@ -34,7 +34,7 @@ from ..model.signing import (
 )
 from ..model.types import Item
 from .database import Database
-from .index import ItemIndex
+from .index import ItemIndex, ItemRow, item_row
 
 T = TypeVar("T")
 
@@ -79,6 +79,63 @@ class Record:
     @property
     def genesis(self) -> bytes | None:
         return next(iter(self.signatures), None)
+
+
+@dataclass(frozen=True)
+class Arrived:
+    """A whole document from a peer, measured, loaded, checked and read for the index as a
+    document new to the home (in a worker process, for a newcomer's catch-up): all the
+    store thread has left to do for it is to insert its rows. Stored as it is only if the
+    home still does not hold it then; otherwise `pre` spares the merge the measuring."""
+
+    doc_id: str
+    pre: Prechecked
+    checked: Checked
+    digest: bytes
+    """Of its heads; empty for a document with no change (nothing to store)."""
+    row: ItemRow | None
+
+
+def prepare_whole(
+    doc_id: str, signed: Signed, actor: bytes, pre: Prechecked | None = None
+) -> Arrived:
+    """Measure (unless `pre` did), load, check (as a document the home does not hold) and
+    read a whole document, once: DamagedDocument (TooLarge, BadSignature, ForbiddenChange)
+    if refused."""
+    what = f"document {doc_id}"
+    pre = pre or precheck(doc_id, signed)
+    try:
+        signatures, keys = signed.received()
+    except DamagedDocument as exc:
+        raise type(exc)(f"{what}: {exc}") from None
+    doc = Document.load(signed.data, actor, what)
+    checked = check_whole_document(
+        doc, doc_id, pre, Rules(doc_id), {}, Received(signatures, keys, pre.verified)
+    )
+    heads = doc.heads()
+    digest = heads_digest(heads) if heads else b""
+    return Arrived(doc_id, pre, checked, digest, item_row(doc_id, doc) if heads else None)
+
+
+PREPARED_BYTES = 256 * 1024
+"""A document that expands to more than this is left to the store thread by the workers (None),
+so that what they send back (an item's text, for the index) stays small whatever peers send."""
+
+
+def prepare_all(
+    documents: list[tuple[str, Signed]], actor: bytes
+) -> list[Arrived | DamagedDocument | None]:
+    """For a worker: `prepare_whole` of each document, a refusal in place of a refused one, and
+    None in place of one larger than PREPARED_BYTES."""
+    out: list[Arrived | DamagedDocument | None] = []
+    for doc_id, signed in documents:
+        try:
+            pre = precheck(doc_id, signed)
+            large = pre.expanded > PREPARED_BYTES
+            out.append(None if large else prepare_whole(doc_id, signed, actor, pre))
+        except DamagedDocument as exc:
+            out.append(exc)
+    return out
 
 
 class Documents:
@@ -206,6 +263,20 @@ class Documents:
             "SELECT doc_id, digest, changed_seq FROM documents WHERE board_id=?", (board_id,)
         )
         return {doc_id: Version(bytes(digest), seq) for doc_id, digest, seq in rows}
+
+    def versions_of(self, board_id: str, doc_ids: list[str]) -> dict[str, Version]:
+        """The version of each of these documents the home holds."""
+        found: dict[str, Version] = {}
+        conn = self.db.connection
+        for first in range(0, len(doc_ids), 500):
+            some = doc_ids[first : first + 500]
+            rows = conn.execute(
+                "SELECT doc_id, digest, changed_seq FROM documents WHERE board_id=? AND doc_id IN "
+                f"({', '.join('?' * len(some))})",
+                (board_id, *some),
+            )
+            found.update((str(d), Version(bytes(digest), seq)) for d, digest, seq in rows)
+        return found
 
     def version(self, board_id: str, doc_id: str) -> Version | None:
         row = self.db.connection.execute(
@@ -385,47 +456,14 @@ class Documents:
         record.signers += [a for a in checked.signers if a not in record.signers]
         return b"".join(record.signers)
 
-    def _persist_new(
-        self,
-        board_id: str,
-        doc_id: str,
-        doc: Document,
-        data: bytes,
-        size: measure.Size,
-        checked: Checked,
-    ) -> bool:
-        """Write a document this home did not have as the bytes it arrived in (they loaded,
-        and measure `size`), so a newcomer's catch-up does not take every document apart into
-        change rows."""
-        heads = doc.heads()
-        if not heads:
-            return False
-        record = Record()
-        signers = self._add_signers(record, checked)
-        self.db.connection.execute(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                board_id,
-                doc_id,
-                data,
-                heads_digest(heads),
-                1,
-                self._next_seq(),
-                pack_signatures(checked.signatures),
-                signers,
-            ),
-        )
-        self.index.add_history(board_id, doc_id, checked.history)
-        self.index.reindex(board_id, doc_id, doc)
-        record.signatures.update(checked.signatures)
-        self._remember(board_id, doc_id, 1, doc, size, record)
-        return True
-
-    def _next_seq(self) -> int:
+    def _next_seq(self, count: int = 1) -> int:
+        """The change-feed number of the next write (the first of `count` writes)."""
         conn = self.db.connection
         row = conn.execute("SELECT value FROM meta WHERE key='change_seq'").fetchone()
         seq = (int(row[0]) if row else 0) + 1
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('change_seq', ?)", (str(seq),))
+        conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('change_seq', ?)", (str(seq + count - 1),)
+        )
         return seq
 
     def _compact_locked(self, board_id: str, doc_id: str, doc: Document) -> None:
@@ -457,34 +495,97 @@ class Documents:
         self,
         board_id: str,
         documents: list[tuple[str, Signed]],
-        prechecked: list[Prechecked | DamagedDocument] | None = None,
+        prepared: Iterable[Arrived | DamagedDocument | None] | None = None,
     ) -> tuple[list[str], DamagedDocument | None]:
         """Merge saved documents in one transaction; returns the ids that changed.
 
         A document automerge refuses, one past the limits (TooLarge), or one with a change that
         is not signed by its actor or breaks the rules (RefusedChange) stops the batch: the
         ones before it are committed and the refusal is returned beside them, so a caller can
-        both announce and report. Nothing of the refused document is stored."""
+        both announce and report. Nothing of the refused document is stored.
+
+        `prepared` gives, in order, each document already taken through `prepare_whole` (by
+        a worker process), its refusal, or None. A document the home does not hold is
+        loaded once, and the new ones are inserted together."""
         changed: list[str] = []
         refused: DamagedDocument | None = None
+        results = iter(prepared if prepared is not None else ())
         try:
             with self.db.write():
-                for n, (doc_id, data) in enumerate(documents):
+                held = self._held(board_id, [d for d, _ in documents])
+                new: list[tuple[str, Signed, Arrived]] = []
+                for doc_id, data in documents:
+                    arrived = next(results, None)
+                    if isinstance(arrived, Arrived) and arrived.doc_id != doc_id:
+                        arrived = None  # never another document's reading
                     try:
-                        pre = None if prechecked is None else prechecked[n]
-                        if isinstance(pre, DamagedDocument):
-                            raise pre
+                        if doc_id not in held:
+                            held.add(doc_id)
+                            if isinstance(arrived, DamagedDocument):
+                                raise arrived
+                            if arrived is None:
+                                arrived = prepare_whole(doc_id, data, self.actor)
+                            if arrived.digest:
+                                new.append((doc_id, data, arrived))
+                            continue
+                        changed += self._insert_new(board_id, new)
+                        new = []
+                        # Judged against the copy held (a worker judged it as new): its
+                        # measuring is all that is kept of what the worker did.
+                        pre = arrived.pre if isinstance(arrived, Arrived) else None
                         if self._merge_saved(board_id, doc_id, data, pre):
                             changed.append(doc_id)
                     except DamagedDocument as exc:  # TooLarge included
                         self._forget(board_id, doc_id)
                         refused = exc
                         break
+                changed += self._insert_new(board_id, new)
         except BaseException:
             for doc_id, _ in documents:
                 self._forget(board_id, doc_id)
             raise
         return changed, refused
+
+    def _held(self, board_id: str, doc_ids: list[str]) -> set[str]:
+        """Which of these documents the home holds."""
+        return set(self.versions_of(board_id, doc_ids))
+
+    def _insert_new(self, board_id: str, new: list[tuple[str, Signed, Arrived]]) -> list[str]:
+        """Insert documents the home did not hold, as the bytes they arrived in (so a
+        newcomer's catch-up does not take every document apart into change rows), with their
+        index rows, inside the open write."""
+        if not new:
+            return []
+        conn = self.db.connection
+        seq = self._next_seq(len(new))
+        keys: dict[bytes, bytes] = {}
+        documents: list[tuple[str, str, bytes, bytes, int, int, bytes, bytes]] = []
+        history: list[tuple[str, str, str, str, int]] = []
+        for doc_id, signed, arrived in new:
+            checked = arrived.checked
+            keys.update(checked.signers)
+            documents.append(
+                (
+                    board_id,
+                    doc_id,
+                    signed.data,
+                    arrived.digest,
+                    1,
+                    seq + len(documents),
+                    pack_signatures(checked.signatures),
+                    b"".join(checked.signers),
+                )
+            )
+            history += [(board_id, doc_id, *entry) for entry in checked.history]
+        conn.executemany("INSERT OR IGNORE INTO signers VALUES (?, ?)", list(keys.items()))
+        self._keys.update(keys)
+        conn.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)", documents)
+        conn.executemany("INSERT INTO history VALUES (?, ?, ?, ?, ?)", history)
+        self.index.add_new(board_id, [a.row for _, _, a in new if a.row is not None])
+        for doc_id, signed, _ in new:
+            if doc_id == BOARD_DOC_ID:  # its members and name (once per board)
+                self.index.reindex(board_id, doc_id, Document.load(signed.data, self.actor))
+        return [doc_id for doc_id, _, _ in new]
 
     def apply_all_or_nothing(self, board_id: str, documents: list[tuple[str, Signed]]) -> list[str]:
         """Merge saved documents (an export's) in one transaction, all or none: the first
@@ -521,12 +622,10 @@ class Documents:
             raise type(exc)(f"{what}: {exc}") from None
         received = Received(signatures, keys, pre.verified)
         loaded = self._load_record(board_id, doc_id)
-        arrived_doc = Document.load(data, self.actor, what)
         if loaded is None:
-            checked = check_whole_document(arrived_doc, doc_id, pre, Rules(doc_id), {}, received)
-            return self._persist_new(
-                board_id, doc_id, arrived_doc, data, measure.Size(pre.ops, pre.expanded), checked
-            )
+            arrived = prepare_whole(doc_id, signed, self.actor, pre)
+            return bool(arrived.digest and self._insert_new(board_id, [(doc_id, signed, arrived)]))
+        arrived_doc = Document.load(data, self.actor, what)
         doc, record = loaded
         size = self._size(board_id, doc_id)
         rules = self._rules(doc_id, doc, record)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import clock
 from ..errors import ItemNotFound
@@ -77,6 +77,63 @@ def _folded(text: str) -> str:
     )
 
 
+class ItemRow(NamedTuple):
+    """What the index holds of one item, read from its document once (in a worker process,
+    for a newcomer's catch-up): all but where it sorts, which takes this device's clock."""
+
+    id: str
+    kind: str
+    status: str
+    title: str
+    tags: tuple[str, ...]
+    author: str
+    created: int
+    updated: int
+    replies: int
+    responses: int
+    starts: int | None
+    ends: int | None
+    decide_by: int | None
+    blocked: int
+    body: str
+    said: str
+    """The replies' text and the notes said with responses, for the full-text index."""
+    people: str
+
+
+def item_row(doc_id: str, doc: Document) -> ItemRow | None:
+    """The index row of an item document; None for the board document, or for a kind this
+    version does not know (such an item is not listed)."""
+    if doc_id == BOARD_DOC_ID or item_kind(doc) is None:
+        return None
+    item = read_item(doc, doc_id, structures=False)
+    return ItemRow(
+        id=item.id,
+        kind=item.kind.value,
+        status=item.status.value,
+        title=item.title,
+        tags=tuple(item.tags),
+        author=item.author,
+        created=item.created,
+        updated=item.updated,
+        replies=len(item.replies),
+        responses=len(item.responses),
+        starts=item.start if item.kind is Kind.EVENT else None,
+        ends=item.end if item.kind is Kind.EVENT else None,
+        decide_by=item.decide_by if item.kind is Kind.PROPOSAL else None,
+        blocked=int(item.kind is Kind.PROPOSAL and has_counted_block(item)),
+        body=item.body,
+        said="\n".join([*(r.text for r in item.replies), *(r.note for r in item.responses)]),
+        people=_people(item),
+    )
+
+
+def _sort_time(item: ItemRow) -> int:
+    """Where a newly indexed item sorts: its own clock, but never later than now (a clock a
+    year ahead cannot pin it on top)."""
+    return min(item.updated, clock.now_ms())
+
+
 class ItemIndex:
     """The `items`, `item_tags`, `members` and `items_fts` tables, kept by `reindex`."""
 
@@ -96,70 +153,80 @@ class ItemIndex:
             if name:
                 conn.execute("UPDATE boards SET name=? WHERE board_id=?", (name, board_id))
             return
-        if item_kind(doc) is None:  # a kind from a later version, or none: not listed
+        item = item_row(doc_id, doc)
+        if item is None:  # a kind from a later version, or none: not listed
             self._unlist(board_id, doc_id)
             return
-        item = read_item(doc, doc_id)
-        # Never later than now (a clock a year ahead), never earlier than before (new activity
-        # stamped by a clock a day behind does not push the item down).
-        sort_time = min(item.updated, clock.now_ms())
         row = conn.execute(
             "SELECT num, sort_time FROM items WHERE board_id=? AND id=?", (board_id, item.id)
         ).fetchone()
-        if row is not None:
-            sort_time = max(sort_time, int(row[1]))
-            conn.execute("DELETE FROM items WHERE num=?", (row[0],))
-            conn.execute("DELETE FROM items_fts WHERE rowid=?", (row[0],))
-        num = conn.execute(
+        if row is None:
+            self.add_new(board_id, [item])
+            return
+        # Never earlier than before: new activity stamped by a clock a day behind does not
+        # push the item down.
+        self._unlist(board_id, doc_id)
+        self._insert(board_id, [(int(row[0]), max(_sort_time(item), int(row[1])), item)])
+
+    def add_new(self, board_id: str, items: list[ItemRow]) -> None:
+        """Index items this home did not list yet, inside the open write."""
+        if not items:
+            return
+        last = self.db.connection.execute("SELECT max(num) FROM items").fetchone()[0] or 0
+        self._insert(board_id, [(last + n, _sort_time(i), i) for n, i in enumerate(items, 1)])
+
+    def _insert(self, board_id: str, rows: list[tuple[int, int, ItemRow]]) -> None:
+        conn = self.db.connection
+        conn.executemany(
             "INSERT INTO items (num, board_id, id, kind, status, title, tags, author, created, "
             "updated, replies, responses, sort_time, starts, ends, decide_by, blocked) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                row[0] if row else None,
-                board_id,
-                item.id,
-                item.kind.value,
-                item.status.value,
-                item.title,
-                json.dumps(list(item.tags)),
-                item.author,
-                item.created,
-                item.updated,
-                len(item.replies),
-                len(item.responses),
-                sort_time,
-                item.start if item.kind is Kind.EVENT else None,
-                item.end if item.kind is Kind.EVENT else None,
-                item.decide_by if item.kind is Kind.PROPOSAL else None,
-                int(item.kind is Kind.PROPOSAL and has_counted_block(item)),
-            ),
-        ).lastrowid
-        conn.execute("DELETE FROM item_tags WHERE board_id=? AND id=?", (board_id, item.id))
-        conn.executemany(
-            "INSERT INTO item_tags VALUES (?, ?, ?)", [(board_id, item.id, t) for t in item.tags]
+            [
+                (
+                    num,
+                    board_id,
+                    i.id,
+                    i.kind,
+                    i.status,
+                    i.title,
+                    json.dumps(list(i.tags)),
+                    i.author,
+                    i.created,
+                    i.updated,
+                    i.replies,
+                    i.responses,
+                    sort_time,
+                    i.starts,
+                    i.ends,
+                    i.decide_by,
+                    i.blocked,
+                )
+                for num, sort_time, i in rows
+            ],
         )
-        conn.execute(
+        conn.executemany(
+            "INSERT OR IGNORE INTO item_tags VALUES (?, ?)",
+            [(tag, num) for num, _, i in rows for tag in i.tags],
+        )
+        conn.executemany(
             "INSERT INTO items_fts (rowid, title, body, replies, tags, people) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                num,
-                item.title,
-                item.body,
-                "\n".join([*(r.text for r in item.replies), *(r.note for r in item.responses)]),
-                " ".join(item.tags),
-                _people(item),
-            ),
+            [(num, i.title, i.body, i.said, " ".join(i.tags), i.people) for num, _, i in rows],
         )
 
     def _unlist(self, board_id: str, doc_id: str) -> None:
         conn = self.db.connection
         row = conn.execute(
-            "SELECT num FROM items WHERE board_id=? AND id=?", (board_id, doc_id)
+            "SELECT num, tags FROM items WHERE board_id=? AND id=?", (board_id, doc_id)
         ).fetchone()
         if row is not None:
-            conn.execute("DELETE FROM items WHERE num=?", (row[0],))
-            conn.execute("DELETE FROM items_fts WHERE rowid=?", (row[0],))
-        conn.execute("DELETE FROM item_tags WHERE board_id=? AND id=?", (board_id, doc_id))
+            num = int(row[0])
+            conn.execute("DELETE FROM items WHERE num=?", (num,))
+            conn.execute("DELETE FROM items_fts WHERE rowid=?", (num,))
+            conn.executemany(
+                "DELETE FROM item_tags WHERE tag=? AND num=?",
+                [(tag, num) for tag in json.loads(row[1])],
+            )
 
     def add_history(self, board_id: str, doc_id: str, entries: list[tuple[str, str, int]]) -> None:
         """What newly stored changes did (beyond posting), derived from them as they were
@@ -216,10 +283,7 @@ class ItemIndex:
             where.append("i.status = ?")
             args.append(status.value)
         if tag is not None:
-            where.append(
-                "EXISTS (SELECT 1 FROM item_tags t WHERE t.board_id=i.board_id "
-                "AND t.tag=? AND t.id=i.id)"
-            )
+            where.append("EXISTS (SELECT 1 FROM item_tags t WHERE t.tag=? AND t.num=i.num)")
             args.append(tag)
         if search:
             where.append("i.num IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")

@@ -3,32 +3,52 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import collections
 import multiprocessing
-from collections.abc import Callable
+import os
+import threading
+import time
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ..errors import DamagedDocument
 from ..model.automerge import SyncState
-from ..model.checking import Prechecked, precheck_all
 from ..model.signing import Signed
-from .documents import Version
+from .documents import Arrived, Version, prepare_all
 from .store import Store
 
 T = TypeVar("T")
 
 PREPARE_BYTES = 4 * 1024 * 1024
 """Bytes of outgoing documents and sync messages prepared in one trip to the store thread."""
-PRECHECK_AT = 16
-"""Whole documents arriving together from this many on are measured and their signatures
-checked in a worker process (the second core), while the store thread merges the batch
-before: a newcomer's catch-up is thousands of them. Fewer are checked on the store thread
-(a round trip to the worker would cost a live post more than it saves)."""
+PREPARE_AT = 16
+"""Whole documents arriving together from this many on are measured, loaded, checked and read
+for the index in the worker processes, in slices of this many, while the store
+thread inserts the slices before: a newcomer's catch-up is thousands of them. Fewer are done
+on the store thread (a round trip to a worker would cost a live post more than it saves)."""
+WORKERS = min(2, os.cpu_count() or 1)
+"""Worker processes: two where there are two cores (more would only share them with the store
+thread and the node), one on a single-core board."""
+PARENT_POLL = 0.5
+"""Seconds between a worker's looks at whether the node that started it is still there."""
+Prepared = Arrived | DamagedDocument | None
 
 
 def _ready() -> bool:
     return True
+
+
+def _end_with(parent: int) -> None:
+    """In a worker: end when the process that started it is gone (a node killed with SIGKILL
+    would otherwise leave its workers waiting for work forever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="potluck-parent-watch", daemon=True).start()
 
 
 class StoreThread:
@@ -49,17 +69,23 @@ class StoreThread:
         if self._worker is not None:
             self._worker.shutdown(wait=False, cancel_futures=True)
 
-    async def _precheck(
+    def _prepare(
         self, documents: list[tuple[str, Signed]]
-    ) -> list[Prechecked | DamagedDocument] | None:
-        """Measure and check whole documents in the worker process, if it is up (it starts
-        with the first large batch; until it answers, the store thread does this itself)."""
-        if not self._use_worker or len(documents) < PRECHECK_AT:
+    ) -> Generator[Prepared, None, None] | None:
+        """Whole documents through the worker processes, if they are up (they start with the
+        first large batch; until they answer, the store thread does this itself): their
+        results in order, each waited for as it is needed, with at most WORKERS + 1 slices
+        sent ahead, so that results never pile up. None for a document a worker left to the
+        store thread (too large, or the worker died)."""
+        if not self._use_worker or len(documents) < PREPARE_AT:
             return None
         if self._worker is None:
             try:
                 self._worker = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=WORKERS,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_end_with,
+                    initargs=(os.getpid(),),
                 )
                 self._worker_ready = self._worker.submit(_ready)
             except (OSError, ValueError):  # no process can start here: Textual holds stderr
@@ -68,35 +94,55 @@ class StoreThread:
         assert self._worker_ready is not None
         if not self._worker_ready.done():
             return None
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(Exception):  # a worker that died: the store thread checks
-            return await loop.run_in_executor(self._worker, precheck_all, documents)
-        self._use_worker = False
-        return None
+        slices = [
+            documents[first : first + PREPARE_AT] for first in range(0, len(documents), PREPARE_AT)
+        ]
+        return self._results(self._worker, slices)
+
+    def _results(
+        self, worker: ProcessPoolExecutor, slices: list[list[tuple[str, Signed]]]
+    ) -> Generator[Prepared, None, None]:
+        actor = self.store.documents.actor
+        sent: collections.deque[Future[list[Prepared]]] = collections.deque()
+        try:
+            for n, piece in enumerate(slices):
+                try:
+                    if not self._use_worker:
+                        raise RuntimeError("the workers are gone")
+                    while len(sent) <= WORKERS and n + len(sent) < len(slices):
+                        sent.append(worker.submit(prepare_all, slices[n + len(sent)], actor))
+                    results = sent.popleft().result()
+                except Exception:  # a worker that died (BrokenProcessPool): no more of them
+                    self._use_worker = False
+                    results = [None] * len(piece)
+                yield from results
+        finally:
+            for future in sent:
+                future.cancel()
 
     async def document_versions(self, board_id: str) -> dict[str, Version]:
         return await self.call(self.store.documents.versions, board_id)
 
     async def versions_of(self, board_id: str, doc_ids: set[str]) -> dict[str, Version]:
-        def run() -> dict[str, Version]:
-            found = {d: self.store.documents.version(board_id, d) for d in doc_ids}
-            return {d: v for d, v in found.items() if v is not None}
-
-        return await self.call(run)
+        return await self.call(self.store.documents.versions_of, board_id, list(doc_ids))
 
     async def apply_saved_documents(
         self, board_id: str, documents: list[tuple[str, Signed]]
     ) -> tuple[dict[str, Version], DamagedDocument | None]:
         """Merge whole documents in one transaction: the version of each that changed, and
         the refusal that stopped the batch, if any (the documents before it are committed).
-        A large batch is measured and its signatures checked in the worker process first."""
-        prechecked = await self._precheck(documents)
+        A large batch is measured, loaded, checked and read in the worker processes, slice by
+        slice, while the store thread inserts the slices before."""
 
         def run() -> tuple[dict[str, Version], DamagedDocument | None]:
             documents_ = self.store.documents
-            changed, refused = documents_.apply_saved_documents(board_id, documents, prechecked)
-            versions = {d: documents_.version(board_id, d) for d in changed}
-            return {d: v for d, v in versions.items() if v is not None}, refused
+            prepared = self._prepare(documents)
+            try:
+                changed, refused = documents_.apply_saved_documents(board_id, documents, prepared)
+            finally:
+                if prepared is not None:
+                    prepared.close()  # what was sent ahead and not needed (a refusal)
+            return documents_.versions_of(board_id, changed), refused
 
         return await self.call(run)
 
