@@ -137,6 +137,8 @@ class PeerState:
     """Something was exchanged since our last `synced`."""
     probe_sent: float | None = None
     """When we pinged a peer that had been silent, if nothing has been heard since."""
+    released: bool = False
+    """A peer we held back was heard again: what waited on it is spread (invariant 8)."""
     pongs_owed: int = 0
     settled: bool = False
     """`in_sync` as of the last decision."""
@@ -348,7 +350,8 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
        it and there is no sync state; otherwise as a sync message; never while `assumed`
        equals ours (then only a `have`, if the peer has not been told our digest).
     8. A peer silent for `hold_after` gets a ping with the next push; once that ping is
-       `hold_after` old with nothing heard, nothing more is pushed until something is.
+       `hold_after` old with nothing heard, nothing more is pushed until something is. Then
+       what waited is spread by the board, as when a connection starts (`Spread`).
     9. `synced` goes out once the connection turns `quiet` after activity: the peer's `have`
        arrived, every record's `assumed` equals `ours`, nothing dirty, nothing to relay.
     10. The indexes (`dirty`, `relaying`, `differ`, `unsettled`, `known`, `unheard`, `held`) are
@@ -483,6 +486,7 @@ def wake_at(state: PeerState, now: float) -> float:
 
 
 def _received(state: PeerState, message: Message, now: float) -> list[Action]:
+    state.released |= held_back(state, now)
     state.last_heard = now
     state.probe_sent = None
     match message:
@@ -581,6 +585,20 @@ def _tick(state: PeerState, now: float) -> list[Action]:
     state.pongs_owed = 0
     if now - state.last_sent >= timing.ping_every:
         out.append(Send(Ping()))  # even while busy, so that the peer hears from us
+    if state.released and state.heard_have:
+        # Back after a cut the connection survived: in a mesh, every peer on our side holds
+        # what waited, and every peer on the other side needs it. Pushed at once, each would
+        # arrive once from each of us; spread as when a connection starts, most arrive once,
+        # pass on within the other side, and are found held before we send them.
+        state.released = False
+        waiting = frozenset(state.dirty) | frozenset(state.relaying)
+        for doc_id in waiting:
+            record = state.docs[doc_id]
+            record.dirty, record.relay_due = False, None
+            _index(state, doc_id, record)
+        if waiting:
+            out.append(Spread(waiting))
+            return out
     if state.heard_have and not held_back(state, now):
         pushed = _push(state, now, out)
         if pushed:
