@@ -84,6 +84,12 @@ def main() -> int:
     except KeyboardInterrupt:
         print("interrupted: every node stopped, namespaces and homes removed", file=sys.stderr)
         return 130
+    if run.refused:
+        print(
+            f"{run.refused} status changes were refused by their own device's rules; "
+            "replies were made instead",
+            file=sys.stderr,
+        )
     print(table(rounds))
     return 0
 
