@@ -66,7 +66,8 @@ MAX_CONTROL_QUEUE = 64
 
 @dataclass(frozen=True)
 class Timing:
-    """Keep-alive and timeouts (seconds); tests shrink them."""
+    """Keep-alive and timeouts (seconds), and how reconciliation splits ranges; tests shrink
+    them."""
 
     ping_every: float = 15.0
     silence_limit: float = 45.0
@@ -76,7 +77,8 @@ class Timing:
     hold_after: float = 3.0
     """A peer silent this long gets a ping with the next push, and no more pushes if that ping
     goes unanswered this long: changes wait merged here, not queued on a dead link, and go in
-    one round when the peer is heard again (after a cut that the connection survived)."""
+    one round when the peer is heard again (after a cut that the connection survived), after
+    the board's spread wait."""
     branch: int = BRANCH
     """Reconciliation (PROTOCOL.md §5.3): a range whose fingerprints differ splits in this
     many parts, …"""
