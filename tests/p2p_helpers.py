@@ -148,3 +148,60 @@ def db_rows(home: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
 def stored(home: Path, title: str) -> bool:
     """Whether the home's index lists an item with this title."""
     return bool(db_rows(home, "SELECT 1 FROM items WHERE title=?", title))
+
+
+class Relay:
+    """A TCP relay on loopback that counts the bytes it passes, and can cut every connection
+    through it and refuse new ones (the two nodes apart)."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.bytes = 0
+        self.open = True
+        self.server: asyncio.Server | None = None
+        self.port = 0
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.open:
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        self._writers |= {writer, up_writer}
+        pipes = [self._pipe(reader, up_writer), self._pipe(up_reader, writer)]
+        for pipe in pipes:
+            task = asyncio.ensure_future(pipe)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                self.bytes += len(data)
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    def cut(self, *, refuse: bool) -> None:
+        """End every connection through the relay; refuse new ones while `refuse`."""
+        self.open = not refuse
+        for writer in self._writers:
+            writer.close()
+        self._writers.clear()
+
+    async def aclose(self) -> None:
+        self.cut(refuse=True)
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -15,13 +15,31 @@ from potluck.p2p.home import Home
 from potluck.p2p.keys import DeviceIdentity, board_psk, new_board_key
 from potluck.p2p.model.types import Kind
 from potluck.p2p.net.framing import MAX_CHUNK, MORE, encode_frame
-from potluck.p2p.net.messages import PROTOCOL_VERSIONS, Have, Hello, Sync, WholeDocument, encode
+from potluck.p2p.net.messages import (
+    FINGERPRINT,
+    PROTOCOL_VERSIONS,
+    Have,
+    Hello,
+    Range,
+    Reconcile,
+    Sync,
+    WholeDocument,
+    encode,
+)
 from potluck.p2p.net.node import Node
 from potluck.p2p.net.noise import NoiseState, SecureConnection, initiate, preamble
 
 from tests.p2p_helpers import connected, make_homes, running_node, titles, wait_until
 
 Attack = Callable[[SecureConnection], Awaitable[None]]
+
+
+def _digests(path: Path) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path / "potluck.db")
+    try:
+        return conn.execute("SELECT doc_id, digest FROM documents ORDER BY 1").fetchall()
+    finally:
+        conn.close()
 
 
 def snapshot(path: Path) -> tuple[object, ...]:
@@ -111,12 +129,29 @@ async def closed_mid_sync(conn: SecureConnection) -> None:
     conn.writer.close()
 
 
+async def malformed_reconcile(conn: SecureConnection) -> None:
+    ranges = [["m", 0], ["b", 1, bytes(16)]]  # bounds out of order
+    await conn.send(msgpack.packb({"type": "reconcile", "ranges": ranges}))
+
+
+async def endless_reconcile(conn: SecureConnection) -> None:
+    """Fingerprints that never match, faster than answers come: out of turn, or one round
+    too many; either way the reconciliation ends with the connection."""
+    for _ in range(100):
+        try:
+            await conn.send(encode(Reconcile((Range(None, FINGERPRINT, bytes(16)),))))
+        except (ConnectionError, OSError):
+            return
+
+
 ATTACKS: dict[str, tuple[Attack, str]] = {  # reasons: "a|b" when timing decides
     "garbage": (garbage, "bad-frame"),
     "truncated frame": (truncated, "bad-frame"),
     "oversized length prefix": (oversized_length, "bad-frame"),
     "oversized message": (oversized_message, "oversized"),
     "unknown type": (unknown_type, "unknown-type"),
+    "malformed reconcile": (malformed_reconcile, "bad-message"),
+    "endless reconciliation": (endless_reconcile, "protocol-violation"),
     "invalid automerge document": (bad_document, "damaged-document"),
     "invalid automerge sync message": (bad_sync, "damaged-document"),
     # If the node writes into the closed socket first, the kernel's reset can discard the
@@ -135,9 +170,11 @@ async def pair(tmp_path: Path) -> AsyncIterator[tuple[Home, Home, str, Node, Nod
     ):
         await wait_until(connected(node_a), what="Ana and Bo synced")
         await wait_until(lambda: titles(bo, board_id) == ["before"], what="first post")
-        await wait_until(  # Bo introduces himself once the board document reached him
-            lambda: "Bo" in {m.name for m in ana.board(board_id).members().values()},
-            what="Bo's name at Ana's",
+        # The board document too (each member's entry), so that nothing honest is still on
+        # its way to Ana when an attack begins and her store is compared before and after.
+        await wait_until(
+            lambda: _digests(ana.path) == _digests(bo.path) and node_a.in_sync(),
+            what="both homes the same",
         )
         yield ana, bo, board_id, node_a, node_b
 

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from potluck.p2p.model.automerge import SyncState
 from potluck.p2p.net.board_sync import BoardSync
-from potluck.p2p.net.messages import Have, Message, Ping, Sync, Synced, WholeDocument
+from potluck.p2p.net.messages import Have, Message, Ping, Reconcile, Sync, Synced, WholeDocument
+from potluck.p2p.net.reconcile import Reconciler
 from potluck.p2p.net.sync import (
     Action,
     Apply,
@@ -46,7 +47,8 @@ from potluck.p2p.net.sync import (
     quiet,
 )
 
-TIMING = Timing()
+TIMING = Timing(branch=2, list_max=1)
+"""Reconciliation splits small inventories too, over several rounds."""
 PEERS = 3
 PAIRS = [(0, 1), (0, 2), (1, 2)]
 DIGESTS: dict[bytes, frozenset[str]] = {}
@@ -163,6 +165,8 @@ class Conn:
     pump: tuple[Prepare, Prepared | None] | None = None
     """A batch being prepared, and what the store thread made of it."""
     heard: dict[str, bytes] = field(default_factory=dict)
+    snapshot: dict[str, bytes] = field(default_factory=dict)
+    """Our inventory as the connection began: what the peer learns by reconciling."""
     slots: dict[str, SyncState] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
 
@@ -227,7 +231,13 @@ class Conn:
     def read(self) -> None:
         message = self.inbox.popleft()
         unheard = set(self.state.unheard)
+        reconciling = not self.state.heard_have
         actions = self.decide(Received(message))
+        if isinstance(message, Reconcile):
+            assert reconciling, "invariant 5: a reconcile message after the inventories"
+            if self.state.heard_have:  # reconciled: the peer's inventory, exactly
+                assert self.other is not None
+                self.heard.update(self.other.snapshot)
         for doc_id in unheard if isinstance(message, Synced) else ():
             record = self.state.docs[doc_id]  # vouched for what we sent whole?
             if record.theirs is not None:
@@ -363,7 +373,10 @@ class SyncMachine(RuleBasedStateMachine):
         for conn in ends:
             conn.peer.board.attach(conn)
         for conn in ends:
-            conn.carry_out(conn.decide(Started(conn.peer.board.digests)))
+            digests = conn.peer.board.digests
+            conn.snapshot = {doc_id: version.digest for doc_id, version in digests.items()}
+            lead = conn.peer.index < (conn.other.peer.index if conn.other else 0)
+            conn.carry_out(conn.decide(Started(digests, lead)))
 
     @rule(pair=st.sampled_from(PAIRS), committed=st.booleans())
     def cut(self, pair: tuple[int, int], committed: bool) -> None:
@@ -444,6 +457,8 @@ class SyncMachine(RuleBasedStateMachine):
         for conn in self.conns():
             for doc_id, record in conn.state.docs.items():
                 assert record.theirs == conn.heard.get(doc_id), "invariant 3"
+            for doc_id, digest in conn.heard.items():
+                assert conn.state.docs[doc_id].theirs == digest, "invariant 3: heard, not kept"
 
     @invariant()
     def confirmed_means_held(self) -> None:
@@ -559,8 +574,9 @@ class TestCrossing:
 
     def connected(self) -> PeerState:
         state = PeerState(TIMING, last_heard=0.0, last_sent=0.0)
-        decide(state, Started({}), 0.0)
-        decide(state, Received(Have({})), 0.0)
+        decide(state, Started({}, lead=True), 0.0)
+        decide(state, Received(Reconciler({}, lead=False).opening()), 0.0)
+        assert state.heard_have
         return state
 
     def test_a_have_of_ours_that_crossed_their_document_is_said_again(self) -> None:
@@ -592,7 +608,7 @@ class TestStatus:
         """A connection that just pushed a new post to a peer that was in sync."""
         state = PeerState(TIMING, last_heard=0.0, last_sent=0.0)
         decide(state, Started({}), 0.0)
-        decide(state, Received(Have({})), 0.0)
+        decide(state, Received(Reconciler({}, lead=True).opening()), 0.0)
         decide(state, OursChanged({"d": Version(self.D, 1)}), 1.0)
         [prepare] = decide(state, Tick(), 1.0)
         assert isinstance(prepare, Prepare)

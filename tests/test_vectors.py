@@ -22,7 +22,8 @@ from potluck.p2p.model.automerge import SyncState, heads_digest
 from potluck.p2p.model.chunks import parse_change
 from potluck.p2p.model.signing import Signed
 from potluck.p2p.net import messages
-from potluck.p2p.net.messages import Have, Sync, WholeDocument
+from potluck.p2p.net.messages import Have, Reconcile, Sync, WholeDocument
+from potluck.p2p.net.reconcile import Reconciler
 
 from tests.vectors import generate
 
@@ -117,3 +118,73 @@ def test_messages_decode_and_a_store_takes_them(tmp_path: Path) -> None:
         assert documents.digest(board_id, doc.id) == sync.digest
     finally:
         home.close()
+
+
+RECONCILE = json.loads((HERE / "reconcile.json").read_text())
+
+
+def test_the_code_computes_the_published_reconciliations() -> None:
+    assert generate.reconcile() == RECONCILE
+
+
+def test_reconciliation_vectors_check_out_without_the_code() -> None:
+    """Item hashes, opening fingerprints and every message's bytes, from hashlib and msgpack
+    alone; an exchange ends with each side having heard every pair of the other's."""
+    for name in ("identical", "different"):
+        vector = RECONCILE[name]
+        for side in ("leader", "follower"):
+            total = 0
+            for doc_id, digest, item in vector[side]:
+                expected = hashlib.sha256(doc_id.encode() + b"\0" + bytes.fromhex(digest))
+                assert expected.digest()[:16].hex() == item
+                total = (total + int(item, 16)) % 2**128
+            count = len(vector[side]).to_bytes(8, "big")
+            opening = hashlib.sha256(total.to_bytes(16, "big") + count).digest()[:16]
+            [first] = [m for m in vector["messages"][:2] if m["from"] == side]
+            assert first["ranges"] == [[None, 1, opening.hex()]]
+        for message in vector["messages"]:
+            body = msgpack.unpackb(bytes.fromhex(message["msgpack"]))
+            assert body["type"] == "reconcile"
+            assert body["ranges"] == [[r[0], r[1], *_unhex(r[2:])] for r in message["ranges"]], name
+        # Every pair listed is one its sender holds.
+        for side in ("leader", "follower"):
+            held = {doc_id: digest for doc_id, digest, _ in vector[side]}
+            for m in vector["messages"]:
+                for r in m["ranges"] if m["from"] == side else ():
+                    if r[1] in (2, 3):
+                        assert all(held[doc_id] == digest for doc_id, digest in r[2])
+    assert len(RECONCILE["identical"]["messages"]) == 2
+
+
+def test_the_reconciliation_vectors_replay() -> None:
+    for name in ("identical", "different"):
+        vector = RECONCILE[name]
+        sides = {
+            side: Reconciler(
+                {doc_id: bytes.fromhex(digest) for doc_id, digest, _ in vector[side]},
+                lead=side == "leader",
+            )
+            for side in ("leader", "follower")
+        }
+        sent = [bytes.fromhex(m["msgpack"]) for m in vector["messages"]]
+        assert [messages.encode(sides[s].opening()) for s in ("leader", "follower")] == sent[:2]
+        answers = []
+        for m, data in zip(vector["messages"], sent, strict=True):
+            receiver = sides["follower" if m["from"] == "leader" else "leader"]
+            message = messages.decode(data)
+            assert isinstance(message, Reconcile)
+            answer = receiver.receive(message)
+            if answer is not None:
+                answers.append(messages.encode(answer))
+        assert answers == sent[2:], name
+        assert all(side.done for side in sides.values())
+
+
+def _unhex(rest: list[object]) -> list[object]:
+    if not rest:
+        return []
+    [value] = rest
+    if isinstance(value, str):
+        return [bytes.fromhex(value)]
+    assert isinstance(value, list)
+    return [[[doc_id, bytes.fromhex(digest)] for doc_id, digest in value]]

@@ -44,6 +44,40 @@ class Have:
     docs: dict[str, bytes]
 
 
+SKIP = 0
+"""A reconcile range with nothing more to say (PROTOCOL.md §5.3)."""
+FINGERPRINT = 1
+"""A reconcile range given by its fingerprint."""
+LIST = 2
+"""A reconcile range given by the sender's pairs in it; the receiver answers with its own."""
+LAST_LIST = 3
+"""A reconcile range given by the sender's pairs in it, in answer to a `LIST`."""
+MAX_RANGES = 4096
+"""Ranges in one `reconcile` message; more is a `bad-message`."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """One range of a `reconcile` message: from the previous range's upper bound (or the
+    start) up to `upper`, excluded (None: past every document id)."""
+
+    upper: str | None
+    mode: int
+    fingerprint: bytes = b""
+    """For FINGERPRINT: 16 bytes."""
+    items: tuple[tuple[str, bytes], ...] = ()
+    """For LIST and LAST_LIST: the sender's (document id, digest) pairs in the range, in
+    ascending order of id."""
+
+
+@dataclass(frozen=True)
+class Reconcile:
+    """One step of range-based set reconciliation of the two inventories (PROTOCOL.md §5.3):
+    ranges covering every document id, in ascending order, trailing skips left out."""
+
+    ranges: tuple[Range, ...]
+
+
 @dataclass(frozen=True)
 class WholeDocument:
     """A whole saved document, for a peer that does not hold it, with the signatures of all
@@ -117,7 +151,7 @@ class CloseReason(StrEnum):
     LOCAL_ERROR = "local-error"
 
 
-Message = Hello | Have | WholeDocument | Sync | Synced | Ping | Pong | Bye
+Message = Hello | Have | Reconcile | WholeDocument | Sync | Synced | Ping | Pong | Bye
 
 
 def encode(message: Message) -> bytes:
@@ -135,6 +169,8 @@ def encode(message: Message) -> bytes:
             }
         case Have():
             body = {"type": "have", "docs": message.docs}
+        case Reconcile():
+            body = {"type": "reconcile", "ranges": [_range(r) for r in message.ranges]}
         case WholeDocument() | Sync():
             body = {
                 "type": "doc" if isinstance(message, WholeDocument) else "sync",
@@ -154,6 +190,15 @@ def encode(message: Message) -> bytes:
             body = {"type": "bye", "reason": message.reason}
     packed: bytes = msgpack.packb(body, use_bin_type=True)
     return packed
+
+
+def _range(r: Range) -> list[Any]:
+    match r.mode:
+        case 1:
+            return [r.upper, r.mode, r.fingerprint]
+        case 2 | 3:
+            return [r.upper, r.mode, [list(item) for item in r.items]]
+    return [r.upper, r.mode]
 
 
 class UnknownType(ProtocolError):
@@ -230,6 +275,60 @@ def _have(body: dict[str, Any]) -> Have:
     return Have(docs)
 
 
+def _reconcile(body: dict[str, Any]) -> Reconcile:
+    ranges = _field(body, "ranges", list)
+    if len(ranges) > MAX_RANGES:
+        raise ProtocolError(f"reconcile: more than {MAX_RANGES} ranges")
+    parsed: list[Range] = []
+    lower: str | None = ""
+    for value in ranges:
+        if not isinstance(value, list) or len(value) < 2:
+            raise ProtocolError("reconcile: a range is an array [upper, mode, ...]")
+        if lower is None:
+            raise ProtocolError("reconcile: a range after the one that ends past every id")
+        upper, mode = value[0], value[1]
+        if type(mode) is not int:
+            raise ProtocolError("reconcile: a range's mode is an integer")
+        if upper is not None and (not valid_doc_id(upper) or upper <= lower):
+            raise ProtocolError("reconcile: bounds must be ids in ascending order")
+        if mode == SKIP and len(value) == 2:
+            parsed.append(Range(upper, SKIP))
+        elif mode == FINGERPRINT and len(value) == 3:
+            fingerprint = value[2]
+            if not isinstance(fingerprint, bytes) or len(fingerprint) != DIGEST_SIZE:
+                raise ProtocolError(f"reconcile: a fingerprint is {DIGEST_SIZE} bytes")
+            parsed.append(Range(upper, FINGERPRINT, fingerprint))
+        elif mode in (LIST, LAST_LIST) and len(value) == 3 and isinstance(value[2], list):
+            parsed.append(Range(upper, mode, items=_items(value[2], lower, upper)))
+        else:
+            raise ProtocolError("reconcile: a range of unknown mode or shape")
+        lower = upper
+    return Reconcile(tuple(parsed))
+
+
+def _items(values: list[Any], lower: str, upper: str | None) -> tuple[tuple[str, bytes], ...]:
+    """The pairs of a list range: ids in ascending order within [lower, upper)."""
+    items: list[tuple[str, bytes]] = []
+    previous = None
+    for value in values:
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not valid_doc_id(value[0])
+            or not isinstance(value[1], bytes)
+            or len(value[1]) != DIGEST_SIZE
+        ):
+            raise ProtocolError("reconcile: an item is [document id, 16-byte digest]")
+        doc_id = value[0]
+        if doc_id < lower or (upper is not None and doc_id >= upper):
+            raise ProtocolError("reconcile: an item outside its range")
+        if previous is not None and doc_id <= previous:
+            raise ProtocolError("reconcile: items must be in ascending order of id")
+        previous = doc_id
+        items.append((doc_id, value[1]))
+    return tuple(items)
+
+
 def _signed(body: dict[str, Any]) -> tuple[bytes, bytes]:
     signatures = _field(body, "sigs", bytes)
     keys = _field(body, "keys", bytes)
@@ -263,6 +362,7 @@ def _bye(body: dict[str, Any]) -> Bye:
 _PARSERS: dict[str, Callable[[dict[str, Any]], Message]] = {
     "hello": _hello,
     "have": _have,
+    "reconcile": _reconcile,
     "doc": _doc,
     "sync": _sync,
     "synced": _synced,

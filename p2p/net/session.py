@@ -161,7 +161,9 @@ class Session:
         try:
             await self._greet()
             self.on_update(self)
-            await self._carry_out(self._decide(Started(self.board.digests)))
+            # One side leads the reconciliation (§5.3); both tell which from the device ids.
+            lead = self.local_hello.device < self.remote_device
+            await self._carry_out(self._decide(Started(self.board.digests, lead)))
             reader = asyncio.create_task(self._read_loop())
             pump = asyncio.create_task(self._pump_loop())
             watchdog = asyncio.create_task(self._watchdog())

@@ -17,10 +17,12 @@ from .messages import (
     Message,
     Ping,
     Pong,
+    Reconcile,
     Sync,
     Synced,
     WholeDocument,
 )
+from .reconcile import BRANCH, LIST_MAX, ReconcileError, Reconciler
 
 __all__ = [
     "BATCH",
@@ -64,7 +66,8 @@ MAX_CONTROL_QUEUE = 64
 
 @dataclass(frozen=True)
 class Timing:
-    """Keep-alive and timeouts (seconds); tests shrink them."""
+    """Keep-alive and timeouts (seconds), and how reconciliation splits ranges; tests shrink
+    them."""
 
     ping_every: float = 15.0
     silence_limit: float = 45.0
@@ -74,7 +77,13 @@ class Timing:
     hold_after: float = 3.0
     """A peer silent this long gets a ping with the next push, and no more pushes if that ping
     goes unanswered this long: changes wait merged here, not queued on a dead link, and go in
-    one round when the peer is heard again (after a cut that the connection survived)."""
+    one round when the peer is heard again (after a cut that the connection survived), after
+    the board's spread wait."""
+    branch: int = BRANCH
+    """Reconciliation (PROTOCOL.md §5.3): a range whose fingerprints differ splits in this
+    many parts, …"""
+    list_max: int = LIST_MAX
+    """… unless we hold at most this many documents in it: then they go as a list."""
 
 
 # ---------------------------------------------------------------- the record
@@ -120,11 +129,18 @@ class PeerState:
     """When we last wrote anything to the peer."""
     docs: dict[str, DocRecord] = field(default_factory=dict)
     heard_have: bool = False
-    """The peer's full `have` has arrived."""
+    """The peer's inventory is known: reconciled, or its full `have` arrived."""
+    reconciler: Reconciler | None = None
+    """The reconciliation of our inventory with the peer's, until it is done."""
+    reconcile_out: Reconcile | Have | None = None
+    """Our answer in the reconciliation (or our full `have`, to a peer that opened with its
+    own), for the sender to write next."""
     active: bool = False
     """Something was exchanged since our last `synced`."""
     probe_sent: float | None = None
     """When we pinged a peer that had been silent, if nothing has been heard since."""
+    released: bool = False
+    """A peer we held back was heard again: what waited on it is spread (invariant 8)."""
     pongs_owed: int = 0
     settled: bool = False
     """`in_sync` as of the last decision."""
@@ -156,9 +172,11 @@ class PeerState:
 
 @dataclass(frozen=True)
 class Started:
-    """The greeting is done: announce every document we hold (the board's `ours`)."""
+    """The greeting is done: reconcile every document we hold (the board's `ours`) with the
+    peer's; `lead` on one side of the connection only (PROTOCOL.md §5.3)."""
 
     ours: Mapping[str, Version]
+    lead: bool = False
 
 
 @dataclass(frozen=True)
@@ -323,8 +341,10 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
        writes it, and no decision undoes it: sending records `sent` beside it, never over it.
     4. There is at most one automerge sync state per document and connection: decided here,
        made here as an empty placeholder, filled by the store thread, kept until the end.
-    5. Nothing about documents is sent before the peer's full `have`, and a `doc` or `sync`
-       from the peer before it closes the connection (`protocol-violation`).
+    5. Nothing about documents is sent before the peer's inventory is known (reconciled,
+       PROTOCOL.md §5.3, or its full `have`), and a `doc`, `sync` or `have` update from the
+       peer before that, or a `reconcile` after it or out of turn, closes the connection
+       (`protocol-violation`). Our answer in the reconciliation goes before anything else.
     6. Only `Tick` and `Prepared` (the sender's own events) produce messages to send; events
        of the reader and the board produce none, so one task writes to the channel and a slow
        peer stalls only its own connection.
@@ -332,7 +352,8 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
        it and there is no sync state; otherwise as a sync message; never while `assumed`
        equals ours (then only a `have`, if the peer has not been told our digest).
     8. A peer silent for `hold_after` gets a ping with the next push; once that ping is
-       `hold_after` old with nothing heard, nothing more is pushed until something is.
+       `hold_after` old with nothing heard, nothing more is pushed until something is. Then
+       what waited is spread by the board, as when a connection starts (`Spread`).
     9. `synced` goes out once the connection turns `quiet` after activity: the peer's `have`
        arrived, every record's `assumed` equals `ours`, nothing dirty, nothing to relay.
     10. The indexes (`dirty`, `relaying`, `differ`, `unsettled`, `known`, `unheard`, `held`) are
@@ -362,7 +383,7 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
             return _prepared(state, event)
         case Sent():
             state.last_sent = now
-        case Started(ours=ours):
+        case Started(ours=ours, lead=lead):
             state.waiting_since = now
             for doc_id, version in ours.items():
                 record = _record(state, doc_id)
@@ -372,7 +393,10 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
             for doc_id, record in state.docs.items():
                 if record.ours is not None:
                     record.told = told[doc_id] = record.ours.digest
-            return [Send(Have(told))]
+            state.reconciler = Reconciler(
+                told, lead=lead, branch=state.timing.branch, list_max=state.timing.list_max
+            )
+            return [Send(state.reconciler.opening())]
         case DocumentsMerged(theirs=theirs, ours=ours, count=count):
             for doc_id, version in ours.items():
                 record = _record(state, doc_id)
@@ -450,6 +474,8 @@ def wake_at(state: PeerState, now: float) -> float:
     """When a `Tick` next has something to do, or the peer stops `answering`, if no event
     comes first."""
     when = state.last_sent + state.timing.ping_every
+    if state.reconcile_out is not None:
+        return now
     if state.relaying and state.heard_have and not held_back(state, now):
         when = min(when, min(state.relaying.values()))
     since = _silent_since(state)
@@ -462,30 +488,36 @@ def wake_at(state: PeerState, now: float) -> float:
 
 
 def _received(state: PeerState, message: Message, now: float) -> list[Action]:
+    state.released |= held_back(state, now)
     state.last_heard = now
     state.probe_sent = None
     match message:
+        case Reconcile():
+            reconciler = state.reconciler
+            if reconciler is None or state.heard_have or state.reconcile_out is not None:
+                return [Close(CloseReason.PROTOCOL_VIOLATION, "a reconcile message out of turn")]
+            try:
+                state.reconcile_out = reconciler.receive(message)
+            except ReconcileError as exc:
+                return [Close(CloseReason.PROTOCOL_VIOLATION, str(exc))]
+            if not reconciler.done:
+                return []
+            return _heard_inventory(state, reconciler.theirs)
         case Have(docs=docs):
-            first = not state.heard_have
-            state.heard_have = state.active = True
+            if not state.heard_have:
+                # A peer may open with its full inventory instead of reconciling: it then
+                # learns ours the same way (and ignores our reconcile messages).
+                if state.reconciler is None:
+                    return [Close(CloseReason.PROTOCOL_VIOLATION, "a have before hello")]
+                snapshot = dict(zip(state.reconciler.ids, state.reconciler.digests, strict=True))
+                state.reconcile_out = Have(snapshot)
+                return _heard_inventory(state, docs)
+            state.active = True
             for doc_id, digest in docs.items():
                 record = _record(state, doc_id)
                 record.theirs = digest
                 _index(state, doc_id, record)
-            if not first:
-                return []
-            # What the peer lacks goes at once; what both hold in different versions, when the
-            # board says (with other peers about, most of it arrives from one of them first).
-            both: set[str] = set()
-            for doc_id, record in state.docs.items():
-                if record.ours is None:
-                    continue
-                if doc_id not in docs:
-                    record.dirty = True
-                    _index(state, doc_id, record)
-                elif record.ours.digest != docs[doc_id]:
-                    both.add(doc_id)
-            return [Spread(frozenset(both))] if both else []
+            return []
         case WholeDocument(id=doc_id, digest=digest):
             if not state.heard_have:
                 return [Close(CloseReason.PROTOCOL_VIOLATION, "a document before have")]
@@ -522,12 +554,53 @@ def _received(state: PeerState, message: Message, now: float) -> list[Action]:
     return []
 
 
+def _heard_inventory(state: PeerState, docs: Mapping[str, bytes]) -> list[Action]:
+    """The peer's whole inventory is known (reconciled, or its full `have`): what it lacks
+    goes at once; what both hold in different versions, when the board says (with other
+    peers about, most of it arrives from one of them first)."""
+    state.heard_have = state.active = True
+    state.reconciler = None
+    for doc_id, digest in docs.items():
+        record = _record(state, doc_id)
+        record.theirs = digest
+        _index(state, doc_id, record)
+    both: set[str] = set()
+    for doc_id, record in state.docs.items():
+        if record.ours is None:
+            continue
+        if doc_id not in docs:
+            record.dirty = True
+            _index(state, doc_id, record)
+        elif record.ours.digest != docs[doc_id]:
+            both.add(doc_id)
+    return [Spread(frozenset(both))] if both else []
+
+
 def _tick(state: PeerState, now: float) -> list[Action]:
     timing = state.timing
-    out: list[Action] = [Send(Pong()) for _ in range(state.pongs_owed)]
+    out: list[Action] = []
+    if state.reconcile_out is not None:
+        # First, before any document: the peer may need it to finish reconciling.
+        out.append(Send(state.reconcile_out))
+        state.reconcile_out = None
+    out += [Send(Pong()) for _ in range(state.pongs_owed)]
     state.pongs_owed = 0
     if now - state.last_sent >= timing.ping_every:
         out.append(Send(Ping()))  # even while busy, so that the peer hears from us
+    if state.released and state.heard_have:
+        # Back after a cut the connection survived: in a mesh, every peer on our side holds
+        # what waited, and every peer on the other side needs it. Pushed at once, each would
+        # arrive once from each of us; spread as when a connection starts, most arrive once,
+        # pass on within the other side, and are found held before we send them.
+        state.released = False
+        waiting = frozenset(state.dirty) | frozenset(state.relaying)
+        for doc_id in waiting:
+            record = state.docs[doc_id]
+            record.dirty, record.relay_due = False, None
+            _index(state, doc_id, record)
+        if waiting:
+            out.append(Spread(waiting))
+            return out
     if state.heard_have and not held_back(state, now):
         pushed = _push(state, now, out)
         if pushed:

@@ -1,12 +1,13 @@
 """The test vectors of PROTOCOL.md v2, computed from fixed inputs by this code.
 
-`python -m tests.vectors.generate` rewrites the two JSON files beside it; tests/test_vectors.py
+`python -m tests.vectors.generate` rewrites the three JSON files beside it; tests/test_vectors.py
 checks that the code still computes exactly what they hold (and that what they hold verifies),
 so a change to the protocol shows up as a diff of published bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from pathlib import Path
@@ -23,8 +24,20 @@ from potluck.p2p.model.signing import pack_signatures
 from potluck.p2p.model.types import Kind
 from potluck.p2p.net import messages
 from potluck.p2p.net.framing import encode_frame, split_message
-from potluck.p2p.net.messages import Have, Hello, Ping, Sync, WholeDocument
+from potluck.p2p.net.messages import (
+    FINGERPRINT,
+    LAST_LIST,
+    LIST,
+    Have,
+    Hello,
+    Ping,
+    Range,
+    Reconcile,
+    Sync,
+    WholeDocument,
+)
 from potluck.p2p.net.noise import PROTOCOL_NAME, NoiseState, certificate_payload, preamble
+from potluck.p2p.net.reconcile import BRANCH, LIST_MAX, Reconciler, item_hash
 
 HERE = Path(__file__).parent
 BOARD_KEY = bytes(range(32))
@@ -222,11 +235,84 @@ def add_reply_fixed(doc: Document) -> None:
         w.put_int(ROOT, "updated", NOW + 60_000)
 
 
+def pair(n: int, version: int = 0) -> tuple[str, bytes]:
+    """The n-th document id of the reconciliation vectors, with a digest of one version."""
+    doc_id = hashlib.blake2b(f"doc {n}".encode(), digest_size=16).hexdigest()
+    return doc_id, hashlib.blake2b(f"doc {n} v{version}".encode(), digest_size=16).digest()
+
+
+def exchange(leader: dict[str, bytes], follower: dict[str, bytes]) -> list[dict[str, Any]]:
+    """Every message of one reconciliation, in the order sent: both openings, then the
+    answers in turn (the follower answers the leader's opening)."""
+    sides = {
+        "leader": Reconciler(leader, lead=True),
+        "follower": Reconciler(follower, lead=False),
+    }
+    other = {"leader": "follower", "follower": "leader"}
+    sent: list[tuple[str, Reconcile]] = [
+        ("leader", sides["leader"].opening()),
+        ("follower", sides["follower"].opening()),
+    ]
+    n = 0
+    while n < len(sent):
+        sender, message = sent[n]
+        answer = sides[other[sender]].receive(message)
+        if answer is not None:
+            sent.append((other[sender], answer))
+        n += 1
+    assert sides["leader"].done and sides["follower"].done
+    assert sides["leader"].theirs == follower and sides["follower"].theirs == leader
+    return [
+        {"from": sender, "ranges": [_range(r) for r in message.ranges]}
+        | {"msgpack": messages.encode(message).hex()}
+        for sender, message in sent
+    ]
+
+
+def _range(r: Range) -> list[Any]:
+    if r.mode == FINGERPRINT:
+        return [r.upper, r.mode, r.fingerprint.hex()]
+    if r.mode in (LIST, LAST_LIST):
+        return [r.upper, r.mode, [[doc_id, digest.hex()] for doc_id, digest in r.items]]
+    return [r.upper, r.mode]
+
+
+def reconcile() -> dict[str, Any]:
+    """Two reconciliations of small inventories (PROTOCOL.md §5.3)."""
+
+    def side(pairs: dict[str, bytes]) -> list[list[str]]:
+        return [
+            [doc_id, pairs[doc_id].hex(), f"{item_hash(doc_id, pairs[doc_id]):032x}"]
+            for doc_id in sorted(pairs)
+        ]
+
+    same = dict(pair(n) for n in range(3))
+    leader = dict(pair(n) for n in range(40))
+    follower = dict(pair(n, version=1 if n < 2 else 0) for n in range(35))
+    follower |= dict(pair(n) for n in range(40, 46))
+    return {
+        "branch": BRANCH,
+        "list_max": LIST_MAX,
+        "pairs": "[document id, digest, item hash], ids ascending",
+        "identical": {
+            "leader": side(same),
+            "follower": side(same),
+            "messages": exchange(same, dict(same)),
+        },
+        "different": {
+            "leader": side(leader),
+            "follower": side(follower),
+            "messages": exchange(leader, follower),
+        },
+    }
+
+
 def write() -> None:
     (HERE / "noise_psk0_potluck.json").write_text(
         json.dumps({"vectors": [handshake()]}, indent=2) + "\n"
     )
     (HERE / "potluck_v2.json").write_text(json.dumps(potluck(), indent=2) + "\n")
+    (HERE / "reconcile.json").write_text(json.dumps(reconcile(), indent=1) + "\n")
 
 
 if __name__ == "__main__":
