@@ -8,7 +8,7 @@ import json
 import unicodedata
 from pathlib import Path
 
-from potluck.p2p import Kind
+from potluck.p2p import Kind, Status
 from potluck.p2p.home import Home
 from potluck.tui.cli.people import fingerprint
 from potluck.tui.cli.printable import printable
@@ -87,3 +87,18 @@ class TestLookAlikeNames:
         listed = run_potluck(tmp_path / "ana", "ls").stdout
         assert f"Ana ({fingerprint(real)})" in listed
         assert f"Аna ({fingerprint(fake)})" in listed
+
+
+class TestWhatHappened:
+    def test_show_says_who_marked_it_met_from_the_signed_changes(self, tmp_path: Path) -> None:
+        (ana, bo), board_id = make_homes(tmp_path, ["Ana", "Bo"])
+        copy_documents(ana.board(board_id), bo.board(board_id))
+        need = ana.board(board_id).post(Kind.NEED, "Blankets")
+        copy_documents(ana.board(board_id), bo.board(board_id))
+        bo.board(board_id).set_status(need, Status.MET)
+        copy_documents(bo.board(board_id), ana.board(board_id))
+        ana.close()
+        bo.close()
+        shown = run_potluck(tmp_path / "ana", "show", need).stdout
+        assert "what happened:\n  Bo marked it met · " in shown
+        assert shown.index("Blankets") < shown.index("what happened:")

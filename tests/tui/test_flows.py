@@ -707,3 +707,22 @@ class TestBigCatchUp:
                 other_window.import_board(tmp_path / "bo.potluck")
             await wait_for(pilot, lambda: said)
             assert said == ["12 new items arrived"]
+
+
+class TestPostedWords:
+    async def test_posting_alone_says_when_the_others_get_it(
+        self, home_path: Path, make_app
+    ) -> None:  # type: ignore[no-untyped-def]
+        app = make_app(home_path)
+        said: list[str] = []
+        app.notify = lambda message, **kw: said.append(str(message))  # type: ignore[method-assign]
+        async with app.run_test(size=SIZE) as pilot:
+            await board_shown(pilot, app)
+            await pilot.press("n")
+            await wait_for(pilot, lambda: isinstance(app.screen, NewItemDialog))
+            app.screen.query_one("#title", Input).value = "Onions"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: "Onions" in titles(app))
+            await wait_for(pilot, lambda: any(s.startswith("Posted.") for s in said))
+        assert "Posted. The others get it when their laptops are here." in said
+        assert not any("Everyone here" in s for s in said)

@@ -153,6 +153,7 @@ def item_lines(
         lines += [(), (("shifts:", "heading"),), *(((t, ""),) for t in shift_lines(item, people))]
     if outcome is not None:
         lines += [(), *(((t, ""),) for t in proposal_lines(outcome, people))]
+    lines += _history(item, people, now_ms)
     said = general(item)
     if item.kind is Kind.PROPOSAL and outcome is not None:
         said = tuple(r for r in said if r.kind not in POSITIONS)
@@ -170,6 +171,33 @@ def item_lines(
             said_at = f" ({ago(reply.time, now_ms)}):"
             lines.append((("  ", ""), (name(reply.author), "who"), (said_at, "meta")))
             lines += [((f"    {text}", ""),) for text in many(reply.text).split("\n")]
+    return lines
+
+
+HISTORY_SHOWN = 6
+"""The latest acts after the posting shown with an item; `--json` gives them all."""
+
+
+def _history(item: Item, people: People, now_ms: int) -> list[Line]:
+    """Who marked it met or closed, who edited it, when: from the signed changes (the posting
+    itself is the line under the title)."""
+    acts = [h for h in item.history if h.what != "posted"]
+    if not acts:
+        return []
+    lines: list[Line] = [(), (("what happened:", "heading"),)]
+    if len(acts) > HISTORY_SHOWN:
+        earlier = len(acts) - HISTORY_SHOWN
+        lines.append(((f"  … {plural(earlier, 'earlier change')}", "meta"),))
+    for act in acts[-HISTORY_SHOWN:]:
+        done = "edited it" if act.what == "edited" else act.what.replace("marked ", "marked it ")
+        lines.append(
+            (
+                ("  ", ""),
+                (people.name(act.who), "who"),
+                (f" {one(done)}", ""),
+                (f" · {ago(act.time, now_ms)}", "meta"),
+            )
+        )
     return lines
 
 

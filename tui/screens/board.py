@@ -551,7 +551,14 @@ class BoardScreen(Screen[None]):
 
     def posted(self, item_id: str | None) -> None:
         if item_id:
-            self.say(display.text("Posted. Everyone here will see it."))
+            here = any(p.answering for p in self.presence.peers)
+            self.say(
+                display.text(
+                    "Posted. Everyone here will see it."
+                    if here
+                    else "Posted. The others get it when their laptops are here."
+                )
+            )
             self.done(item_id)
 
     def action_reply(self) -> None:
