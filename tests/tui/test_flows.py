@@ -25,7 +25,7 @@ from potluck.tui.widgets.detail import ItemDetail
 from potluck.tui.widgets.item_list import ItemList
 from potluck.tui.widgets.qr import qr_text
 from textual import events
-from textual.widgets import Input, Select, Static, TextArea
+from textual.widgets import Input, Select, Static, Tab, Tabs, TextArea
 
 from tests.tui.conftest import wait_for
 
@@ -726,3 +726,37 @@ class TestPostedWords:
             await wait_for(pilot, lambda: any(s.startswith("Posted.") for s in said))
         assert "Posted. The others get it when their laptops are here." in said
         assert not any("Everyone here" in s for s in said)
+
+
+class TestTabsSettle:
+    async def test_switches_announced_late_end_on_the_last_tab(
+        self, home_path: Path, make_app
+    ) -> None:  # type: ignore[no-untyped-def]
+        """Tabs announces every change of its tab, ours too; on a busy machine the screen can
+        handle one announcement after the next switch. Two such once sent the screen back and
+        forth between two tabs for ever (a test of the forms hung on it)."""
+        app = make_app(home_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await board_shown(pilot, app)
+            screen = app.screen
+            assert isinstance(screen, BoardScreen)
+            tabs = screen.query_one(Tabs)
+            screen.action_goto(4)  # Assembly
+            await wait_for(pilot, lambda: tabs.active == "tab-proposal")
+            projects, assembly = (
+                tabs.query_one("#tab-project", Tab),
+                tabs.query_one("#tab-proposal", Tab),
+            )
+            asked: list[Kind] = []
+            requery = screen.requery
+            screen.requery = lambda query, keep=None: (
+                asked.append(query.kind),
+                requery(query, keep),
+            )[1]  # type: ignore[method-assign]
+            tabs.post_message(Tabs.TabActivated(tabs, projects))  # late: Projects, then Assembly
+            tabs.post_message(Tabs.TabActivated(tabs, assembly))
+            await pilot.pause(0.3)
+            settled = len(asked)
+            await pilot.pause(0.3)
+            assert len(asked) == settled <= 2, asked[:10]
+            assert (tabs.active, screen.query_.kind) == ("tab-proposal", Kind.PROPOSAL)

@@ -425,8 +425,10 @@ class BoardScreen(Screen[None]):
 
     @on(Tabs.TabActivated)
     def tab_changed(self, event: Tabs.TabActivated) -> None:
-        """A tab clicked with the mouse (keys switch in action_goto)."""
-        if event.tab is None or event.tab.id is None:
+        """A tab clicked with the mouse (keys switch in action_goto). Tabs announces every
+        change of its active tab, ours too: one that is no longer active by the time it is
+        handled is stale (two switches in quick succession would otherwise chase each other)."""
+        if event.tab is None or event.tab.id is None or event.tab.id != event.tabs.active:
             return
         self.switch_kind(Kind(event.tab.id.removeprefix("tab-")))
 
