@@ -6,6 +6,7 @@ sync" once done. The words themselves from made-up snapshots."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,13 +14,14 @@ from potluck.tui.app import PotluckApp
 from potluck.tui.cli.people import People
 from potluck.tui.node_bridge import NodeBridge, Presence, peer_view
 from potluck.tui.screens.board import BoardScreen
-from potluck.tui.screens.info import sync_cell
+from potluck.tui.screens.info import PeersScreen, sync_cell
 from potluck.tui.status_line import network, status_line
 from textual.widgets import Static
 
 from tests.conftest import copied
 from tests.p2p_helpers import FAST, db_rows, running_node
 from tests.tui.conftest import wait_for
+from tests.tui.test_hostile_text import on_screen, screen_text
 
 SIZE = (80, 24)
 DEADLINE = 60.0  # generous: two cores shared with other test runs
@@ -71,13 +73,28 @@ def test_the_words_of_a_catch_up() -> None:
     # A peer that stopped answering is said first: the count would stand still.
     assert words(ana(answering=False)).startswith("Ana not answering since")
     # Per peer, on the peers screen.
-    assert sync_cell(peer_view(ana(), NOW)) == "getting 1,200 of 10,000"
+    assert sync_cell(peer_view(ana(), NOW)) == "getting 12%"
+    assert sync_cell(peer_view(ana(arrived=9_999), NOW)) == "getting 99%"
     assert sync_cell(peer_view(done, NOW)) == "in sync"
     # The line fits 80 columns: the count whole, the week's places cut first.
     presence = Presence(running=True, peers=(peer_view(ana(), NOW),), in_sync=False)
     line = status_line("Kitchen at No. 9", presence, 4, People({}), "x", 80).plain
     assert len(line) <= 80
     assert line.startswith(" Kitchen at No. 9 · getting the board: 1,200 of 10,000 items · ")
+
+
+async def test_the_peers_screen_shows_the_catch_up_whole_at_80x24(
+    home_path: Path, make_app: Callable[..., PotluckApp]
+) -> None:
+    app = make_app(home_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        board = app.screen
+        assert isinstance(board, BoardScreen)
+        presence = Presence(running=True, peers=(peer_view(ana(name="Ana Lopez"), NOW),))
+        app.push_screen(PeersScreen(board.bridge, board.board.board_id, presence))
+        await wait_for(pilot, lambda: isinstance(app.screen, PeersScreen))
+        await wait_for(pilot, lambda: " getting 12% " in screen_text(on_screen(app)))
 
 
 def status(app: PotluckApp) -> str:
