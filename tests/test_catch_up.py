@@ -6,6 +6,8 @@ for that peer, every document it lacked as expected, and the arrived count climb
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -94,3 +96,28 @@ def test_potluck_peers_says_how_far_a_catch_up_has_got() -> None:
     assert line.endswith("syncing, 1,200 of its 10,000 items here so far"), line
     done = describe_peer(peer | {"arrived": 10_000}, people, now)
     assert done.endswith(", syncing"), done
+
+
+def test_counts_in_a_damaged_node_json_read_as_none(tmp_path: Path) -> None:
+    """node.json from a node before these fields, or edited by hand: the peer is still listed,
+    with nothing expected, rather than dropped or shown with a count that is not one."""
+    peer = {
+        "device_id": "a0" * 16,
+        "name": "Ana",
+        "board_id": "b",
+        "address": "127.0.0.1:7434",
+        "found": "manual",
+        "since": 1.0,
+        "last_sync": None,
+        "last_heard": 2.0,
+        "pending": 0,
+        "in_sync": False,
+        "answering": True,
+    }
+    odd = [peer, peer | {"expected": "lots", "arrived": True}, peer | {"expected": 9, "arrived": 4}]
+    (tmp_path / "node.json").write_text(json.dumps({"peers": odd}))
+    with open(tmp_path / "node.lock", "w") as lock:  # a node of another process holds it
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        state = read_node_state(tmp_path)
+    assert state is not None
+    assert [(p["expected"], p["arrived"]) for p in state["peers"]] == [(0, 0), (0, 0), (9, 4)]
