@@ -59,6 +59,28 @@ def run_potluck(
     return result
 
 
+CATCH_UP_ITEMS = 1_500
+
+
+@pytest.fixture(scope="session")
+def catch_up_homes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """Made once a run (posting takes ~4 ms an item): Ana's home with CATCH_UP_ITEMS offers,
+    Bo's joined and empty. Tests copy them (`copied`), since a node writes to its home."""
+    from tests.p2p_helpers import board_of_many
+
+    return board_of_many(tmp_path_factory.mktemp("catch-up"), CATCH_UP_ITEMS)
+
+
+def copied(homes: tuple[Path, Path, str], where: Path) -> tuple[Path, Path, str]:
+    """A fresh copy of two closed homes under `where`."""
+    ana, bo, board_id = homes
+    return (
+        Path(shutil.copytree(ana, where / "ana")),
+        Path(shutil.copytree(bo, where / "bo")),
+        board_id,
+    )
+
+
 @pytest.fixture
 def potluck() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_potluck

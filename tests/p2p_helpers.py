@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from potluck.p2p.home import Board, Home
+from potluck.p2p.model.types import Kind
 from potluck.p2p.net.node import Node
 from potluck.p2p.net.session import Timing
 
@@ -44,6 +45,19 @@ def make_homes(root: Path, names: list[str]) -> tuple[list[Home], str]:
     for home in homes[1:]:
         home.join(board.invite())
     return homes, board.board_id
+
+
+def board_of_many(root: Path, count: int) -> tuple[Path, Path, str]:
+    """Ana's home holding `count` small offers, and Bo's, which joined the board and holds
+    nothing yet (a fresh laptop); both closed. Returns their paths and the board id."""
+    (ana, bo), board_id = make_homes(root, ["Ana", "Bo"])
+    board = ana.board(board_id)
+    for n in range(count):
+        board.post(Kind.OFFER, f"offer {n}", body="bread, soup and a ladder")
+    paths = ana.path, bo.path
+    ana.close()
+    bo.close()
+    return paths[0], paths[1], board_id
 
 
 def titles(home: Home, board_id: str) -> list[str]:

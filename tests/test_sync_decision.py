@@ -169,6 +169,8 @@ class Conn:
     """Our inventory as the connection began: what the peer learns by reconciling."""
     slots: dict[str, SyncState] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
+    whole: int | None = None
+    """`expected` as first seen once the inventories met."""
 
     @property
     def timing(self) -> Timing:
@@ -476,6 +478,21 @@ class SyncMachine(RuleBasedStateMachine):
                 assert self.now - conn.state.last_heard > TIMING.hold_after, "invariant 13"
 
     @invariant()
+    def the_catch_up_counts_add_up(self) -> None:
+        """Invariant 14: nothing expected before the inventories met; then a fixed whole, of
+        which each document arrives once, when we first hold it as the peer does."""
+        for conn in self.conns():
+            state = conn.state
+            if not state.heard_have:
+                assert state.expected == state.arrived == 0 and not state.expecting
+            assert state.arrived + len(state.expecting) == state.expected, "invariant 14"
+            assert state.expecting <= state.unsettled, "invariant 14: arrived, still expected"
+            if state.heard_have:
+                if conn.whole is None:
+                    conn.whole = state.expected
+                assert state.expected == conn.whole, "invariant 14: the whole changed"
+
+    @invariant()
     def one_sync_state_per_document(self) -> None:
         for conn in self.conns():
             for doc_id, record in conn.state.docs.items():
@@ -516,6 +533,7 @@ class SyncMachine(RuleBasedStateMachine):
             assert in_sync(conn.state), conn.state
             assert answering(conn.state, self.now) and conn.state.last_sync is not None
             assert not conn.busy()
+            assert not conn.state.expecting and conn.state.arrived == conn.state.expected
             for record in conn.state.docs.values():
                 assert record.ours is not None and record.assumed == record.ours.digest
 

@@ -32,6 +32,10 @@ FOUND_WORDS = {
 }
 
 
+CATCH_UP_FROM = 50
+"""A catch-up bringing more items than this shows how far it has got."""
+
+
 @dataclass(frozen=True)
 class PeerView:
     """One peer as the peers screen and the status line show it; `name` is what the peer's
@@ -53,6 +57,15 @@ class PeerView:
     """'5 s ago', or the time of day ('14:02') when it has gone quiet."""
     quiet_since: str = ""
     """The time of day the peer was last heard, as 'not answering since' says it."""
+    expected: int = 0
+    """Items the peer held that this laptop lacked (or held otherwise) when they met."""
+    arrived: int = 0
+    """How many of those this laptop now holds as the peer does (0 to `expected`)."""
+
+    @property
+    def catching_up(self) -> bool:
+        """A catch-up of more than a handful of items from this peer is under way."""
+        return self.expected > CATCH_UP_FROM and self.arrived < self.expected
 
 
 def clock_time(ts: float | None, now: float) -> str:
@@ -69,6 +82,7 @@ def peer_view(peer: dict[str, Any], now: float) -> PeerView:
     pending = int(peer.get("pending") or 0)
     device = str(peer.get("device_id", ""))
     heard = peer.get("last_heard")
+    expected = max(0, int(peer.get("expected") or 0))
     answering = peer.get("answering") is not False
     in_sync = bool(peer.get("in_sync", pending == 0 and bool(last))) and answering
     quiet = clock_time(float(heard), now) if heard else "never"
@@ -91,6 +105,8 @@ def peer_view(peer: dict[str, Any], now: float) -> PeerView:
             else f"at {quiet}"
         ),
         quiet_since="" if answering else quiet,
+        expected=expected,
+        arrived=min(expected, max(0, int(peer.get("arrived") or 0))),
     )
 
 
@@ -131,6 +147,16 @@ class Presence:
     def waiting(self) -> int:
         """The most items any one peer has yet to confirm."""
         return max((p.waiting for p in self.peers), default=0)
+
+    @property
+    def catch_up(self) -> tuple[int, int] | None:
+        """(arrived, expected) of the peer with the most items still to come in a catch-up of
+        more than a handful, if one is under way."""
+        peers = [p for p in self.peers if p.catching_up]
+        if not peers:
+            return None
+        most = max(peers, key=lambda p: p.expected - p.arrived)
+        return most.arrived, most.expected
 
     @property
     def quiet(self) -> tuple[PeerView, ...]:

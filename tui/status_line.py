@@ -1,6 +1,6 @@
 """The board's status line in words: who else is here, whether they confirmed everything this
-laptop holds (never only that it was sent), who stopped answering, and the open places of the
-week ahead (places, never people)."""
+laptop holds (never only that it was sent), who stopped answering, how far a long catch-up has
+got, and the open places of the week ahead (places, never people)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,10 @@ def network(presence: Presence) -> display.Shown:
             display.name(people, first.device_id),
             f"{more} not answering since {first.quiet_since}",
         )
+    catch_up = presence.catch_up
+    if catch_up is not None:
+        arrived, expected = catch_up
+        return display.text(f"getting the board: {arrived:,} of {expected:,} items")
     if presence.in_sync:
         return display.text(f"{here} · all in sync")
     waiting = presence.waiting

@@ -61,6 +61,12 @@ class PeerInfo:
     answering: bool
     """False when changes have waited on the peer while it said nothing for a few seconds
     (a laptop's lid closed, a cut link): it is "not answering since `last_heard`"."""
+    expected: int = 0
+    """Documents the peer held that we lacked or held in another version when the connection
+    compared inventories: what this catch-up brings from it."""
+    arrived: int = 0
+    """How many of `expected` we now hold as the peer does; equal to `expected` once the
+    catch-up is done (never more)."""
 
 
 @dataclass
@@ -132,6 +138,8 @@ class Connections:
                     last_heard=session.last_heard,
                     in_sync=session.in_sync,
                     answering=session.answering,
+                    expected=session.expected,
+                    arrived=session.arrived,
                 )
             )
         return out

@@ -138,6 +138,8 @@ _PEER_FIELDS: dict[str, tuple[type, ...]] = {
     "in_sync": (bool,),
     "answering": (bool,),
 }
+_PEER_COUNTS = ("expected", "arrived")
+"""Fields a node before them did not write: 0 when absent or not a count."""
 _UNREACHABLE_FIELDS: dict[str, tuple[type, ...]] = {
     "address": (str,),
     "error": (str,),
@@ -154,6 +156,10 @@ def _checked(state: dict[str, Any]) -> dict[str, Any]:
         if isinstance(p, dict)
         and all(isinstance(p.get(k), kinds) for k, kinds in _PEER_FIELDS.items())
     ]
+    for p in state["peers"]:
+        for k in _PEER_COUNTS:
+            value = p.get(k)
+            p[k] = value if isinstance(value, int) and not isinstance(value, bool) else 0
     unreachable = state.get("unreachable")
     state["unreachable"] = [
         u

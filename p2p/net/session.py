@@ -56,9 +56,9 @@ __all__ = ["CloseReason", "Closed", "Session", "Timing"]
 
 log = logging.getLogger(__name__)
 
-MERGE_BATCH = 256
 MERGE_BATCH_BYTES = 4 * 1024 * 1024
-"""Whole documents that have already arrived are merged in one transaction, up to these."""
+"""Whole documents that have already arrived are merged in one transaction, up to these bytes
+(and `Timing.merge_batch` documents)."""
 SYNC_LOG_EVERY = 10.0
 """Seconds between two "synced" log lines of one connection (the rest go to debug)."""
 
@@ -133,6 +133,17 @@ class Session:
     def pending(self) -> int:
         """Documents we hold that the peer has not confirmed."""
         return pending(self.state)
+
+    @property
+    def expected(self) -> int:
+        """Documents the peer held that we lacked or held otherwise when its inventory became
+        known: what this connection's catch-up brings (0 until then)."""
+        return self.state.expected
+
+    @property
+    def arrived(self) -> int:
+        """How many of the `expected` we now hold as the peer does (at most `expected`)."""
+        return self.state.arrived
 
     @property
     def last_sync(self) -> float | None:
@@ -276,7 +287,7 @@ class Session:
                     case [Merge(message=first)]:
                         batch = [first]
                         size = len(first.data)
-                        while len(batch) < MERGE_BATCH and size < MERGE_BATCH_BYTES:
+                        while len(batch) < self.timing.merge_batch and size < MERGE_BATCH_BYTES:
                             ahead = asyncio.ensure_future(self.channel.receive())
                             await asyncio.sleep(0)  # a message already buffered is decoded now
                             if not ahead.done() or ahead.exception() is not None:

@@ -27,6 +27,7 @@ from .reconcile import BRANCH, LIST_MAX, ReconcileError, Reconciler
 __all__ = [
     "BATCH",
     "MAX_CONTROL_QUEUE",
+    "MERGE_BATCH",
     "Action",
     "Apply",
     "Close",
@@ -60,14 +61,17 @@ __all__ = [
 
 BATCH = 64
 """Documents prepared per trip to the store thread."""
+MERGE_BATCH = 256
+"""Whole documents that have already arrived are merged in one transaction, up to this many
+(the session's reader)."""
 MAX_CONTROL_QUEUE = 64
 """Pongs owed at once; a peer that makes more is flooding us."""
 
 
 @dataclass(frozen=True)
 class Timing:
-    """Keep-alive and timeouts (seconds), and how reconciliation splits ranges; tests shrink
-    them."""
+    """Keep-alive and timeouts (seconds), how reconciliation splits ranges, and how many
+    arrived documents are merged at once; tests shrink them."""
 
     ping_every: float = 15.0
     silence_limit: float = 45.0
@@ -84,6 +88,9 @@ class Timing:
     many parts, …"""
     list_max: int = LIST_MAX
     """… unless we hold at most this many documents in it: then they go as a list."""
+    merge_batch: int = MERGE_BATCH
+    """Whole documents from the peer merged in one transaction at most (a test that watches
+    a catch-up go by makes it take many small steps)."""
 
 
 # ---------------------------------------------------------------- the record
@@ -151,6 +158,14 @@ class PeerState:
     """Since when something has waited on the peer (the status has not been in sync)."""
     received_docs: int = 0
     sent_docs: int = 0
+    expected: int = 0
+    """Documents the peer's inventory held that we lacked or held in another version when it
+    became known: what this connection's catch-up brings."""
+    arrived: int = 0
+    """How many of the `expected` the peer has since confirmed we hold as it does (never more
+    than `expected`)."""
+    expecting: set[str] = field(default_factory=set)
+    """The `expected` that have not arrived yet."""
     held: int = 0
     """Documents we hold (records with `ours`)."""
     dirty: dict[str, None] = field(default_factory=dict)
@@ -367,6 +382,10 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
         due to be pushed or relayed; `last_sync` is stamped only then, never when we send.
     13. The peer is `answering` unless something has waited on it (the status not in sync)
         for `hold_after` with nothing heard from it since the wait began.
+    14. The catch-up: `expected` is fixed when the peer's inventory becomes known (what it
+        held that we lacked or held otherwise); a document leaves `expecting` and counts in
+        `arrived` the first time `ours` equals `theirs` (from this peer or any other), so
+        `arrived` + len(`expecting`) == `expected` always: a counter, no walk over the board.
     """
     actions = _decide(state, event, now)
     _settle(state, now, isinstance(event, Received) and isinstance(event.message, Synced))
@@ -563,7 +582,10 @@ def _heard_inventory(state: PeerState, docs: Mapping[str, bytes]) -> list[Action
     for doc_id, digest in docs.items():
         record = _record(state, doc_id)
         record.theirs = digest
+        if record.ours is None or record.ours.digest != digest:
+            state.expecting.add(doc_id)
         _index(state, doc_id, record)
+    state.expected = len(state.expecting)
     both: set[str] = set()
     for doc_id, record in state.docs.items():
         if record.ours is None:
@@ -762,6 +784,9 @@ def _index(state: PeerState, doc_id: str, record: DocRecord) -> None:
     ours = None if record.ours is None else record.ours.digest
     _member(state.differ, doc_id, ours != record.assumed)
     _member(state.unsettled, doc_id, ours != record.theirs)
+    if ours == record.theirs and doc_id in state.expecting:
+        state.expecting.discard(doc_id)  # the catch-up brought it: we hold what the peer holds
+        state.arrived += 1
     _member(state.known, doc_id, record.assumed is not None)
     _member(state.unheard, doc_id, record.theirs is None and record.sent is not None)
 

@@ -119,6 +119,10 @@ def describe_peer(p: dict[str, Any], people: People, now: float) -> str:
         )
     if p.get("in_sync", not pending):
         return line + f"in sync (last sync {_clock(p.get('last_sync'), now)})"
+    expected, arrived = int(p.get("expected") or 0), int(p.get("arrived") or 0)
+    if 0 <= arrived < expected:
+        got = f"syncing, {arrived:,} of its {expected:,} items here so far"
+        return line + got + (f", {waiting}" if pending else "")
     return line + "syncing" + (f", {waiting}" if pending else "")
 
 

@@ -111,10 +111,14 @@ ELSEWHERE = "Another potluck on this laptop is syncing; this is what it sees."
 
 def sync_cell(peer: PeerView) -> str:
     """'in sync', 'syncing, 3 waiting', 'not answering, 3 waiting' (since when is in the
-    last heard column): in sync only once the peer confirmed everything this laptop holds."""
+    last heard column), 'getting 12%' during a long catch-up from the peer (the status line
+    has the counts; a count here would push the cell out of an 80-column window): in sync
+    only once the peer confirmed everything this laptop holds."""
     waiting = f", {peer.waiting} waiting" if peer.waiting else ""
     if not peer.answering:
         return "not answering" + waiting
+    if peer.catching_up:
+        return f"getting {peer.arrived * 100 // peer.expected}%"
     if peer.in_sync:
         return "in sync"
     return "syncing" + waiting
