@@ -28,7 +28,7 @@ from potluck.p2p.model.types import Kind
 from potluck.p2p.net.node import Node
 
 from bench.bench_compare import importable, tree
-from tests.p2p_helpers import Relay, db_rows, make_homes, running_node, wait_until
+from tests.p2p_helpers import Relay, db_rows, running_node, two_homes_holding, wait_until
 
 
 def digests(home: Path, board_id: str) -> dict[str, bytes]:
@@ -43,15 +43,7 @@ def synced_since(node: Node, moment: float) -> bool:
 
 async def measure(root: Path, documents: int, changes: list[int]) -> dict[str, int]:
     """Bytes of each reconnect: `same` with nothing changed, `k changes` with k on each side."""
-    (ana, bo), board_id = make_homes(root, ["Ana", "Bo"])
-    board = ana.board(board_id)
-    for n in range(documents):
-        board.post(Kind.OFFER, f"offer {n}")
-    ana.export_board(board, root / "board.potluck")
-    bo.import_board(root / "board.potluck")
-    paths = ana.path, bo.path
-    ana.close()
-    bo.close()
+    *paths, board_id = two_homes_holding(root, documents)
 
     def same() -> bool:
         return digests(paths[0], board_id) == digests(paths[1], board_id)

@@ -60,6 +60,20 @@ def board_of_many(root: Path, count: int) -> tuple[Path, Path, str]:
     return paths[0], paths[1], board_id
 
 
+def two_homes_holding(root: Path, documents: int) -> tuple[Path, Path, str]:
+    """Ana's and Bo's homes holding the same `documents` offers (she posted them, he imported
+    an export of the board), both closed; their paths and the board id."""
+    (ana, bo), board_id = make_homes(root, ["Ana", "Bo"])
+    board = ana.board(board_id)
+    for n in range(documents):
+        board.post(Kind.OFFER, f"offer {n}")
+    ana.export_board(board, root / "board.potluck")
+    bo.import_board(root / "board.potluck")
+    ana.close()
+    bo.close()
+    return ana.path, bo.path, board_id
+
+
 def titles(home: Home, board_id: str) -> list[str]:
     return sorted(i.title for i in home.board(board_id).items())
 

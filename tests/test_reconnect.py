@@ -18,7 +18,7 @@ from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind
 from potluck.p2p.net.node import Node
 
-from tests.p2p_helpers import Relay, db_rows, make_homes, running_node, wait_until
+from tests.p2p_helpers import Relay, db_rows, running_node, two_homes_holding, wait_until
 
 DOCUMENTS = 2_000
 
@@ -38,17 +38,7 @@ def synced_since(node: Node, moment: float) -> bool:
 def boards(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     """Two homes holding the same DOCUMENTS items (one posted them, the other imported an
     export of the board)."""
-    root = tmp_path_factory.mktemp("reconnect")
-    (ana, bo), board_id = make_homes(root, ["Ana", "Bo"])
-    board = ana.board(board_id)
-    for n in range(DOCUMENTS):
-        board.post(Kind.OFFER, f"offer {n}")
-    ana.export_board(board, root / "board.potluck")
-    bo.import_board(root / "board.potluck")
-    paths = ana.path, bo.path
-    ana.close()
-    bo.close()
-    return paths[0], paths[1], board_id
+    return two_homes_holding(tmp_path_factory.mktemp("reconnect"), DOCUMENTS)
 
 
 @contextlib.asynccontextmanager
