@@ -1,8 +1,11 @@
-"""Bench sync on a namespaced LAN (loopback if not root): connect, propagation, catch-up."""
+"""Bench sync on a namespaced LAN (loopback if not root): connect, propagation, catch-up (and
+how many documents the newcomer merged, and was sent whole, from its peers' "synced" log
+lines)."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -35,6 +38,15 @@ def poll(condition: Callable[[], bool], timeout: float, every: float = 0.002) ->
             raise TimeoutError("condition not met")
         time.sleep(every)
     return time.perf_counter() - start
+
+
+CLOSED = re.compile(r"closed (.+?): .*\((\d+) documents merged from it, (\d+) sent to it whole\)")
+
+
+def closed_counts(log: str) -> dict[str, tuple[int, int]]:
+    """Documents merged from each peer and sent to it whole, as a node's log says when its
+    connections close."""
+    return {m[1]: (int(m[2]), int(m[3])) for m in CLOSED.finditer(log)}
 
 
 def main() -> None:
@@ -94,6 +106,16 @@ def main() -> None:
         # Every 50 ms: a poll that opens the database 500 times a second would compete for
         # the CPU with the node it measures.
         catch_up = poll(lambda: count(paths[3], board_id) == args.items, 300, every=0.05)
+        # Once the newcomer holds the board: what it merged from each peer and what each sent
+        # it whole (the rest reached it after another peer's copy), told as it leaves.
+        nodes[3].stop()
+        merged = sum(m for m, _ in closed_counts(nodes[3].log()).values())
+        wait_sync(
+            lambda: all("Dee " in "".join(closed_counts(n.log())) for n in nodes[:3]), 30, "left"
+        )
+        sent = sum(
+            s for n in nodes[:3] for who, (_, s) in closed_counts(n.log()).items() if "Dee " in who
+        )
 
     rows = [
         ("where", where, ""),
@@ -104,6 +126,7 @@ def main() -> None:
             "< 10 ms (25)",
         ),
         (f"fresh node gets {args.items:,} items", f"{catch_up:.1f} s", "< 10 s"),
+        ("documents it merged whole (were sent whole)", f"{merged:,} ({sent:,})", ""),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'result':>14}  target")

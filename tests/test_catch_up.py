@@ -1,7 +1,8 @@
 """A fresh laptop's first catch-up counts what it expects and what has arrived: two real nodes
 on loopback, one home holding 1,500 items and the other none; the newcomer's node reports,
 for that peer, every document it lacked as expected, and the arrived count climbing to it
-(in memory, in node.json, and through `potluck peers --json`)."""
+(in memory, in node.json, and through `potluck peers --json`). From three peers at once, it
+merges each document about once."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import fcntl
 import json
 import time
 from pathlib import Path
+from socket import SO_RCVBUF, SO_SNDBUF, SOL_SOCKET
 from typing import Any
 
+from potluck.p2p.home import Home
+from potluck.p2p.net.noise import RECEIVE_BUFFER, SEND_BUFFER
 from potluck.p2p.net.presence import read_node_state
 from potluck.tui.cli.people import People
 from potluck.tui.cli.serve import describe_peer
@@ -121,3 +125,54 @@ def test_counts_in_a_damaged_node_json_read_as_none(tmp_path: Path) -> None:
         state = read_node_state(tmp_path)
     assert state is not None
     assert [(p["expected"], p["arrived"]) for p in state["peers"]] == [(0, 0), (0, 0), (9, 4)]
+
+
+async def test_a_newcomer_catching_up_from_three_peers_merges_each_document_about_once(
+    catch_up_homes: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    """Three peers hold the same board; a fresh laptop meets all three at once. Each sends it
+    what it lacks in its own order and skips what the newcomer says it now holds from another,
+    so the newcomer merges each document about once (in the same order, each was merged
+    three times). Its connections keep small socket buffers, so that no peer writes it the
+    whole board before hearing what it holds."""
+    ana, bo, board_id = copied(catch_up_homes, tmp_path)
+    held = documents(ana, board_id)
+    with Home.open(ana) as home:
+        board = home.board(board_id)
+        invite = board.invite()
+        home.export_board(board, tmp_path / "board.potluck")
+    others = []
+    for name in ("Cy", "Dee"):
+        with Home.open(tmp_path / name.lower()) as home:
+            home.set_profile(name=name)
+            home.join(invite)
+            home.import_board(tmp_path / "board.potluck")
+            others.append(home.path)
+    assert [documents(p, board_id) for p in others] == [held, held]
+
+    async with (
+        running_node(ana) as node_a,
+        running_node(others[0], peers=[("127.0.0.1", node_a.port)]) as node_c,
+        running_node(others[1], peers=[("127.0.0.1", node_a.port)]) as node_d,
+    ):
+        await wait_until(lambda: node_a.in_sync() and len(node_a.peers()) == 2, DEADLINE, "mesh")
+        peers = [("127.0.0.1", n.port) for n in (node_a, node_c, node_d)]
+        async with running_node(bo, peers=peers) as node_b:
+            await wait_until(
+                lambda: len(node_b.peers()) == 3 and node_b.in_sync(), DEADLINE, "caught up"
+            )
+            links = list(node_b.connections.links.values()) + list(
+                node_a.connections.links.values()
+            )
+            merged = sum(
+                link.session.state.received_docs for link in node_b.connections.links.values()
+            )
+            buffers = {
+                (sock.getsockopt(SOL_SOCKET, SO_SNDBUF), sock.getsockopt(SOL_SOCKET, SO_RCVBUF))
+                for link in links
+                if (sock := link.session.channel.connection.writer.get_extra_info("socket"))
+            }
+    assert documents(bo, board_id) == held
+    assert held - 1 <= merged <= 1.3 * held, (merged, held)
+    # Linux doubles what it is given; both ends of a connection, dialled and accepted.
+    assert buffers == {(2 * SEND_BUFFER, 2 * RECEIVE_BUFFER)}, buffers

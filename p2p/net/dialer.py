@@ -17,7 +17,7 @@ from .board_sync import BoardSync
 from .connections import Connections, FoundBy
 from .discovery import Advert
 from .messages import CloseReason
-from .noise import SecureConnection, cap_retransmissions, initiate
+from .noise import SecureConnection, initiate, tune
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ class Dialer:
                 log.debug("could not reach %s:%d: %s", host, port, exc)
                 self._failed(target, _why(exc))
                 continue
-            cap_retransmissions(writer)
+            tune(writer)
             try:
                 conn = await initiate(reader, writer, self.identity, board_key)
             except HandshakeError as exc:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import HandshakeError, NodeError
 from ..keys import DeviceIdentity
-from .noise import SecureConnection, cap_retransmissions, respond
+from .noise import SecureConnection, respond, tune
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ class Listener:
         writer: asyncio.StreamWriter | None = None
         try:
             reader, writer = await asyncio.open_connection(sock=sock)
-            cap_retransmissions(writer)
+            tune(writer)
             conn = await respond(reader, writer, self.identity, self.key_for_tag)
         except HandshakeError as exc:
             self.refused(ip, str(exc))

@@ -174,7 +174,8 @@ class Session:
             self.on_update(self)
             # One side leads the reconciliation (§5.3); both tell which from the device ids.
             lead = self.local_hello.device < self.remote_device
-            await self._carry_out(self._decide(Started(self.board.digests, lead)))
+            order = self.local_hello.device.encode()
+            await self._carry_out(self._decide(Started(self.board.digests, lead, order)))
             reader = asyncio.create_task(self._read_loop())
             pump = asyncio.create_task(self._pump_loop())
             watchdog = asyncio.create_task(self._watchdog())
@@ -418,7 +419,15 @@ class Session:
                     await self.channel.send(Bye(closed.reason.value))
         await self.channel.aclose()
         level = logging.INFO if closed.reason in _ORDINARY else logging.WARNING
-        log.log(level, "closed %s: %s %s", self._who(), closed.reason.value, closed.detail)
+        log.log(
+            level,
+            "closed %s: %s %s (%d documents merged from it, %d sent to it whole)",
+            self._who(),
+            closed.reason.value,
+            closed.detail,
+            self.state.received_docs,
+            self.state.sent_docs,
+        )
         self._done.set()
         self.on_update(self)
 

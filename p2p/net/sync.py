@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -139,6 +140,8 @@ class PeerState:
     """The peer's inventory is known: reconciled, or its full `have` arrived."""
     reconciler: Reconciler | None = None
     """The reconciliation of our inventory with the peer's, until it is done."""
+    order: bytes = b""
+    """`Started.order`."""
     reconcile_out: Reconcile | Have | None = None
     """Our answer in the reconciliation (or our full `have`, to a peer that opened with its
     own), for the sender to write next."""
@@ -192,6 +195,10 @@ class Started:
 
     ours: Mapping[str, Version]
     lead: bool = False
+    order: bytes = b""
+    """Orders what the peer lacks (our device id): each of a newcomer's peers sends it its
+    catch-up in another order, so that most documents reach it once and the others hear it
+    holds them before sending them too."""
 
 
 @dataclass(frozen=True)
@@ -402,8 +409,9 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
             return _prepared(state, event)
         case Sent():
             state.last_sent = now
-        case Started(ours=ours, lead=lead):
+        case Started(ours=ours, lead=lead, order=order):
             state.waiting_since = now
+            state.order = order
             for doc_id, version in ours.items():
                 record = _record(state, doc_id)
                 _set_ours(state, record, version)
@@ -587,14 +595,20 @@ def _heard_inventory(state: PeerState, docs: Mapping[str, bytes]) -> list[Action
         _index(state, doc_id, record)
     state.expected = len(state.expecting)
     both: set[str] = set()
+    lacked: list[str] = []
     for doc_id, record in state.docs.items():
         if record.ours is None:
             continue
         if doc_id not in docs:
-            record.dirty = True
-            _index(state, doc_id, record)
+            lacked.append(doc_id)
         elif record.ours.digest != docs[doc_id]:
             both.add(doc_id)
+    if state.order:
+        lacked.sort(key=lambda d: hashlib.blake2b(state.order + d.encode(), digest_size=8).digest())
+    for doc_id in lacked:
+        record = state.docs[doc_id]
+        record.dirty = True
+        _index(state, doc_id, record)
     return [Spread(frozenset(both))] if both else []
 
 
