@@ -58,6 +58,7 @@ from .model.types import (
 from .net.messages import DEFAULT_PORT
 from .net.presence import invite_hints, read_node_state
 from .storage.files import create_private
+from .storage.thread import ready_workers
 
 if TYPE_CHECKING:
     from .net.node import Node
@@ -113,6 +114,7 @@ __all__ = [
     "parse_shift",
     "parse_when",
     "read_node_state",
+    "ready_workers",
 ]
 
 

@@ -17,7 +17,8 @@ from potluck.p2p.home import Home
 from potluck.p2p.model.signing import Signed
 from potluck.p2p.model.types import Kind, ResponseKind
 
-from tests.conftest import run_json, run_potluck
+from tests.conftest import copied, run_json, run_potluck
+from tests.p2p_helpers import Serve, db_rows
 
 POSTER = textwrap.dedent(
     """
@@ -246,3 +247,60 @@ def test_a_nodes_workers_end_when_it_is_killed(tmp_path: Path) -> None:
     while any(alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(alive(p) for p in workers)
+
+
+APP_CATCHING_UP = textwrap.dedent(
+    """
+    import asyncio, multiprocessing, sqlite3, sys, time
+    from pathlib import Path
+    from potluck.p2p import ready_workers
+    from potluck.tui.app import PotluckApp
+    from potluck.tui.node_bridge import NodeBridge
+
+    def held(home: Path) -> int:
+        with sqlite3.connect(f"file:{home / 'potluck.db'}?mode=ro", uri=True) as db:
+            return db.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    async def main(home: Path, port: int, count: int) -> None:
+        ready_workers()  # as run_app does, before the app takes stderr
+        bridge = NodeBridge(home, [("127.0.0.1", port)], port=0, host="127.0.0.1", mdns=False)
+        async with PotluckApp(home, bridge=bridge).run_test(size=(80, 24)) as pilot:
+            taken = sys.stderr.fileno()  # Textual's stand-in, as in the terminal
+            deadline = time.monotonic() + 120
+            while held(home) < count and time.monotonic() < deadline:
+                await pilot.pause(0.05)
+            workers = len(multiprocessing.active_children())
+        print(taken, held(home), workers, flush=True)
+
+    if __name__ == "__main__":
+        asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])))
+    """
+)
+
+
+def test_the_apps_catch_up_gets_the_worker_processes(
+    catch_up_homes: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    """The terminal app catching up a board of 1,500 items from a peer prepares the documents
+    in worker processes too, although Textual holds stderr (the resource tracker they need
+    is started before; without it no worker could start inside the app)."""
+    ana, bo, _ = copied(catch_up_homes, tmp_path)
+    count = int(db_rows(ana, "SELECT count(*) FROM documents")[0][0])
+    peer = Serve(ana, "--port", "0", "--no-mdns")
+    try:
+        port = peer.wait_line(r"on port (\d+)").group(1)
+        script = tmp_path / "app.py"
+        script.write_text(APP_CATCHING_UP)
+        result = subprocess.run(
+            [sys.executable, str(script), str(bo), port, str(count)],
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+    finally:
+        peer.stop()
+    assert result.returncode == 0, result.stderr
+    taken, held, workers = (int(n) for n in result.stdout.split())
+    assert taken == -1, "stderr was not Textual's"
+    assert held == count
+    assert workers >= 1, "the app caught up without its worker processes"

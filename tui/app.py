@@ -17,7 +17,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import ClassVar
 
-from potluck.p2p import Board, Home, HomeError, Kind, PotluckError
+from potluck.p2p import Board, Home, HomeError, Kind, PotluckError, ready_workers
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -397,6 +397,7 @@ def run_app(
     root.setLevel(logging.INFO)
     for noisy in ("zeroconf", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    ready_workers()  # while stderr is still the terminal's: a catch-up gets both cores
     app = PotluckApp(home_path, board, peers)
     try:
         app.run()

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Generator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import resource_tracker
 from typing import Any, TypeVar
 
 from ..errors import DamagedDocument
@@ -37,6 +38,14 @@ Prepared = Arrived | DamagedDocument | None
 
 def _ready() -> bool:
     return True
+
+
+def ready_workers() -> None:
+    """Start what worker processes need, multiprocessing's resource tracker, while this
+    process's stderr is still a file: the terminal app calls this before Textual takes stderr
+    (a stderr without a file descriptor, which the tracker passes on to its own process,
+    would stop it starting, and with it every worker)."""
+    resource_tracker.ensure_running()
 
 
 def _end_with(parent: int) -> None:
@@ -88,7 +97,7 @@ class StoreThread:
                     initargs=(os.getpid(),),
                 )
                 self._worker_ready = self._worker.submit(_ready)
-            except (OSError, ValueError):  # no process can start here: Textual holds stderr
+            except (OSError, ValueError):  # no process can start here (see ready_workers)
                 self._use_worker = False
                 return None
         assert self._worker_ready is not None
