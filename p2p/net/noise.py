@@ -58,13 +58,16 @@ round trip's worth many times over)."""
 
 
 def tune(writer: asyncio.StreamWriter) -> None:
-    """Set a new connection's socket: retransmit at least every RTO_MAX_MS (where the kernel
-    can), and keep SEND_BUFFER and RECEIVE_BUFFER."""
+    """Set a new connection's socket: every message goes out at once (no Nagle: asyncio sets
+    this on the sockets it connects, not on one accepted and handed to it, where a small
+    message then waited up to 40 ms for the peer's delayed acknowledgement), retransmit at
+    least every RTO_MAX_MS (where the kernel can), and keep SEND_BUFFER and RECEIVE_BUFFER."""
     sock = writer.get_extra_info("socket")
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, TCP_RTO_MAX_MS, RTO_MAX_MS)
         with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
 
