@@ -47,7 +47,6 @@ from .sync import (
     answering,
     decide,
     in_sync,
-    merges,
     pending,
     wake_at,
 )
@@ -288,20 +287,31 @@ class Session:
                     case [Merge(message=first)]:
                         batch = [first]
                         size = len(first.data)
+                        then: list[Action] = []
                         while len(batch) < self.timing.merge_batch and size < MERGE_BATCH_BYTES:
                             ahead = asyncio.ensure_future(self.channel.receive())
                             await asyncio.sleep(0)  # a message already buffered is decoded now
                             if not ahead.done() or ahead.exception() is not None:
                                 break
                             following = ahead.result()
-                            if not merges(self.state, following):
-                                break
+                            if not isinstance(following, WholeDocument):
+                                break  # handled in its turn, after the batch
                             ahead = None
-                            self._decide(Received(following))  # [Merge(following)]
-                            assert isinstance(following, WholeDocument)
-                            batch.append(following)
-                            size += len(following.data)
+                            then = self._decide(Received(following))
+                            match then:
+                                case [Merge()]:
+                                    then = []
+                                    batch.append(following)
+                                    size += len(following.data)
+                                case []:
+                                    # Held already, another peer's copy first: the batch goes
+                                    # on, so that a catch-up from several peers at once is not
+                                    # merged a few documents a transaction.
+                                    pass
+                                case _:
+                                    break  # carried out after the batch
                         await self._merge(batch)
+                        await self._carry_out(then)
                     case _:
                         await self._carry_out(actions)
                 self._wake.set()

@@ -62,7 +62,7 @@ __all__ = [
 
 BATCH = 64
 """Documents prepared per trip to the store thread."""
-MERGE_BATCH = 256
+MERGE_BATCH = 64
 """Whole documents that have already arrived are merged in one transaction, up to this many
 (the session's reader)."""
 MAX_CONTROL_QUEUE = 64
