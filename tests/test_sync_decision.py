@@ -441,6 +441,9 @@ class SyncMachine(RuleBasedStateMachine):
                 d for d, r in state.docs.items() if (r.ours.digest if r.ours else None) != r.assumed
             }, "invariant 10"
             assert state.held == sum(r.ours is not None for r in state.docs.values())
+            assert state.unconfirmed == {
+                d for d, r in state.docs.items() if r.ours and r.ours.digest != r.theirs
+            }, "invariant 10"
 
     @invariant()
     def ours_is_committed_and_never_older(self) -> None:

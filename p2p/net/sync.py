@@ -126,9 +126,9 @@ class DocRecord:
 class PeerState:
     """One connection's sync state: a record per document, and what it knows of the peer.
 
-    `dirty`, `relaying`, `differ`, `unsettled`, `known`, `unheard`, and `held` are indexes of
-    the records, so that a decision costs what it touches rather than the size of the board;
-    `_index` alone keeps them."""
+    `dirty`, `relaying`, `differ`, `unsettled`, `unconfirmed`, `known`, `unheard`, and `held`
+    are indexes of the records, so that a decision costs what it touches rather than the size
+    of the board; `_index` alone keeps them."""
 
     timing: Timing
     last_heard: float
@@ -179,6 +179,8 @@ class PeerState:
     """Records whose `ours` differs from `assumed`: a push may be due."""
     unsettled: set[str] = field(default_factory=set)
     """Records whose `ours` differs from `theirs`: not confirmed by the peer."""
+    unconfirmed: set[str] = field(default_factory=set)
+    """The `unsettled` we hold (`pending`, counted on every update of a peer list)."""
     known: set[str] = field(default_factory=set)
     """Records the peer holds for sure, once it has read what we sent: `theirs` or `sent`."""
     unheard: set[str] = field(default_factory=set)
@@ -378,8 +380,8 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
        what waited is spread by the board, as when a connection starts (`Spread`).
     9. `synced` goes out once the connection turns `quiet` after activity: the peer's `have`
        arrived, every record's `assumed` equals `ours`, nothing dirty, nothing to relay.
-    10. The indexes (`dirty`, `relaying`, `differ`, `unsettled`, `known`, `unheard`, `held`) are
-        exactly what the records say.
+    10. The indexes (`dirty`, `relaying`, `differ`, `unsettled`, `unconfirmed`, `known`,
+        `unheard`, `held`) are exactly what the records say.
     11. No record is stuck: when `ours` differs from `theirs`, or we told the peer another
         digest than ours, the next push settles it, or the peer's does, or one is under way.
         (A whole document from the peer settles it only when we never told it another word
@@ -474,7 +476,7 @@ def quiet(state: PeerState) -> bool:
 
 def pending(state: PeerState) -> int:
     """Documents we hold that the peer has not confirmed."""
-    return sum(state.docs[doc_id].ours is not None for doc_id in state.unsettled)
+    return len(state.unconfirmed)
 
 
 def answering(state: PeerState, now: float) -> bool:
@@ -798,6 +800,7 @@ def _index(state: PeerState, doc_id: str, record: DocRecord) -> None:
     ours = None if record.ours is None else record.ours.digest
     _member(state.differ, doc_id, ours != record.assumed)
     _member(state.unsettled, doc_id, ours != record.theirs)
+    _member(state.unconfirmed, doc_id, ours is not None and ours != record.theirs)
     if ours == record.theirs and doc_id in state.expecting:
         state.expecting.discard(doc_id)  # the catch-up brought it: we hold what the peer holds
         state.arrived += 1
