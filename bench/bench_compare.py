@@ -1,8 +1,10 @@
 """Compare this tree with an earlier commit in one run: what signing and checking cost.
 
-Runs `bench_store.py` (a store in one process; CPU time beside wall time) and, with
-`--sync`, each commit's own `bench_sync.py` (real `potluck serve` on a namespaced LAN: post
-propagation and a newcomer's catch-up of 10,000 items), alternating the two commits round by
+Runs `bench_store.py` (a store in one process; CPU time beside wall time), each commit's own
+`bench_floor.py` where it has one (a newcomer's store against its floor, and the home's size
+against its saved documents) and, with `--sync`, each commit's own `bench_sync.py` (real
+`potluck serve` on a namespaced LAN: post propagation and a newcomer's catch-up of 10,000
+items), alternating the two commits round by
 round so that a shared machine's load falls on both alike. The earlier commit is taken with
 `git archive` and imported instead of this tree through PYTHONPATH. Prints a table of medians.
 """
@@ -23,9 +25,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SYNC_LINES = {
-    "post propagation, median (ms)": r"post propagation, median of \d+ \(p90\)\s+(\d+) ms",
+    "post, commit to listed elsewhere, median (ms)": r"post[^\n]*median of \d+[^\n]*?([\d.]+) ms",
+    "post, commit to listed elsewhere, p95 (ms)": r"median of \d+ \(p95\)\s+[\d.]+ ms \(([\d.]+)\)",
     "fresh node gets 10,000 items (s)": r"fresh node gets [\d,]+ items\s+([\d.]+) s",
 }
+"""What `bench_sync.py` prints, in its earlier wordings too."""
+FLOOR_LINES = {
+    "catch-up: the store / its floor, wall clock": r"store / floor\s+([\d.]+)",
+    "catch-up: the store / its floor, CPU": r"store CPU / floor CPU\s+([\d.]+)",
+    "home: database / saved documents": r"database / saved documents\s+([\d.]+)",
+}
+"""What `bench_floor.py` prints."""
 
 
 def tree(commit: str, where: Path) -> Path:
@@ -64,6 +74,16 @@ def run(script: Path, path: str, cwd: Path, *args: str) -> str:
     return done.stdout
 
 
+def found(lines: dict[str, str], text: str) -> dict[str, float]:
+    """The figures of `lines` that a bench's table holds."""
+    out = {}
+    for label, pattern in lines.items():
+        match = re.search(pattern, text)
+        if match:
+            out[label] = float(match.group(1))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--base", default="main", help="the earlier commit (default: main)")
@@ -85,12 +105,13 @@ def main() -> None:
             measured = json.loads(
                 run(ROOT / "bench" / "bench_store.py", path, source, "--items", str(args.items))
             )
+            floor = source / "bench" / "bench_floor.py"
+            if floor.exists():
+                text = run(floor, path, source, "--items", str(args.items))
+                measured |= found(FLOOR_LINES, text)
             if args.sync:
                 text = run(source / "bench" / "bench_sync.py", path, source)
-                for label, pattern in SYNC_LINES.items():
-                    found = re.search(pattern, text)
-                    if found:
-                        measured[label] = float(found.group(1))
+                measured |= found(SYNC_LINES, text)
             for label, value in measured.items():
                 results[name].setdefault(label, []).append(value)
             print(f"round {round_ + 1}, {name}: {measured}", file=sys.stderr, flush=True)
