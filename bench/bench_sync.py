@@ -49,13 +49,27 @@ def closed_counts(log: str) -> dict[str, tuple[int, int]]:
     return {m[1]: (int(m[2]), int(m[3])) for m in CLOSED.finditer(log)}
 
 
+def peak_memory(pid: int) -> int:
+    """The most resident memory a process and its children have held, in bytes (each its
+    own peak, summed)."""
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        pids += [int(p) for p in (task / "children").read_text().split()]
+    total = 0
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1]) * 1024
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--posts", type=int, default=20)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="potluck-bench-"))
-    homes, board_id = make_homes(root, ["Ana", "Bo", "Cy", "Dee"])
+    homes, board_id = make_homes(root, ["Ana", "Bo", "Cy", "Dee", "Eve"])
     paths = [h.path for h in homes]
     for home in homes:
         home.close()
@@ -67,6 +81,12 @@ def main() -> None:
 
             def serve(i: int) -> Serve:
                 return Serve(paths[i], "--port", str(PORT), prefix=lan.prefix(i))
+
+            def serve_alone(i: int) -> Serve:  # in the newcomer's namespace, once it has left
+                peer = f"198.18.0.1:{PORT}"
+                return Serve(
+                    paths[i], "--port", str(PORT), "--no-mdns", "--peer", peer, prefix=lan.prefix(3)
+                )
         else:
             where = f"loopback, manual peers ({reason})"
             first = Serve(paths[0], "--port", "0", "--no-mdns")
@@ -76,6 +96,9 @@ def main() -> None:
                 if i == 0:
                     return first
                 return Serve(paths[i], "--port", "0", "--no-mdns", "--peer", f"127.0.0.1:{port}")
+
+            def serve_alone(i: int) -> Serve:
+                return serve(i)
 
         nodes: list[Serve] = []
         stack.callback(lambda: [n.stop() for n in nodes])
@@ -117,6 +140,13 @@ def main() -> None:
             s for n in nodes[:3] for who, (_, s) in closed_counts(n.log()).items() if "Dee " in who
         )
 
+        # Another fresh node, from Ana alone: the time, and the most memory it held (with its
+        # worker processes).
+        start = time.perf_counter()
+        nodes.append(serve_alone(4))
+        alone = poll(lambda: count(paths[4], board_id) == args.items, 300, every=0.05)
+        memory = peak_memory(nodes[4].proc.pid)
+
     rows = [
         ("where", where, ""),
         ("new node connected to the others", f"{connect * 1000:.0f} ms", "< 2000 ms"),
@@ -127,6 +157,8 @@ def main() -> None:
         ),
         (f"fresh node gets {args.items:,} items", f"{catch_up:.1f} s", "< 10 s"),
         ("documents it merged whole (were sent whole)", f"{merged:,} ({sent:,})", ""),
+        (f"fresh node gets {args.items:,} items from one peer", f"{alone:.1f} s", ""),
+        ("its peak memory, with its worker processes", f"{memory / 1e6:.0f} MB", ""),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'result':>14}  target")

@@ -133,8 +133,9 @@ async def test_a_newcomer_catching_up_from_three_peers_merges_each_document_abou
     """Three peers hold the same board; a fresh laptop meets all three at once. Each sends it
     what it lacks in its own order and skips what the newcomer says it now holds from another,
     so the newcomer merges most documents once (about 1.3 times on average here, where the
-    four nodes share one process; in the same order, each was merged three times). Its connections keep small socket buffers, so that no peer writes it the
-    whole board before hearing what it holds, and send every message at once."""
+    four nodes share one process; in the same order, each was merged three times). Its
+    connections keep small socket buffers, so that no peer writes it the whole board before
+    hearing what it holds, and send every message at once."""
     ana, bo, board_id = copied(catch_up_homes, tmp_path)
     held = documents(ana, board_id)
     with Home.open(ana) as home:
