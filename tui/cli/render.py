@@ -55,20 +55,24 @@ def tags_text(tags: Sequence[str]) -> str:
 # ------------------------------------------------------------ one row of a list
 
 
-def summary_lines(s: ItemSummary, people: People, now_ms: int) -> tuple[Line, Line]:
-    """An item in a list: its title (an event's date first, a proposal's decision date after;
-    dimmed when finished or past), then who, when and how much was said, and its tags."""
+def summary_lines(
+    s: ItemSummary, people: People, now_ms: int, state: str = ""
+) -> tuple[Line, Line]:
+    """An item in a list: its title (an event's date first; dimmed when finished or past),
+    then a proposal's decision (`state` where its outcome is known, "agreed Tue 1 Dec", else
+    its date: first, so that a narrow list shows it), who, when and how much was said, and its
+    tags."""
     done = s.status is not Status.OPEN
     title = one(s.title)
     if s.kind is Kind.EVENT:
         title = event_title(s, now_ms, title)
         done = done or (s.start is not None and (s.end or s.start) < now_ms)
-    elif s.kind is Kind.PROPOSAL and s.decide_by is not None:
-        title = f"{title} (decides {when(s.decide_by)})"
     head: Line = ((title, "done" if done else "title"),)
     if done:
         head += ((f"  ({s.status.value})", "status"),)
     bits = [people.name(s.author), ago(s.updated, now_ms)]
+    if s.kind is Kind.PROPOSAL and (state or s.decide_by is not None):
+        bits.insert(0, state or f"decides {when(s.decide_by or 0)}")
     if s.replies:
         bits.append(plural(s.replies, "reply", "replies"))
     if s.responses:

@@ -8,7 +8,7 @@ from textual.widgets.option_list import Option
 
 from .. import display
 from ..cli.people import People
-from ..cli.render import one, summary_lines
+from ..cli.render import summary_lines
 
 TAB_OF = {
     Kind.NEED: "Needs",
@@ -33,12 +33,11 @@ def row(
     tab: bool = False,
     state: str = "",
 ) -> display.Shown:
-    """Title on the first line (marked when it has news not opened yet); who, when, tags and
-    thread sizes on the second (after the item's tab, in a whole-board search), each cropped
-    to the list's width. `state` replaces a proposal's decision date ("agreed Tue 1 Dec")."""
-    head, meta = summary_lines(summary, people, now_ms)
-    if state:
-        head = ((f"{one(summary.title)} ({state})", head[0][1]), *head[1:])
+    """Title on the first line (marked when it has news not opened yet); a proposal's
+    decision, who, when, tags and thread sizes on the second (after the item's tab, in a
+    whole-board search), each cropped to the list's width. `state` replaces a proposal's
+    decision date ("agreed Tue 1 Dec")."""
+    head, meta = summary_lines(summary, people, now_ms, state)
     title = display.described([head])
     if unread:
         title = display.text((UNREAD, "status"), title)
