@@ -25,6 +25,7 @@ from urllib.parse import quote
 from ..errors import HomeError
 from ..keys import OLD_HOME
 from . import files
+from .packing import pack
 
 SCHEMA_VERSION = 5
 """3: every change is signed (protocol v2), and the index holds an event's start and end, a
@@ -203,7 +204,7 @@ CREATE TABLE documents_5 (
 );
 INSERT INTO documents_5
     (board, doc_id, snapshot, digest, changed_seq, signatures, signers)
-    SELECT b.num, stored_id(d.doc_id), d.snapshot, d.digest, d.changed_seq,
+    SELECT b.num, stored_id(d.doc_id), pack(d.snapshot), d.digest, d.changed_seq,
         d.signatures, d.signers
     FROM documents d JOIN board_nums b ON b.board_id = d.board_id ORDER BY d.rowid;
 CREATE TEMP TABLE renumbered (
@@ -335,6 +336,7 @@ class Database:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.create_function("stored_id", 1, stored_id, deterministic=True)
+            conn.create_function("pack", 1, pack, deterministic=True)
             return conn
         except sqlite3.Error as exc:
             if conn is not None:

@@ -35,6 +35,7 @@ from ..model.signing import (
 from ..model.types import Item
 from .database import BOARD, Database, shown_id, stored_id
 from .index import ItemIndex, ItemRow, item_row
+from .packing import pack, unpack
 
 T = TypeVar("T")
 
@@ -180,18 +181,20 @@ class Documents:
             if cached is not None and cached[0] == seq:
                 self._cache.move_to_end((board_id, doc_id))
                 return cached[1], cached[3]
-            data = self._stored(num, snapshot)
+            data = self._stored(num, snapshot, doc_id)
         doc = Document.load(data, self.actor, f"document {doc_id} in {self.db.path}")
         record = Record.stored(signatures, signers)
         self._remember(board_id, doc_id, seq, doc, measure.stored_size(data), record)
         return doc, record
 
-    def _stored(self, num: int, snapshot: bytes) -> bytes:
-        """A document's snapshot followed by its change rows: automerge loads them as one."""
+    def _stored(self, num: int, snapshot: bytes, doc_id: str) -> bytes:
+        """A document's snapshot (unpacked) followed by its change rows: automerge loads them
+        as one."""
         changes = self.db.connection.execute(
             "SELECT data FROM changes WHERE num=? ORDER BY seq", (num,)
         ).fetchall()
-        return bytes(snapshot) + b"".join(bytes(c[0]) for c in changes)
+        data = unpack(bytes(snapshot), f"document {doc_id} in {self.db.path}")
+        return data + b"".join(bytes(c[0]) for c in changes)
 
     def _size(self, board_id: str, doc_id: str) -> measure.Size:
         """The size of a document just loaded by `_load` (zero if there is none)."""
@@ -320,7 +323,7 @@ class Documents:
             if row is None:
                 raise ItemNotFound(f"no document {doc_id} on this board")
             num, snapshot, signatures, signers = row
-            data = self._stored(num, snapshot)
+            data = self._stored(num, snapshot, doc_id)
             actors = [signers[i : i + ACTOR_SIZE] for i in range(0, len(signers), ACTOR_SIZE)]
             return Signed(data, bytes(signatures), self._signer_keys(actors))
 
@@ -475,7 +478,7 @@ class Documents:
     def _compact_locked(self, num: int, doc: Document) -> None:
         """Replace the change rows with one snapshot: written first, then the rows removed."""
         conn = self.db.connection
-        conn.execute("UPDATE documents SET snapshot=? WHERE num=?", (doc.save(), num))
+        conn.execute("UPDATE documents SET snapshot=? WHERE num=?", (pack(doc.save()), num))
         conn.execute("DELETE FROM changes WHERE num=?", (num,))
 
     def compact(self, board_id: str, doc_id: str) -> None:
@@ -579,7 +582,7 @@ class Documents:
                     num,
                     board,
                     stored_id(doc_id),
-                    signed.data,
+                    pack(signed.data),
                     arrived.digest,
                     seq + len(documents),
                     pack_signatures(checked.signatures),
