@@ -40,8 +40,9 @@ document's ids in each row and a unique index beside each table; a board is a sm
 16 bytes (`stored_id`); an item's kind and status are small numbers (`KINDS`, `STATUSES`);
 and the full-text index keeps no copy of the text it indexes (contentless: an item's old
 words are taken out with the values read from the document before it changed); a
+document's snapshot is packed against a dictionary of typical items (`packing.py`); a
 document's copy in memory is known fresh by its `changed_seq` (no version column). A home of
-version 3 or 4 is migrated, in one transaction."""
+version 3 or 4 is migrated, in one transaction, then vacuumed."""
 OLDEST_MIGRATED = 3
 """The oldest schema a home is migrated from."""
 
