@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from potluck.p2p.errors import HomeError
 from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind, ResponseKind, Status
 from potluck.p2p.storage.database import SCHEMA_VERSION
+from potluck.p2p.storage.documents import Documents
 
 from tests.conftest import run_potluck
 from tests.test_damaged_home import read_only_view
@@ -179,3 +181,26 @@ def test_a_read_only_home_of_an_older_schema_says_to_open_it_where_it_can_be_wri
         "Quiet hours",
         "Garden party",
     }
+
+
+def test_a_migration_that_fails_midway_leaves_the_old_home_as_it_was(
+    version: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "ana"
+    shutil.copytree(HOMES / version, home, ignore=shutil.ignore_patterns("*.md"))
+
+    def fail(self: Documents) -> None:  # the last step, after every table was rewritten
+        assert self.db.connection.execute("SELECT count(*) FROM board_nums").fetchone()[0] == 1
+        raise HomeError("the process died here")
+
+    monkeypatch.setattr(Documents, "index_text_again", fail)
+    with pytest.raises(HomeError, match="died here"):
+        Home.open(home)
+    monkeypatch.undo()
+    with sqlite3.connect(home / "potluck.db") as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == version[1]
+        assert conn.execute("SELECT count(*) FROM items").fetchone()[0] == 4
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with Home.open(home) as opened:  # and it migrates when opened again
+        assert _titles(opened, search="gutters") == {"A ladder"}
+        assert opened.store.db.setting("schema") == "5"

@@ -268,10 +268,6 @@ CREATE VIRTUAL TABLE items_fts_5 USING fts5 (
     title, body, replies, tags, people, tokenize = 'unicode61 remove_diacritics 2',
     columnsize = 0, content = ''
 );
-INSERT INTO items_fts_5 (rowid, title, body, replies, tags, people)
-    SELECT r.num, f.title, f.body, f.replies, f.tags, f.people FROM items_fts f
-    JOIN items i ON i.num = f.rowid
-    JOIN temp.renumbered r ON r.board_id = i.board_id AND r.doc_id = stored_id(i.id);
 DROP TABLE temp.renumbered;
 DROP TABLE items_fts;
 DROP TABLE item_tags;
@@ -295,8 +291,10 @@ ALTER TABLE items_fts_5 RENAME TO items_fts
     ),
 )
 """Schema 4 to 5, in the same transaction: every row numbered by its document, its ids as
-`stored_id` keeps them; the full-text rows are copied from the old table's own copy of the
-text, which the new one does not keep."""
+`stored_id` keeps them, each snapshot packed; the full-text index is made anew, empty, and
+filled from the documents themselves by `migrate`'s `index_again` (not from the old copy of
+the text, which an older version may have read otherwise: the words an edit takes out must be
+exactly those `index.item_row` reads)."""
 CHECK_EVERY = 15 * 60
 """Seconds after which a long-running process (a node on a Pi for weeks) checks its file
 again before its next write."""
@@ -472,10 +470,12 @@ class Database:
 
     # ------------------------------------------------------------ tables
 
-    def migrate(self) -> int:
+    def migrate(self, index_again: Callable[[], None]) -> int:
         """Create the tables; returns the schema version found (SCHEMA_VERSION for a new
         database); HomeError for a database of another version. Opening a home that is up to
-        date writes nothing (so it opens on a full disk, or from a read-only one)."""
+        date writes nothing (so it opens on a full disk, or from a read-only one). A home of
+        schema 3 or 4 is migrated in one transaction, `index_again` (which fills the full-text
+        index from the documents) included, then vacuumed."""
         found = self._schema_version()
         if found == SCHEMA_VERSION and self._has_every_table():
             return found
@@ -506,6 +506,7 @@ class Database:
             if found in (3, 4):
                 for statement in MIGRATE_4.split(";\n"):
                     conn.execute(statement)
+                index_again()
             for statement in SCHEMA.split(";\n"):
                 if statement.strip():
                     conn.execute(statement)

@@ -729,6 +729,23 @@ class Documents:
             self._forget(*key)
             raise
 
+    def index_text_again(self) -> None:
+        """Fill the full-text index from the stored documents, inside the open write (the
+        migration to schema 5): each listed item's words as `item_row` reads them, which an
+        edit takes out again. A document that cannot be loaded (damaged) is left out of it, as
+        it cannot be edited either."""
+        rows = self.db.connection.execute(
+            "SELECT d.num, d.doc_id, d.snapshot FROM documents d JOIN items i ON i.num = d.num"
+        ).fetchall()
+        for num, stored, snapshot in rows:
+            doc_id = shown_id(stored)
+            try:
+                data = self._stored(num, snapshot, doc_id)
+                doc = Document.load(data, self.actor, f"document {doc_id} in {self.db.path}")
+            except DamagedDocument:
+                continue
+            self.index.index_text(num, item_row(doc_id, doc))
+
     # ------------------------------------------------------------ the change feed
 
     def change_cursor(self) -> int:

@@ -230,6 +230,24 @@ class ItemIndex:
             [(num, *_words(i)) for num, _, i in rows],
         )
 
+    def index_text(self, num: int, item: ItemRow | None) -> None:
+        """The full-text row of listed item `num`, read again from its document (inside the
+        open write); an item that is no longer listed (None) is taken out of the list."""
+        conn = self.db.connection
+        if item is not None:
+            conn.execute(
+                "INSERT INTO items_fts (rowid, title, body, replies, tags, people) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (num, *_words(item)),
+            )
+            return
+        row = conn.execute("SELECT tags FROM items WHERE num=?", (num,)).fetchone()
+        conn.execute("DELETE FROM items WHERE num=?", (num,))
+        conn.executemany(
+            "DELETE FROM item_tags WHERE tag=? AND num=?",
+            [(tag, num) for tag in json.loads(row[0])],
+        )
+
     def _unlist(self, num: int, listed: ItemRow | None) -> None:
         """Take item `num` out of the index; `listed` is what it was indexed with."""
         conn = self.db.connection
