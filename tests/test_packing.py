@@ -59,3 +59,21 @@ def test_a_damaged_packed_snapshot_is_named(tmp_path: Path) -> None:
     conn.close()
     with Home.open(tmp_path / "ana") as home, pytest.raises(DamagedDocument, match=item):
         home.board().item(item)
+
+
+def test_a_change_row_is_kept_packed_too(tmp_path: Path) -> None:
+    with Home.open(tmp_path / "ana") as home:
+        board = home.new_board("Kitchen")
+        item = board.post(Kind.OFFER, "Soup", body="lentil soup on Friday", tags=["food"])
+        board.reply(item, "two bowls please")
+        rows = home.store.db.connection.execute(
+            "SELECT data FROM changes JOIN documents USING (num) WHERE doc_id=?",
+            (stored_id(item),),
+        ).fetchall()
+        assert len(rows) == 2 and all(bytes(r[0])[:1] == PACKED for r in rows)
+    with Home.open(tmp_path / "ana") as home:
+        shown = home.board().item(item)
+        assert (shown.body, [r.text for r in shown.replies]) == (
+            "lentil soup on Friday",
+            ["two bowls please"],
+        )

@@ -40,7 +40,8 @@ document's ids in each row and a unique index beside each table; a board is a sm
 16 bytes (`stored_id`); an item's kind and status are small numbers (`KINDS`, `STATUSES`);
 and the full-text index keeps no copy of the text it indexes (contentless: an item's old
 words are taken out with the values read from the document before it changed); a
-document's snapshot is packed against a dictionary of typical items (`packing.py`); a
+document's snapshot and change rows are packed against a dictionary of typical items
+(`packing.py`); a
 document's copy in memory is known fresh by its `changed_seq` (no version column). A home of
 version 3 or 4 is migrated, in one transaction, then vacuumed."""
 OLDEST_MIGRATED = 3
@@ -221,7 +222,7 @@ CREATE TABLE changes_5 (
     UNIQUE (num, hash)
 );
 INSERT INTO changes_5 (seq, num, hash, data)
-    SELECT c.seq, r.num, c.hash, c.data FROM changes c
+    SELECT c.seq, r.num, c.hash, pack(c.data) FROM changes c
     JOIN temp.renumbered r ON r.board_id = c.board_id AND r.doc_id = stored_id(c.doc_id)
     ORDER BY c.seq;
 CREATE TABLE history_5 (
@@ -291,10 +292,10 @@ ALTER TABLE items_fts_5 RENAME TO items_fts
     ),
 )
 """Schema 4 to 5, in the same transaction: every row numbered by its document, its ids as
-`stored_id` keeps them, each snapshot packed; the full-text index is made anew, empty, and
-filled from the documents themselves by `migrate`'s `index_again` (not from the old copy of
-the text, which an older version may have read otherwise: the words an edit takes out must be
-exactly those `index.item_row` reads)."""
+`stored_id` keeps them, each snapshot and change row packed; the full-text index is made anew,
+empty, and filled from the documents themselves by `migrate`'s `index_again` (not from the old
+copy of the text, which an older version may have read otherwise: the words an edit takes out
+must be exactly those `index.item_row` reads)."""
 CHECK_EVERY = 15 * 60
 """Seconds after which a long-running process (a node on a Pi for weeks) checks its file
 again before its next write."""

@@ -188,13 +188,13 @@ class Documents:
         return doc, record
 
     def _stored(self, num: int, snapshot: bytes, doc_id: str) -> bytes:
-        """A document's snapshot (unpacked) followed by its change rows: automerge loads them
-        as one."""
+        """A document's snapshot followed by its change rows, each unpacked: automerge loads
+        them as one."""
         changes = self.db.connection.execute(
             "SELECT data FROM changes WHERE num=? ORDER BY seq", (num,)
         ).fetchall()
-        data = unpack(bytes(snapshot), f"document {doc_id} in {self.db.path}")
-        return data + b"".join(bytes(c[0]) for c in changes)
+        what = f"document {doc_id} in {self.db.path}"
+        return b"".join(unpack(bytes(part), what) for part in (snapshot, *(c[0] for c in changes)))
 
     def _size(self, board_id: str, doc_id: str) -> measure.Size:
         """The size of a document just loaded by `_load` (zero if there is none)."""
@@ -444,7 +444,7 @@ class Documents:
             )
         conn.executemany(
             "INSERT OR IGNORE INTO changes (num, hash, data) VALUES (?, ?, ?)",
-            [(num, h, data) for h, data in new_changes],
+            [(num, h, pack(data)) for h, data in new_changes],
         )
         count = conn.execute("SELECT count(*) FROM changes WHERE num=?", (num,)).fetchone()[0]
         if count > COMPACT_AFTER or added.ops > COMPACT_OPS:

@@ -3,10 +3,10 @@ typical item documents, which holds what every item shares (the column layout au
 writes, the field names `kind`, `title`, `body`, `tags`, `status`, …), so a small item keeps
 little more than its own text, times and actor.
 
-A packed snapshot is `PACKED` then the raw deflate stream; anything else is automerge's own
-bytes (whose chunks begin with its magic number, never `PACKED`), kept as they are when
-packing would not make them smaller, and as every home before schema 5 kept them. DICTIONARY
-never changes: a home may hold documents packed with it for ever (a better one would come
+A packed snapshot (or change row) is `PACKED` then the raw deflate stream; anything else is
+automerge's own bytes (whose chunks begin with its magic number, never `PACKED`), kept as they
+are when packing would not make them smaller, and as every home before schema 5 kept them.
+DICTIONARY never changes: a home may hold documents packed with it for ever (a better one would come
 with its own first byte)."""
 
 from __future__ import annotations
