@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from potluck.p2p.home import Board, Home
 from potluck.p2p.model.types import Kind, Status
+from potluck.p2p.storage.database import KINDS, STATUSES
 
 words = st.text(alphabet="abcdefghij klmnop", min_size=1, max_size=20).filter(str.strip)
 tags = st.lists(st.sampled_from(["food", "tools", "urgent", "bikes"]), max_size=3)
@@ -141,3 +142,12 @@ def test_index_agrees_with_documents(ops: list[tuple]) -> None:
         finally:
             home.close()
             peer.close()
+
+
+def test_every_kind_and_status_has_its_number_in_the_index() -> None:
+    """A kind or status added to the model needs its place at the end of KINDS or STATUSES
+    (the numbers stored in homes never change)."""
+    assert set(KINDS) == {k.value for k in Kind} and len(set(KINDS)) == len(KINDS)
+    assert set(STATUSES) == {s.value for s in Status} and len(set(STATUSES)) == len(STATUSES)
+    assert KINDS[:6] == ("need", "offer", "project", "event", "proposal", "note")
+    assert STATUSES[:4] == ("open", "met", "closed", "withdrawn")
