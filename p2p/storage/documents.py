@@ -98,6 +98,8 @@ class Arrived:
     digest: bytes
     """Of its heads; empty for a document with no change (nothing to store)."""
     row: ItemRow | None
+    packed: bytes
+    """Its bytes as the home keeps them (`packing.pack`)."""
 
 
 def prepare_whole(
@@ -118,7 +120,8 @@ def prepare_whole(
     )
     heads = doc.heads()
     digest = heads_digest(heads) if heads else b""
-    return Arrived(doc_id, pre, checked, digest, item_row(doc_id, doc) if heads else None)
+    row = item_row(doc_id, doc) if heads else None
+    return Arrived(doc_id, pre, checked, digest, row, pack(signed.data) if heads else b"")
 
 
 PREPARED_BYTES = 256 * 1024
@@ -560,9 +563,10 @@ class Documents:
         return set(self.versions_of(board_id, doc_ids))
 
     def _insert_new(self, board_id: str, new: list[tuple[str, Signed, Arrived]]) -> list[str]:
-        """Insert documents the home did not hold, as the bytes they arrived in (so a
-        newcomer's catch-up does not take every document apart into change rows), with their
-        index rows, inside the open write."""
+        """Insert documents the home did not hold, as the bytes they arrived in, packed (by
+        `prepare_whole`, in a worker for a catch-up; so a newcomer's catch-up does not take
+        every document apart into change rows), with their index rows, inside the open
+        write."""
         if not new:
             return []
         conn = self.db.connection
@@ -573,7 +577,7 @@ class Documents:
         keys: dict[bytes, bytes] = {}
         documents: list[tuple[int, int, str | bytes, bytes, bytes, int, bytes, bytes]] = []
         history: list[tuple[int, str, str, int]] = []
-        for doc_id, signed, arrived in new:
+        for doc_id, _, arrived in new:
             checked = arrived.checked
             keys.update(checked.signers)
             num = first + len(documents)
@@ -582,7 +586,7 @@ class Documents:
                     num,
                     board,
                     stored_id(doc_id),
-                    pack(signed.data),
+                    arrived.packed,
                     arrived.digest,
                     seq + len(documents),
                     pack_signatures(checked.signatures),
