@@ -21,6 +21,8 @@ def test_packing_gives_back_the_same_bytes_and_never_grows_them() -> None:
         assert len(stored) <= len(data)
         assert unpack(stored, "document x") == data
     assert pack(b"\x85oJ\x83" + os.urandom(300))[:1] != PACKED  # random bytes: kept as they are
+    large = b"\x85oJ\x83" + b"title body tags " * 5000
+    assert pack(large) == large  # past LARGEST: kept as it is
 
 
 def test_a_home_keeps_an_item_packed_and_sends_it_as_automerge_wrote_it(tmp_path: Path) -> None:

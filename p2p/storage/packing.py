@@ -55,9 +55,14 @@ DICTIONARY = bytes.fromhex(
 reply and a response, compacted; a proposal, an event and an offer as they are first posted."""
 
 
+LARGEST = 64 * 1024
+"""Bytes above which a document is kept as it is: the dictionary helps the start of a document
+only, and automerge deflates the larger columns itself."""
+
+
 def pack(data: bytes) -> bytes:
     """A document's bytes as the home keeps them: packed if that is smaller."""
-    if not data:
+    if not data or len(data) > LARGEST:
         return data
     # memLevel 1: as small as deflate's tables go (about 9 µs a small item, not 21 µs with
     # the default's, which are larger than the window they serve), for the same bytes.
