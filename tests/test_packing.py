@@ -1,5 +1,6 @@
 """Documents at rest are packed against a dictionary and come back byte for byte; a packed
-snapshot that is damaged is named as damaged, never loaded as something else."""
+snapshot that is damaged is named as damaged, never loaded as something else; an id is kept as
+its 16 bytes only when they give it back."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from potluck.p2p.errors import DamagedDocument
 from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind
-from potluck.p2p.storage.database import stored_id
+from potluck.p2p.storage.database import shown_id, stored_id
 from potluck.p2p.storage.packing import PACKED, pack, unpack
 
 
@@ -79,3 +80,11 @@ def test_a_change_row_is_kept_packed_too(tmp_path: Path) -> None:
             "lentil soup on Friday",
             ["two bowls please"],
         )
+
+
+def test_an_id_is_kept_as_bytes_only_when_it_comes_back_the_same() -> None:
+    hex_id = "0123456789abcdef0123456789abcdef"
+    assert stored_id(hex_id) == bytes.fromhex(hex_id) and shown_id(stored_id(hex_id)) == hex_id
+    spaced = hex_id[:4] + " " + hex_id[5:]  # 32 characters, which bytes.fromhex would take
+    for other in ("board", hex_id.upper(), spaced, hex_id + "0"):
+        assert stored_id(other) == other and shown_id(stored_id(other)) == other

@@ -41,9 +41,8 @@ document's ids in each row and a unique index beside each table; a board is a sm
 and the full-text index keeps no copy of the text it indexes (contentless: an item's old
 words are taken out with the values read from the document before it changed); a
 document's snapshot and change rows are packed against a dictionary of typical items
-(`packing.py`); a
-document's copy in memory is known fresh by its `changed_seq` (no version column). A home of
-version 3 or 4 is migrated, in one transaction, then vacuumed."""
+(`packing.py`); a document's copy in memory is known fresh by its `changed_seq` (no version
+column). A home of version 3 or 4 is migrated, in one transaction, then vacuumed."""
 OLDEST_MIGRATED = 3
 """The oldest schema a home is migrated from."""
 
@@ -56,16 +55,16 @@ BOARD = "(SELECT num FROM board_nums WHERE board_id=?)"
 """The number of a board in this home, from its id (NULL for a board it has never held)."""
 
 
+HEX_ID = re.compile(r"[0-9a-f]{32}")
+"""An id kept as its bytes: exactly 32 lower-case hex digits (no space, which `bytes.fromhex`
+would skip)."""
+
+
 def stored_id(text: str) -> str | bytes:
     """An id as the home keeps it: 16 bytes for 32 lower-case hex digits (an item's, a
     device's), the id itself otherwise (`board`, or whatever else a peer named a document).
     SQLite never takes a text for a blob, so two ids never become one."""
-    if len(text) == 32 and text.isascii() and text == text.lower():
-        try:
-            return bytes.fromhex(text)
-        except ValueError:
-            return text
-    return text
+    return bytes.fromhex(text) if HEX_ID.fullmatch(text) else text
 
 
 def shown_id(value: str | bytes) -> str:
