@@ -17,6 +17,7 @@ from typing import Any
 from potluck.p2p.home import Home
 from potluck.p2p.net.noise import RECEIVE_BUFFER, SEND_BUFFER
 from potluck.p2p.net.presence import read_node_state
+from potluck.p2p.storage.database import BOARD
 from potluck.tui.cli.people import People
 from potluck.tui.cli.serve import describe_peer
 
@@ -27,7 +28,7 @@ DEADLINE = 60.0  # generous: two cores shared with other test runs
 
 
 def documents(home: Path, board_id: str) -> int:
-    return int(db_rows(home, "SELECT count(*) FROM documents WHERE board_id=?", board_id)[0][0])
+    return int(db_rows(home, f"SELECT count(*) FROM documents WHERE board={BOARD}", board_id)[0][0])
 
 
 async def test_a_newcomer_counts_the_documents_it_expects_and_those_arrived(

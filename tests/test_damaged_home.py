@@ -34,12 +34,12 @@ def digest(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def big_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A closed home with 600 offers and a few needs: its indexes span many pages."""
+    """A closed home with 1,500 offers and a few needs: its indexes span many pages."""
     path = tmp_path_factory.mktemp("big") / "home"
     with Home.open(path) as home:
         home.set_profile(name="Ana")
         board = home.new_board("Kitchen")
-        for n in range(600):
+        for n in range(1500):
             board.post(Kind.OFFER, f"offer number {n}", tags=["food", f"t{n % 7}"])
         for n in range(3):
             board.post(Kind.NEED, f"need {n}")
@@ -164,7 +164,7 @@ def test_a_read_only_home_is_called_read_only_and_can_still_be_read(
     home = copy_of(big_home, tmp_path / "home")
     with read_only_view(home, tmp_path / "stick") as stick:
         listed = run_json(stick, "ls")
-        assert len(listed) == 603
+        assert len(listed) == 1503
         item = listed[0]["id"]
         assert run_json(stick, "show", item)["title"] == listed[0]["title"]
         assert [b["name"] for b in run_json(stick, "boards")] == ["Kitchen"]
@@ -180,7 +180,7 @@ def test_a_read_only_home_is_called_read_only_and_can_still_be_read(
             assert str(stick) in said
         said = one_line(run_potluck(stick, "serve", "--port", "0", "--no-mdns", check=False))
         assert "read-only" in said
-    assert len(run_json(home, "ls")) == 603  # the same home, writable again, is whole
+    assert len(run_json(home, "ls")) == 1503  # the same home, writable again, is whole
 
 
 def test_a_home_that_is_a_file_is_one_line(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The query index agrees with the documents after every operation, whatever the sequence."""
+"""The query index agrees with the documents after every operation, whatever the sequence:
+lists, counts, tags, and search, which finds every word an item holds and none it held before."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from potluck.p2p.home import Board, Home
 from potluck.p2p.model.types import Kind, Status
+from potluck.p2p.storage.database import KINDS, STATUSES
 
 words = st.text(alphabet="abcdefghij klmnop", min_size=1, max_size=20).filter(str.strip)
 tags = st.lists(st.sampled_from(["food", "tools", "urgent", "bikes"]), max_size=3)
@@ -51,6 +53,30 @@ def check_index(board: Board) -> None:
             assert item_id in {s.id for s in board.items(tag=tag)}
         first_word = item.body.split()[0] if item.body.split() else item.title.split()[0]
         assert item_id in {s.id for s in board.items(search=first_word)}
+
+
+def check_search(board: Board, probes: set[str]) -> None:
+    """Each word finds exactly the items that hold a word starting with it (in a title, body,
+    reply, response's note or tag) or that a member whose name starts with it posted, replied
+    to or answered: words an edit took away, or an item had before, are found no more."""
+    named = {
+        word: {d for d, m in board.members().items() if m.name.lower().startswith(word)}
+        for word in probes
+    }
+    words: dict[str, set[str]] = {}
+    people: dict[str, set[str]] = {}
+    for summary in board.items():
+        item = board.item(summary.id)
+        texts = [item.title, item.body, *item.tags]
+        texts += [r.text for r in item.replies] + [r.note for r in item.responses]
+        words[item.id] = set(" ".join(texts).lower().split())
+        people[item.id] = {item.author, *(r.author for r in item.replies)}
+        people[item.id] |= {r.member for r in item.responses}
+    for word in probes:
+        expected = {
+            i for i in words if any(w.startswith(word) for w in words[i]) or people[i] & named[word]
+        }
+        assert {s.id for s in board.items(search=word)} == expected, word
 
 
 @settings(
@@ -109,6 +135,19 @@ def test_index_agrees_with_documents(ops: list[tuple]) -> None:
                     ):
                         board.set_status(item_id, op[2])
                 check_index(board)
+                check_search(
+                    board,
+                    {w for op in ops for t in op[2:] if isinstance(t, str) for w in t.split()},
+                )
         finally:
             home.close()
             peer.close()
+
+
+def test_every_kind_and_status_has_its_number_in_the_index() -> None:
+    """A kind or status added to the model needs its place at the end of KINDS or STATUSES
+    (the numbers stored in homes never change)."""
+    assert set(KINDS) == {k.value for k in Kind} and len(set(KINDS)) == len(KINDS)
+    assert set(STATUSES) == {s.value for s in Status} and len(set(STATUSES)) == len(STATUSES)
+    assert KINDS[:6] == ("need", "offer", "project", "event", "proposal", "note")
+    assert STATUSES[:4] == ("open", "met", "closed", "withdrawn")

@@ -17,6 +17,7 @@ import pytest
 from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind
 from potluck.p2p.net.node import Node
+from potluck.p2p.storage.database import BOARD, shown_id
 
 from tests.p2p_helpers import Relay, db_rows, running_node, two_homes_holding, wait_until
 
@@ -24,8 +25,8 @@ DOCUMENTS = 2_000
 
 
 def digests(home: Path, board_id: str) -> dict[str, bytes]:
-    rows = db_rows(home, "SELECT doc_id, digest FROM documents WHERE board_id=?", board_id)
-    return {doc_id: bytes(digest) for doc_id, digest in rows}
+    rows = db_rows(home, f"SELECT doc_id, digest FROM documents WHERE board={BOARD}", board_id)
+    return {shown_id(doc_id): bytes(digest) for doc_id, digest in rows}
 
 
 def synced_since(node: Node, moment: float) -> bool:

@@ -16,6 +16,7 @@ from potluck.p2p.errors import DamagedDocument, HomeError
 from potluck.p2p.home import Home
 from potluck.p2p.model.signing import Signed
 from potluck.p2p.model.types import Kind, ResponseKind
+from potluck.p2p.storage.database import stored_id
 
 from tests.conftest import copied, run_json, run_potluck
 from tests.p2p_helpers import Serve, db_rows
@@ -64,7 +65,7 @@ def test_compaction_keeps_the_document_identical(home: Home) -> None:
     before_item = board.item(item)
     before_heads = sorted(store.documents.read_document(board.board_id, item).heads())
     rows = store.db.connection.execute(
-        "SELECT count(*) FROM changes WHERE doc_id=?", (item,)
+        "SELECT count(*) FROM changes JOIN documents USING (num) WHERE doc_id=?", (stored_id(item),)
     ).fetchone()[0]
     assert rows > 10
 
@@ -72,7 +73,8 @@ def test_compaction_keeps_the_document_identical(home: Home) -> None:
 
     assert (
         store.db.connection.execute(
-            "SELECT count(*) FROM changes WHERE doc_id=?", (item,)
+            "SELECT count(*) FROM changes JOIN documents USING (num) WHERE doc_id=?",
+            (stored_id(item),),
         ).fetchone()[0]
         == 0
     )
@@ -92,7 +94,7 @@ def test_automatic_compaction_after_many_changes(home: Home) -> None:
     for n in range(100):
         board.reply(item, f"line {n}")
     rows = home.store.db.connection.execute(
-        "SELECT count(*) FROM changes WHERE doc_id=?", (item,)
+        "SELECT count(*) FROM changes JOIN documents USING (num) WHERE doc_id=?", (stored_id(item),)
     ).fetchone()[0]
     assert rows <= 64
     reopened = Home.open(home.path)
@@ -138,10 +140,11 @@ def test_a_document_automerge_refuses_is_named(home: Home) -> None:
     item = board.post(Kind.NEED, "Blankets")
     home.store.documents.compact(board.board_id, item)
     conn = sqlite3.connect(home.path / "potluck.db")
-    snapshot = conn.execute("SELECT snapshot FROM documents WHERE doc_id=?", (item,)).fetchone()[0]
+    key = (stored_id(item),)
+    snapshot = conn.execute("SELECT snapshot FROM documents WHERE doc_id=?", key).fetchone()[0]
     conn.execute(
-        "UPDATE documents SET snapshot=?, version=version+1 WHERE doc_id=?",
-        (snapshot[: len(snapshot) // 2], item),
+        "UPDATE documents SET snapshot=?, changed_seq=changed_seq+1 WHERE doc_id=?",
+        (snapshot[: len(snapshot) // 2], *key),
     )
     conn.commit()
     conn.close()

@@ -25,15 +25,52 @@ from urllib.parse import quote
 from ..errors import HomeError
 from ..keys import OLD_HOME
 from . import files
+from .packing import pack
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """3: every change is signed (protocol v2), and the index holds an event's start and end, a
 proposal's decision date, and full text of replies, tags and people. A home of versions 1 and
 2 holds unsigned boards that no peer would take, so it is refused with one line saying what
 to do. 4: smaller: an item's tags are keyed by its number (no index beside), the full-text
-index keeps no sizes of columns (no query ranks by them); a home of version 3 is migrated."""
+index keeps no sizes of columns (no query ranks by them). 5: smaller again, about half:
+every document has a number (`documents.num`) that its change rows, its history and its
+index rows (`items.num`, the full-text rowid) are keyed by, in place of the board's and the
+document's ids in each row and a unique index beside each table; a board is a small number
+(`board_nums`) in each row; a 32-hex-digit id (every item's, every device's) is kept as its
+16 bytes (`stored_id`); an item's kind and status are small numbers (`KINDS`, `STATUSES`);
+and the full-text index keeps no copy of the text it indexes (contentless: an item's old
+words are taken out with the values read from the document before it changed); a
+document's snapshot and change rows are packed against a dictionary of typical items
+(`packing.py`); a document's copy in memory is known fresh by its `changed_seq` (no version
+column). A home of version 3 or 4 is migrated, in one transaction, then vacuumed."""
 OLDEST_MIGRATED = 3
 """The oldest schema a home is migrated from."""
+
+KINDS = ("need", "offer", "project", "event", "proposal", "note")
+"""An item's kind as `items.kind` holds it: its place here (never reordered, only added to)."""
+STATUSES = ("open", "met", "closed", "withdrawn")
+"""An item's status as `items.status` holds it: its place here (never reordered)."""
+
+BOARD = "(SELECT num FROM board_nums WHERE board_id=?)"
+"""The number of a board in this home, from its id (NULL for a board it has never held)."""
+
+
+HEX_ID = re.compile(r"[0-9a-f]{32}")
+"""An id kept as its bytes: exactly 32 lower-case hex digits (no space, which `bytes.fromhex`
+would skip)."""
+
+
+def stored_id(text: str) -> str | bytes:
+    """An id as the home keeps it: 16 bytes for 32 lower-case hex digits (an item's, a
+    device's), the id itself otherwise (`board`, or whatever else a peer named a document).
+    SQLite never takes a text for a blob, so two ids never become one."""
+    return bytes.fromhex(text) if HEX_ID.fullmatch(text) else text
+
+
+def shown_id(value: str | bytes) -> str:
+    """An id as `stored_id` kept it, as the rest of the code knows it."""
+    return value.hex() if isinstance(value, bytes) else value
+
 
 META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 SCHEMA = """
@@ -45,16 +82,20 @@ CREATE TABLE IF NOT EXISTS boards (
     joined INTEGER NOT NULL,
     last_used INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS board_nums (
+    num INTEGER PRIMARY KEY,
+    board_id TEXT NOT NULL UNIQUE
+);
 CREATE TABLE IF NOT EXISTS documents (
-    board_id TEXT NOT NULL,
-    doc_id TEXT NOT NULL,
+    num INTEGER PRIMARY KEY,
+    board INTEGER NOT NULL,
+    doc_id BLOB NOT NULL,
     snapshot BLOB NOT NULL,
     digest BLOB NOT NULL,
-    version INTEGER NOT NULL,
     changed_seq INTEGER NOT NULL,
     signatures BLOB NOT NULL,
     signers BLOB NOT NULL,
-    PRIMARY KEY (board_id, doc_id)
+    UNIQUE (board, doc_id)
 );
 CREATE TABLE IF NOT EXISTS signers (
     actor BLOB PRIMARY KEY,
@@ -63,21 +104,20 @@ CREATE TABLE IF NOT EXISTS signers (
 CREATE INDEX IF NOT EXISTS documents_changed ON documents (changed_seq);
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    board_id TEXT NOT NULL,
-    doc_id TEXT NOT NULL,
+    num INTEGER NOT NULL,
     hash BLOB NOT NULL,
     data BLOB NOT NULL,
-    UNIQUE (board_id, doc_id, hash)
+    UNIQUE (num, hash)
 );
 CREATE TABLE IF NOT EXISTS items (
     num INTEGER PRIMARY KEY,
-    board_id TEXT NOT NULL,
-    id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    status TEXT NOT NULL,
+    board INTEGER NOT NULL,
+    id BLOB NOT NULL,
+    kind INTEGER NOT NULL,
+    status INTEGER NOT NULL,
     title TEXT NOT NULL,
     tags TEXT NOT NULL,
-    author TEXT NOT NULL,
+    author BLOB NOT NULL,
     created INTEGER NOT NULL,
     updated INTEGER NOT NULL,
     replies INTEGER NOT NULL,
@@ -86,26 +126,24 @@ CREATE TABLE IF NOT EXISTS items (
     starts INTEGER,
     ends INTEGER,
     decide_by INTEGER,
-    blocked INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (board_id, id)
+    blocked INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS items_list ON items (board_id, kind, status, sort_time);
+CREATE INDEX IF NOT EXISTS items_list ON items (board, kind, status, sort_time);
 CREATE TABLE IF NOT EXISTS item_tags (
     tag TEXT NOT NULL, num INTEGER NOT NULL,
     PRIMARY KEY (tag, num)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS history (
-    board_id TEXT NOT NULL, id TEXT NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL,
-    time INTEGER NOT NULL
+    num INTEGER NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL, time INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS history_item ON history (board_id, id);
+CREATE INDEX IF NOT EXISTS history_item ON history (num);
 CREATE TABLE IF NOT EXISTS members (
     board_id TEXT NOT NULL, device_id TEXT NOT NULL, name TEXT NOT NULL, about TEXT NOT NULL,
     PRIMARY KEY (board_id, device_id)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5 (
     title, body, replies, tags, people, tokenize = 'unicode61 remove_diacritics 2',
-    columnsize = 0
+    columnsize = 0, content = ''
 );
 CREATE TABLE IF NOT EXISTS outcomes_shown (
     board_id TEXT NOT NULL,
@@ -149,6 +187,114 @@ DROP TABLE items_fts;
 ALTER TABLE items_fts_4 RENAME TO items_fts
 """
 """Schema 3 to 4, in one transaction: the same rows, in the smaller tables."""
+_CODE = "CASE {column} {cases} END"
+MIGRATE_4 = """
+CREATE TABLE board_nums (num INTEGER PRIMARY KEY, board_id TEXT NOT NULL UNIQUE);
+INSERT INTO board_nums (board_id)
+    SELECT board_id FROM boards UNION SELECT board_id FROM documents ORDER BY 1;
+CREATE TABLE documents_5 (
+    num INTEGER PRIMARY KEY,
+    board INTEGER NOT NULL,
+    doc_id BLOB NOT NULL,
+    snapshot BLOB NOT NULL,
+    digest BLOB NOT NULL,
+    changed_seq INTEGER NOT NULL,
+    signatures BLOB NOT NULL,
+    signers BLOB NOT NULL,
+    UNIQUE (board, doc_id)
+);
+INSERT INTO documents_5
+    (board, doc_id, snapshot, digest, changed_seq, signatures, signers)
+    SELECT b.num, stored_id(d.doc_id), pack(d.snapshot), d.digest, d.changed_seq,
+        d.signatures, d.signers
+    FROM documents d JOIN board_nums b ON b.board_id = d.board_id ORDER BY d.rowid;
+CREATE TEMP TABLE renumbered (
+    board_id TEXT, doc_id BLOB, num INTEGER, PRIMARY KEY (board_id, doc_id)
+);
+INSERT INTO temp.renumbered
+    SELECT b.board_id, d.doc_id, d.num FROM documents_5 d JOIN board_nums b ON b.num = d.board;
+CREATE TABLE changes_5 (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    num INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    data BLOB NOT NULL,
+    UNIQUE (num, hash)
+);
+INSERT INTO changes_5 (seq, num, hash, data)
+    SELECT c.seq, r.num, c.hash, pack(c.data) FROM changes c
+    JOIN temp.renumbered r ON r.board_id = c.board_id AND r.doc_id = stored_id(c.doc_id)
+    ORDER BY c.seq;
+CREATE TABLE history_5 (
+    num INTEGER NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL, time INTEGER NOT NULL
+);
+INSERT INTO history_5
+    SELECT r.num, h.who, h.what, h.time FROM history h
+    JOIN temp.renumbered r ON r.board_id = h.board_id AND r.doc_id = stored_id(h.id)
+    ORDER BY h.rowid;
+CREATE TABLE items_5 (
+    num INTEGER PRIMARY KEY,
+    board INTEGER NOT NULL,
+    id BLOB NOT NULL,
+    kind INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    author BLOB NOT NULL,
+    created INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    replies INTEGER NOT NULL,
+    responses INTEGER NOT NULL,
+    sort_time INTEGER NOT NULL,
+    starts INTEGER,
+    ends INTEGER,
+    decide_by INTEGER,
+    blocked INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO items_5
+    SELECT r.num, b.num, stored_id(i.id), {kind}, {status}, i.title, i.tags,
+        stored_id(i.author), i.created, i.updated, i.replies, i.responses, i.sort_time,
+        i.starts, i.ends, i.decide_by, i.blocked
+    FROM items i JOIN board_nums b ON b.board_id = i.board_id
+    JOIN temp.renumbered r ON r.board_id = i.board_id AND r.doc_id = stored_id(i.id)
+    ORDER BY r.num;
+CREATE TABLE item_tags_5 (
+    tag TEXT NOT NULL, num INTEGER NOT NULL,
+    PRIMARY KEY (tag, num)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO item_tags_5
+    SELECT t.tag, r.num FROM item_tags t JOIN items i ON i.num = t.num
+    JOIN temp.renumbered r ON r.board_id = i.board_id AND r.doc_id = stored_id(i.id);
+CREATE VIRTUAL TABLE items_fts_5 USING fts5 (
+    title, body, replies, tags, people, tokenize = 'unicode61 remove_diacritics 2',
+    columnsize = 0, content = ''
+);
+DROP TABLE temp.renumbered;
+DROP TABLE items_fts;
+DROP TABLE item_tags;
+DROP TABLE items;
+DROP TABLE history;
+DROP TABLE changes;
+DROP TABLE documents;
+ALTER TABLE documents_5 RENAME TO documents;
+ALTER TABLE changes_5 RENAME TO changes;
+ALTER TABLE history_5 RENAME TO history;
+ALTER TABLE items_5 RENAME TO items;
+ALTER TABLE item_tags_5 RENAME TO item_tags;
+ALTER TABLE items_fts_5 RENAME TO items_fts
+""".format(
+    kind=_CODE.format(
+        column="i.kind", cases=" ".join(f"WHEN '{k}' THEN {n}" for n, k in enumerate(KINDS))
+    ),
+    status=_CODE.format(
+        column="i.status",
+        cases=" ".join(f"WHEN '{s}' THEN {n}" for n, s in enumerate(STATUSES)),
+    ),
+)
+"""Schema 4 to 5, in the same transaction: every row numbered by its document, its ids as
+`stored_id` keeps them, each snapshot and change row packed; the full-text index is made anew,
+empty, and filled from the documents themselves by `migrate`'s `index_again` (not from the old
+copy of the text, which an older version may have read otherwise: the words an edit takes out
+must be exactly those `index.item_row` reads)."""
 CHECK_EVERY = 15 * 60
 """Seconds after which a long-running process (a node on a Pi for weeks) checks its file
 again before its next write."""
@@ -188,6 +334,8 @@ class Database:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.create_function("stored_id", 1, stored_id, deterministic=True)
+            conn.create_function("pack", 1, pack, deterministic=True)
             return conn
         except sqlite3.Error as exc:
             if conn is not None:
@@ -322,10 +470,12 @@ class Database:
 
     # ------------------------------------------------------------ tables
 
-    def migrate(self) -> int:
+    def migrate(self, index_again: Callable[[], None]) -> int:
         """Create the tables; returns the schema version found (SCHEMA_VERSION for a new
         database); HomeError for a database of another version. Opening a home that is up to
-        date writes nothing (so it opens on a full disk, or from a read-only one)."""
+        date writes nothing (so it opens on a full disk, or from a read-only one). A home of
+        schema 3 or 4 is migrated in one transaction, `index_again` (which fills the full-text
+        index from the documents) included, then vacuumed."""
         found = self._schema_version()
         if found == SCHEMA_VERSION and self._has_every_table():
             return found
@@ -353,6 +503,10 @@ class Database:
             if found == 3:
                 for statement in MIGRATE_3.split(";\n"):
                     conn.execute(statement)
+            if found in (3, 4):
+                for statement in MIGRATE_4.split(";\n"):
+                    conn.execute(statement)
+                index_again()
             for statement in SCHEMA.split(";\n"):
                 if statement.strip():
                     conn.execute(statement)

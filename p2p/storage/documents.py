@@ -33,10 +33,14 @@ from ..model.signing import (
     unpack_signatures,
 )
 from ..model.types import Item
-from .database import Database
+from .database import BOARD, Database, shown_id, stored_id
 from .index import ItemIndex, ItemRow, item_row
+from .packing import pack, unpack
 
 T = TypeVar("T")
+
+WHERE_DOC = f"board={BOARD} AND doc_id=?"
+"""A document by its board's id and its own (as `stored_id` keeps it)."""
 
 COMPACT_AFTER = 64
 """A document with more change rows than this is compacted in the same transaction."""
@@ -94,6 +98,8 @@ class Arrived:
     digest: bytes
     """Of its heads; empty for a document with no change (nothing to store)."""
     row: ItemRow | None
+    packed: bytes
+    """Its bytes as the home keeps them (`packing.pack`)."""
 
 
 def prepare_whole(
@@ -114,7 +120,8 @@ def prepare_whole(
     )
     heads = doc.heads()
     digest = heads_digest(heads) if heads else b""
-    return Arrived(doc_id, pre, checked, digest, item_row(doc_id, doc) if heads else None)
+    row = item_row(doc_id, doc) if heads else None
+    return Arrived(doc_id, pre, checked, digest, row, pack(signed.data) if heads else b"")
 
 
 PREPARED_BYTES = 256 * 1024
@@ -166,30 +173,31 @@ class Documents:
     def _load_record(self, board_id: str, doc_id: str) -> tuple[Document, Record] | None:
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT version, snapshot, signatures, signers FROM documents "
-                "WHERE board_id=? AND doc_id=?",
-                (board_id, doc_id),
+                "SELECT num, changed_seq, snapshot, signatures, signers FROM documents "
+                f"WHERE {WHERE_DOC}",
+                (board_id, stored_id(doc_id)),
             ).fetchone()
             if row is None:
                 return None
-            version, snapshot, signatures, signers = row
+            num, seq, snapshot, signatures, signers = row
             cached = self._cache.get((board_id, doc_id))
-            if cached is not None and cached[0] == version:
+            if cached is not None and cached[0] == seq:
                 self._cache.move_to_end((board_id, doc_id))
                 return cached[1], cached[3]
-            data = self._stored(board_id, doc_id, snapshot)
+            data = self._stored(num, snapshot, doc_id)
         doc = Document.load(data, self.actor, f"document {doc_id} in {self.db.path}")
         record = Record.stored(signatures, signers)
-        self._remember(board_id, doc_id, version, doc, measure.stored_size(data), record)
+        self._remember(board_id, doc_id, seq, doc, measure.stored_size(data), record)
         return doc, record
 
-    def _stored(self, board_id: str, doc_id: str, snapshot: bytes) -> bytes:
-        """A document's snapshot followed by its change rows: automerge loads them as one."""
+    def _stored(self, num: int, snapshot: bytes, doc_id: str) -> bytes:
+        """A document's snapshot followed by its change rows, each unpacked: automerge loads
+        them as one."""
         changes = self.db.connection.execute(
-            "SELECT data FROM changes WHERE board_id=? AND doc_id=? ORDER BY seq",
-            (board_id, doc_id),
+            "SELECT data FROM changes WHERE num=? ORDER BY seq", (num,)
         ).fetchall()
-        return bytes(snapshot) + b"".join(bytes(c[0]) for c in changes)
+        what = f"document {doc_id} in {self.db.path}"
+        return b"".join(unpack(bytes(part), what) for part in (snapshot, *(c[0] for c in changes)))
 
     def _size(self, board_id: str, doc_id: str) -> measure.Size:
         """The size of a document just loaded by `_load` (zero if there is none)."""
@@ -200,14 +208,15 @@ class Documents:
         self,
         board_id: str,
         doc_id: str,
-        version: int,
+        seq: int,
         doc: Document,
         size: measure.Size,
         record: Record,
     ) -> None:
-        """Keep recently used documents in memory: at most CACHE_SIZE, CACHE_OPS, CACHE_BYTES."""
+        """Keep recently used documents in memory: at most CACHE_SIZE, CACHE_OPS, CACHE_BYTES;
+        each with the `changed_seq` of the write it is of (every write gives a new one)."""
         self._forget(board_id, doc_id)
-        self._cache[(board_id, doc_id)] = (version, doc, size, record)
+        self._cache[(board_id, doc_id)] = (seq, doc, size, record)
         self._cached.ops += size.ops
         self._cached.bytes += size.bytes
         while len(self._cache) > 1 and (
@@ -245,24 +254,24 @@ class Documents:
 
     def item_ids(self, board_id: str) -> list[str]:
         rows = self.db.connection.execute(
-            "SELECT doc_id FROM documents WHERE board_id=? AND doc_id != ?",
+            f"SELECT doc_id FROM documents WHERE board={BOARD} AND doc_id != ?",
             (board_id, BOARD_DOC_ID),
         )
-        return [r[0] for r in rows]
+        return [shown_id(r[0]) for r in rows]
 
     def digests(self, board_id: str) -> dict[str, bytes]:
         """The digest of every document of a board."""
         rows = self.db.connection.execute(
-            "SELECT doc_id, digest FROM documents WHERE board_id=?", (board_id,)
+            f"SELECT doc_id, digest FROM documents WHERE board={BOARD}", (board_id,)
         )
-        return {doc_id: bytes(digest) for doc_id, digest in rows}
+        return {shown_id(doc_id): bytes(digest) for doc_id, digest in rows}
 
     def versions(self, board_id: str) -> dict[str, Version]:
         """The version of every document of a board."""
         rows = self.db.connection.execute(
-            "SELECT doc_id, digest, changed_seq FROM documents WHERE board_id=?", (board_id,)
+            f"SELECT doc_id, digest, changed_seq FROM documents WHERE board={BOARD}", (board_id,)
         )
-        return {doc_id: Version(bytes(digest), seq) for doc_id, digest, seq in rows}
+        return {shown_id(doc_id): Version(bytes(digest), seq) for doc_id, digest, seq in rows}
 
     def versions_of(self, board_id: str, doc_ids: list[str]) -> dict[str, Version]:
         """The version of each of these documents the home holds."""
@@ -271,17 +280,17 @@ class Documents:
         for first in range(0, len(doc_ids), 500):
             some = doc_ids[first : first + 500]
             rows = conn.execute(
-                "SELECT doc_id, digest, changed_seq FROM documents WHERE board_id=? AND doc_id IN "
-                f"({', '.join('?' * len(some))})",
-                (board_id, *some),
+                f"SELECT doc_id, digest, changed_seq FROM documents WHERE board={BOARD} "
+                f"AND doc_id IN ({', '.join('?' * len(some))})",
+                (board_id, *(stored_id(d) for d in some)),
             )
-            found.update((str(d), Version(bytes(digest), seq)) for d, digest, seq in rows)
+            found.update((shown_id(d), Version(bytes(digest), seq)) for d, digest, seq in rows)
         return found
 
     def version(self, board_id: str, doc_id: str) -> Version | None:
         row = self.db.connection.execute(
-            "SELECT digest, changed_seq FROM documents WHERE board_id=? AND doc_id=?",
-            (board_id, doc_id),
+            f"SELECT digest, changed_seq FROM documents WHERE {WHERE_DOC}",
+            (board_id, stored_id(doc_id)),
         ).fetchone()
         return None if row is None else Version(bytes(row[0]), row[1])
 
@@ -302,7 +311,7 @@ class Documents:
 
     def digest(self, board_id: str, doc_id: str) -> bytes | None:
         row = self.db.connection.execute(
-            "SELECT digest FROM documents WHERE board_id=? AND doc_id=?", (board_id, doc_id)
+            f"SELECT digest FROM documents WHERE {WHERE_DOC}", (board_id, stored_id(doc_id))
         ).fetchone()
         return None if row is None else bytes(row[0])
 
@@ -311,13 +320,13 @@ class Documents:
         signatures of all its changes: sending a whole board loads nothing into automerge."""
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT snapshot, signatures, signers FROM documents WHERE board_id=? AND doc_id=?",
-                (board_id, doc_id),
+                f"SELECT num, snapshot, signatures, signers FROM documents WHERE {WHERE_DOC}",
+                (board_id, stored_id(doc_id)),
             ).fetchone()
             if row is None:
                 raise ItemNotFound(f"no document {doc_id} on this board")
-            snapshot, signatures, signers = row
-            data = self._stored(board_id, doc_id, snapshot)
+            num, snapshot, signatures, signers = row
+            data = self._stored(num, snapshot, doc_id)
             actors = [signers[i : i + ACTOR_SIZE] for i in range(0, len(signers), ACTOR_SIZE)]
             return Signed(data, bytes(signatures), self._signer_keys(actors))
 
@@ -354,6 +363,7 @@ class Documents:
                     doc, record = loaded
                 size = self._size(board_id, doc_id)
                 before = doc.heads()
+                listed = item_row(doc_id, doc) if loaded is not None else None
                 result = mutate(doc)
                 new = doc.changes_since(before)
                 # Past the limits, refused before the changes are taken apart to be checked.
@@ -366,7 +376,7 @@ class Documents:
                     self.identity.sign_change,
                     self.identity.signing_public,
                 )
-                self._persist(board_id, doc_id, doc, record, new, size, checked, added)
+                self._persist(board_id, doc_id, doc, record, new, size, checked, listed, added)
         except measure.TooLarge:
             self._forget(*key)
             raise InvalidInput(
@@ -396,12 +406,15 @@ class Documents:
         new_changes: list[tuple[bytes, bytes]],
         size: measure.Size,
         checked: Checked,
+        listed: ItemRow | None,
         added: measure.Size | None = None,
     ) -> bool:
         """Write a document's new changes (each checked, with its signature) and reindex it,
         inside the open write.
 
-        `size` is the document's size before, `added` the new changes' if already measured;
+        `size` is the document's size before, `listed` its index row before (`item_row` of
+        the document as stored, read before it changed: the full-text index keeps no copy of
+        the words it must take out), `added` the new changes' size if already measured;
         TooLarge (nothing written) past the limits."""
         if not new_changes:
             return False
@@ -412,38 +425,37 @@ class Documents:
         size = measure.check_growth(size, added)
         conn = self.db.connection
         seq = self._next_seq()
-        row = conn.execute(
-            "SELECT version FROM documents WHERE board_id=? AND doc_id=?", (board_id, doc_id)
-        ).fetchone()
+        key = (board_id, stored_id(doc_id))
+        row = conn.execute(f"SELECT num FROM documents WHERE {WHERE_DOC}", key).fetchone()
         digest = doc.digest()
         signers = self._add_signers(record, checked)
         signatures = pack_signatures(checked.signatures)
         if row is None:
-            version = 1
-            conn.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (board_id, doc_id, b"", digest, version, seq, signatures, signers),
-            )
+            conn.execute("INSERT OR IGNORE INTO board_nums (board_id) VALUES (?)", (board_id,))
+            num = conn.execute(
+                "INSERT INTO documents (board, doc_id, snapshot, digest, changed_seq, "
+                f"signatures, signers) VALUES ({BOARD}, ?, ?, ?, ?, ?, ?)",
+                (*key, b"", digest, seq, signatures, signers),
+            ).lastrowid
+            assert num is not None
         else:
-            version = row[0] + 1
+            num = int(row[0])
             conn.execute(
-                "UPDATE documents SET digest=?, version=?, changed_seq=?, "
-                "signatures=CAST(signatures || ? AS BLOB), signers=? WHERE board_id=? AND doc_id=?",
-                (digest, version, seq, signatures, signers, board_id, doc_id),
+                "UPDATE documents SET digest=?, changed_seq=?, "
+                "signatures=CAST(signatures || ? AS BLOB), signers=? WHERE num=?",
+                (digest, seq, signatures, signers, num),
             )
         conn.executemany(
-            "INSERT OR IGNORE INTO changes (board_id, doc_id, hash, data) VALUES (?, ?, ?, ?)",
-            [(board_id, doc_id, h, data) for h, data in new_changes],
+            "INSERT OR IGNORE INTO changes (num, hash, data) VALUES (?, ?, ?)",
+            [(num, h, pack(data)) for h, data in new_changes],
         )
-        count = conn.execute(
-            "SELECT count(*) FROM changes WHERE board_id=? AND doc_id=?", (board_id, doc_id)
-        ).fetchone()[0]
+        count = conn.execute("SELECT count(*) FROM changes WHERE num=?", (num,)).fetchone()[0]
         if count > COMPACT_AFTER or added.ops > COMPACT_OPS:
-            self._compact_locked(board_id, doc_id, doc)
-        self.index.add_history(board_id, doc_id, checked.history)
-        self.index.reindex(board_id, doc_id, doc)
+            self._compact_locked(num, doc)
+        self.index.add_history(num, checked.history)
+        self.index.reindex(board_id, num, doc_id, doc, listed)
         record.signatures.update(checked.signatures)
-        self._remember(board_id, doc_id, version, doc, size, record)
+        self._remember(board_id, doc_id, seq, doc, size, record)
         return True
 
     def _add_signers(self, record: Record, checked: Checked) -> bytes:
@@ -466,21 +478,21 @@ class Documents:
         )
         return seq
 
-    def _compact_locked(self, board_id: str, doc_id: str, doc: Document) -> None:
+    def _compact_locked(self, num: int, doc: Document) -> None:
         """Replace the change rows with one snapshot: written first, then the rows removed."""
         conn = self.db.connection
-        conn.execute(
-            "UPDATE documents SET snapshot=? WHERE board_id=? AND doc_id=?",
-            (doc.save(), board_id, doc_id),
-        )
-        conn.execute("DELETE FROM changes WHERE board_id=? AND doc_id=?", (board_id, doc_id))
+        conn.execute("UPDATE documents SET snapshot=? WHERE num=?", (pack(doc.save()), num))
+        conn.execute("DELETE FROM changes WHERE num=?", (num,))
 
     def compact(self, board_id: str, doc_id: str) -> None:
-        with self.db.write():
+        with self.db.write() as conn:
             doc = self._load(board_id, doc_id)
-            if doc is None:
+            row = conn.execute(
+                f"SELECT num FROM documents WHERE {WHERE_DOC}", (board_id, stored_id(doc_id))
+            ).fetchone()
+            if doc is None or row is None:
                 raise ItemNotFound(f"no document {doc_id} on this board")
-            self._compact_locked(board_id, doc_id, doc)
+            self._compact_locked(int(row[0]), doc)
 
     # ------------------------------------------------------------ peers' documents
 
@@ -551,40 +563,52 @@ class Documents:
         return set(self.versions_of(board_id, doc_ids))
 
     def _insert_new(self, board_id: str, new: list[tuple[str, Signed, Arrived]]) -> list[str]:
-        """Insert documents the home did not hold, as the bytes they arrived in (so a
-        newcomer's catch-up does not take every document apart into change rows), with their
-        index rows, inside the open write."""
+        """Insert documents the home did not hold, as the bytes they arrived in, packed (by
+        `prepare_whole`, in a worker for a catch-up; so a newcomer's catch-up does not take
+        every document apart into change rows), with their index rows, inside the open
+        write."""
         if not new:
             return []
         conn = self.db.connection
         seq = self._next_seq(len(new))
+        conn.execute("INSERT OR IGNORE INTO board_nums (board_id) VALUES (?)", (board_id,))
+        board = int(conn.execute(f"SELECT {BOARD}", (board_id,)).fetchone()[0])
+        first = (conn.execute("SELECT max(num) FROM documents").fetchone()[0] or 0) + 1
         keys: dict[bytes, bytes] = {}
-        documents: list[tuple[str, str, bytes, bytes, int, int, bytes, bytes]] = []
-        history: list[tuple[str, str, str, str, int]] = []
-        for doc_id, signed, arrived in new:
+        documents: list[tuple[int, int, str | bytes, bytes, bytes, int, bytes, bytes]] = []
+        history: list[tuple[int, str, str, int]] = []
+        for doc_id, _, arrived in new:
             checked = arrived.checked
             keys.update(checked.signers)
+            num = first + len(documents)
             documents.append(
                 (
-                    board_id,
-                    doc_id,
-                    signed.data,
+                    num,
+                    board,
+                    stored_id(doc_id),
+                    arrived.packed,
                     arrived.digest,
-                    1,
                     seq + len(documents),
                     pack_signatures(checked.signatures),
                     b"".join(checked.signers),
                 )
             )
-            history += [(board_id, doc_id, *entry) for entry in checked.history]
+            history += [(num, *entry) for entry in checked.history]
         conn.executemany("INSERT OR IGNORE INTO signers VALUES (?, ?)", list(keys.items()))
         self._keys.update(keys)
-        conn.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)", documents)
-        conn.executemany("INSERT INTO history VALUES (?, ?, ?, ?, ?)", history)
-        self.index.add_new(board_id, [a.row for _, _, a in new if a.row is not None])
-        for doc_id, signed, _ in new:
+        conn.executemany(
+            "INSERT INTO documents (num, board, doc_id, snapshot, digest, changed_seq, "
+            "signatures, signers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            documents,
+        )
+        conn.executemany("INSERT INTO history VALUES (?, ?, ?, ?)", history)
+        self.index.add_new(
+            board, [(first + n, a.row) for n, (_, _, a) in enumerate(new) if a.row is not None]
+        )
+        for n, (doc_id, signed, _) in enumerate(new):
             if doc_id == BOARD_DOC_ID:  # its members and name (once per board)
-                self.index.reindex(board_id, doc_id, Document.load(signed.data, self.actor))
+                loaded = Document.load(signed.data, self.actor)
+                self.index.reindex(board_id, first + n, doc_id, loaded, None)
         return [doc_id for doc_id, _, _ in new]
 
     def apply_all_or_nothing(self, board_id: str, documents: list[tuple[str, Signed]]) -> list[str]:
@@ -631,9 +655,10 @@ class Documents:
         rules = self._rules(doc_id, doc, record)
         checked = check_whole_document(arrived_doc, doc_id, pre, rules, record.signatures, received)
         before = doc.heads()
+        listed = item_row(doc_id, doc)
         doc.merge(arrived_doc, what)
         return self._persist(
-            board_id, doc_id, doc, record, doc.changes_since(before), size, checked
+            board_id, doc_id, doc, record, doc.changes_since(before), size, checked, listed
         )
 
     def generate_sync_message(self, board_id: str, doc_id: str, state: SyncState) -> Signed | None:
@@ -695,17 +720,35 @@ class Documents:
                 if not new:
                     return False
                 checked = check_new_changes(fork, self._rules(doc_id, doc, record), new, received)
+                listed = item_row(doc_id, doc) if loaded is not None else None
                 if not whole and verified <= {h for h, _ in new} | record.signatures.keys():
                     # Every change it carried is in the fork: none is held back for a missing
                     # dependency, so the fork is the stored document with them, as it is.
-                    return self._persist(board_id, doc_id, fork, record, new, size, checked)
+                    return self._persist(board_id, doc_id, fork, record, new, size, checked, listed)
                 doc.merge(fork, what)
                 return self._persist(
-                    board_id, doc_id, doc, record, doc.changes_since(before), size, checked
+                    board_id, doc_id, doc, record, doc.changes_since(before), size, checked, listed
                 )
         except BaseException:
             self._forget(*key)
             raise
+
+    def index_text_again(self) -> None:
+        """Fill the full-text index from the stored documents, inside the open write (the
+        migration to schema 5): each listed item's words as `item_row` reads them, which an
+        edit takes out again. A document that cannot be loaded (damaged) is left out of it, as
+        it cannot be edited either."""
+        rows = self.db.connection.execute(
+            "SELECT d.num, d.doc_id, d.snapshot FROM documents d JOIN items i ON i.num = d.num"
+        ).fetchall()
+        for num, stored, snapshot in rows:
+            doc_id = shown_id(stored)
+            try:
+                data = self._stored(num, snapshot, doc_id)
+                doc = Document.load(data, self.actor, f"document {doc_id} in {self.db.path}")
+            except DamagedDocument:
+                continue
+            self.index.index_text(num, item_row(doc_id, doc))
 
     # ------------------------------------------------------------ the change feed
 
@@ -716,8 +759,9 @@ class Documents:
     def changed_since(self, cursor: int) -> tuple[int, set[tuple[str, str]]]:
         """(board, document) pairs committed after `cursor`, and the new cursor."""
         rows = self.db.connection.execute(
-            "SELECT board_id, doc_id, changed_seq FROM documents WHERE changed_seq > ?",
+            "SELECT b.board_id, d.doc_id, d.changed_seq FROM documents d "
+            "JOIN board_nums b ON b.num = d.board WHERE d.changed_seq > ?",
             (cursor,),
         ).fetchall()
         new_cursor = max([cursor, *(r[2] for r in rows)])
-        return new_cursor, {(r[0], r[1]) for r in rows}
+        return new_cursor, {(r[0], shown_id(r[1])) for r in rows}

@@ -14,7 +14,7 @@ from ..model.board_document import BOARD_DOC_ID, read_board
 from ..model.item_document import item_kind, read_item
 from ..model.measure import MAX_LIST_SHOWN
 from ..model.types import HistoryEntry, Item, ItemSummary, Kind, Member, Status
-from .database import Database
+from .database import BOARD, KINDS, STATUSES, Database, shown_id, stored_id
 
 TEXT_COLUMNS = "{title body replies tags}"
 """What a searched word is looked for in (`replies` holds the thread and the notes said with
@@ -46,27 +46,31 @@ def _people(item: Item) -> str:
 
 
 SUMMARY_COLUMNS = (
-    "i.id, i.kind, i.title, i.status, i.tags, i.author, coalesce(m.name, ''), i.created, "
-    "i.updated, i.replies, i.responses, i.starts, i.ends, i.decide_by"
+    "i.id, i.kind, i.title, i.status, i.tags, i.author, i.created, i.updated, i.replies, "
+    "i.responses, i.starts, i.ends, i.decide_by"
 )
+KIND_CODE = {Kind(k): n for n, k in enumerate(KINDS)}
+STATUS_CODE = {Status(s): n for n, s in enumerate(STATUSES)}
 
 
-def _summary(r: tuple[Any, ...]) -> ItemSummary:
+def _summary(r: tuple[Any, ...], members: dict[str, Member]) -> ItemSummary:
+    author = shown_id(r[5])
+    member = members.get(author)
     return ItemSummary(
-        id=r[0],
-        kind=Kind(r[1]),
+        id=shown_id(r[0]),
+        kind=Kind(KINDS[r[1]]),
         title=r[2],
-        status=Status(r[3]),
+        status=Status(STATUSES[r[3]]),
         tags=tuple(json.loads(r[4])),
-        author=r[5],
-        author_name=r[6],
-        created=r[7],
-        updated=r[8],
-        replies=r[9],
-        responses=r[10],
-        start=r[11],
-        end=r[12],
-        decide_by=r[13],
+        author=author,
+        author_name="" if member is None else member.name,
+        created=r[6],
+        updated=r[7],
+        replies=r[8],
+        responses=r[9],
+        start=r[10],
+        end=r[11],
+        decide_by=r[12],
     )
 
 
@@ -103,7 +107,12 @@ class ItemRow(NamedTuple):
 
 def item_row(doc_id: str, doc: Document) -> ItemRow | None:
     """The index row of an item document; None for the board document, or for a kind this
-    version does not know (such an item is not listed)."""
+    version does not know (such an item is not listed).
+
+    The full-text index keeps no copy of what it indexes: an item's words are taken out of it
+    with this row read again from the document as it was, so it must read the same document
+    the same way every time. A change to what it reads needs a new SCHEMA_VERSION whose
+    migration indexes every item again."""
     if doc_id == BOARD_DOC_ID or item_kind(doc) is None:
         return None
     item = read_item(doc, doc_id, structures=False)
@@ -128,6 +137,11 @@ def item_row(doc_id: str, doc: Document) -> ItemRow | None:
     )
 
 
+def _words(item: ItemRow) -> tuple[str, str, str, str, str]:
+    """An item's full-text row: title, body, replies, tags, people."""
+    return (item.title, item.body, item.said, " ".join(item.tags), item.people)
+
+
 def _sort_time(item: ItemRow) -> int:
     """Where a newly indexed item sorts: its own clock, but never later than now (a clock a
     year ahead cannot pin it on top)."""
@@ -140,8 +154,11 @@ class ItemIndex:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def reindex(self, board_id: str, doc_id: str, doc: Document) -> None:
-        """Bring the index rows of one document up to date, inside the open write."""
+    def reindex(
+        self, board_id: str, num: int, doc_id: str, doc: Document, listed: ItemRow | None
+    ) -> None:
+        """Bring the index rows of document `num` up to date, inside the open write; `listed`
+        is `item_row` of the document as it was when last indexed (None if it was new)."""
         conn = self.db.connection
         if doc_id == BOARD_DOC_ID:
             name, _created, members = read_board(doc)
@@ -154,43 +171,42 @@ class ItemIndex:
                 conn.execute("UPDATE boards SET name=? WHERE board_id=?", (name, board_id))
             return
         item = item_row(doc_id, doc)
+        row = conn.execute("SELECT board, sort_time FROM items WHERE num=?", (num,)).fetchone()
+        if row is not None:
+            self._unlist(num, listed)
         if item is None:  # a kind from a later version, or none: not listed
-            self._unlist(board_id, doc_id)
             return
-        row = conn.execute(
-            "SELECT num, sort_time FROM items WHERE board_id=? AND id=?", (board_id, item.id)
-        ).fetchone()
         if row is None:
-            self.add_new(board_id, [item])
+            board = conn.execute(f"SELECT {BOARD}", (board_id,)).fetchone()[0]
+            self.add_new(int(board), [(num, item)])
             return
         # Never earlier than before: new activity stamped by a clock a day behind does not
         # push the item down.
-        self._unlist(board_id, doc_id)
-        self._insert(board_id, [(int(row[0]), max(_sort_time(item), int(row[1])), item)])
+        self._insert(int(row[0]), [(num, max(_sort_time(item), int(row[1])), item)])
 
-    def add_new(self, board_id: str, items: list[ItemRow]) -> None:
-        """Index items this home did not list yet, inside the open write."""
-        if not items:
+    def add_new(self, board: int, items: list[tuple[int, ItemRow]]) -> None:
+        """Index items this home did not list yet (each with its document's number), inside
+        the open write."""
+        self._insert(board, [(num, _sort_time(i), i) for num, i in items])
+
+    def _insert(self, board: int, rows: list[tuple[int, int, ItemRow]]) -> None:
+        if not rows:
             return
-        last = self.db.connection.execute("SELECT max(num) FROM items").fetchone()[0] or 0
-        self._insert(board_id, [(last + n, _sort_time(i), i) for n, i in enumerate(items, 1)])
-
-    def _insert(self, board_id: str, rows: list[tuple[int, int, ItemRow]]) -> None:
         conn = self.db.connection
         conn.executemany(
-            "INSERT INTO items (num, board_id, id, kind, status, title, tags, author, created, "
+            "INSERT INTO items (num, board, id, kind, status, title, tags, author, created, "
             "updated, replies, responses, sort_time, starts, ends, decide_by, blocked) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     num,
-                    board_id,
-                    i.id,
-                    i.kind,
-                    i.status,
+                    board,
+                    stored_id(i.id),
+                    KINDS.index(i.kind),
+                    STATUSES.index(i.status),
                     i.title,
                     json.dumps(list(i.tags)),
-                    i.author,
+                    stored_id(i.author),
                     i.created,
                     i.updated,
                     i.replies,
@@ -211,37 +227,60 @@ class ItemIndex:
         conn.executemany(
             "INSERT INTO items_fts (rowid, title, body, replies, tags, people) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [(num, i.title, i.body, i.said, " ".join(i.tags), i.people) for num, _, i in rows],
+            [(num, *_words(i)) for num, _, i in rows],
         )
 
-    def _unlist(self, board_id: str, doc_id: str) -> None:
+    def index_text(self, num: int, item: ItemRow | None) -> None:
+        """The full-text row of listed item `num`, read again from its document (inside the
+        open write); an item that is no longer listed (None) is taken out of the list."""
         conn = self.db.connection
-        row = conn.execute(
-            "SELECT num, tags FROM items WHERE board_id=? AND id=?", (board_id, doc_id)
-        ).fetchone()
-        if row is not None:
-            num = int(row[0])
-            conn.execute("DELETE FROM items WHERE num=?", (num,))
-            conn.execute("DELETE FROM items_fts WHERE rowid=?", (num,))
-            conn.executemany(
-                "DELETE FROM item_tags WHERE tag=? AND num=?",
-                [(tag, num) for tag in json.loads(row[1])],
+        if item is not None:
+            conn.execute(
+                "INSERT INTO items_fts (rowid, title, body, replies, tags, people) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (num, *_words(item)),
             )
+            return
+        row = conn.execute("SELECT tags FROM items WHERE num=?", (num,)).fetchone()
+        conn.execute("DELETE FROM items WHERE num=?", (num,))
+        conn.executemany(
+            "DELETE FROM item_tags WHERE tag=? AND num=?",
+            [(tag, num) for tag in json.loads(row[0])],
+        )
 
-    def add_history(self, board_id: str, doc_id: str, entries: list[tuple[str, str, int]]) -> None:
-        """What newly stored changes did (beyond posting), derived from them as they were
-        checked: who (the signer), what, and when (as the change says)."""
+    def _unlist(self, num: int, listed: ItemRow | None) -> None:
+        """Take item `num` out of the index; `listed` is what it was indexed with."""
+        conn = self.db.connection
+        row = conn.execute("SELECT tags FROM items WHERE num=?", (num,)).fetchone()
+        if row is None:
+            return
+        if listed is None:
+            raise ValueError(f"item {num} is listed but what it was indexed with is not known")
+        conn.execute("DELETE FROM items WHERE num=?", (num,))
+        conn.execute(
+            "INSERT INTO items_fts (items_fts, rowid, title, body, replies, tags, people) "
+            "VALUES ('delete', ?, ?, ?, ?, ?, ?)",
+            (num, *_words(listed)),
+        )
+        conn.executemany(
+            "DELETE FROM item_tags WHERE tag=? AND num=?",
+            [(tag, num) for tag in json.loads(row[0])],
+        )
+
+    def add_history(self, num: int, entries: list[tuple[str, str, int]]) -> None:
+        """What newly stored changes to document `num` did (beyond posting), derived from them
+        as they were checked: who (the signer), what, and when (as the change says)."""
         if entries:
             self.db.connection.executemany(
-                "INSERT INTO history VALUES (?, ?, ?, ?, ?)",
-                [(board_id, doc_id, who, what, time) for who, what, time in entries],
+                "INSERT INTO history VALUES (?, ?, ?, ?)",
+                [(num, who, what, time) for who, what, time in entries],
             )
 
     def history(self, board_id: str, doc_id: str) -> list[HistoryEntry]:
         rows = self.db.connection.execute(
-            "SELECT who, what, time FROM history WHERE board_id=? AND id=? "
-            "ORDER BY time, rowid LIMIT ?",
-            (board_id, doc_id, MAX_LIST_SHOWN),
+            "SELECT who, what, time FROM history WHERE num=(SELECT num FROM documents "
+            f"WHERE board={BOARD} AND doc_id=?) ORDER BY time, rowid LIMIT ?",
+            (board_id, stored_id(doc_id), MAX_LIST_SHOWN),
         )
         return [HistoryEntry(who=r[0], what=r[1], time=r[2]) for r in rows]
 
@@ -274,14 +313,14 @@ class ItemIndex:
         this device indexed it, so a peer whose clock runs a year ahead cannot pin an item on
         top forever; and never earlier than it was, so activity from a peer whose clock runs
         behind cannot sink an item."""
-        where = ["i.board_id = ?"]
+        where = [f"i.board = {BOARD}"]
         args: list[object] = [board_id]
         if kind is not None:
             where.append("i.kind = ?")
-            args.append(kind.value)
+            args.append(KIND_CODE[kind])
         if status is not None:
             where.append("i.status = ?")
-            args.append(status.value)
+            args.append(STATUS_CODE[status])
         if tag is not None:
             where.append("EXISTS (SELECT 1 FROM item_tags t WHERE t.tag=? AND t.num=i.num)")
             args.append(tag)
@@ -297,16 +336,18 @@ class ItemIndex:
             )
             moment = clock.now_ms() if now is None else now
             args += [moment, moment]
-        sql = (
-            f"SELECT {SUMMARY_COLUMNS} "
-            "FROM items i LEFT JOIN members m ON m.board_id=i.board_id AND m.device_id=i.author "
-            f"WHERE {' AND '.join(where)} "
-            f"ORDER BY {order}"
-        )
+        sql = f"SELECT {SUMMARY_COLUMNS} FROM items i WHERE {' AND '.join(where)} ORDER BY {order}"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             args += [limit, offset]
-        return [_summary(r) for r in self.db.connection.execute(sql, args)]
+        return self._summaries(board_id, sql, args)
+
+    def _summaries(self, board_id: str, sql: str, args: list[object]) -> list[ItemSummary]:
+        """The items a query finds, each with its author's name on the board."""
+        with self.db.read() as conn:
+            rows = conn.execute(sql, args).fetchall()
+            members = self.members(board_id) if rows else {}
+        return [_summary(r, members) for r in rows]
 
     def _named(self, board_id: str, words: str) -> dict[str, list[str]]:
         """For each searched word, the members a word of whose name starts with it."""
@@ -329,47 +370,64 @@ class ItemIndex:
         if column not in ("starts", "decide_by"):
             raise ValueError(column)
         reach = "coalesce(i.ends, i.starts)" if column == "starts" else "i.decide_by"
-        rows = self.db.connection.execute(
-            f"SELECT {SUMMARY_COLUMNS} FROM items i LEFT JOIN members m "
-            "ON m.board_id=i.board_id AND m.device_id=i.author "
-            f"WHERE i.board_id=? AND i.kind=? AND {reach} >= ? AND i.{column} <= ? "
+        return self._summaries(
+            board_id,
+            f"SELECT {SUMMARY_COLUMNS} FROM items i "
+            f"WHERE i.board={BOARD} AND i.kind=? AND {reach} >= ? AND i.{column} <= ? "
             f"ORDER BY i.{column}, i.id",
-            (board_id, kind.value, first, last),
+            [board_id, KIND_CODE[kind], first, last],
         )
-        return [_summary(r) for r in rows]
 
     def agreements(self, board_id: str, now: int) -> list[ItemSummary]:
         """Proposals agreed: their date passed with no block that counts (or marked agreed),
         latest first."""
-        rows = self.db.connection.execute(
-            f"SELECT {SUMMARY_COLUMNS} FROM items i LEFT JOIN members m "
-            "ON m.board_id=i.board_id AND m.device_id=i.author "
-            "WHERE i.board_id=? AND i.kind='proposal' AND i.blocked=0 AND ("
-            "(i.status='open' AND i.decide_by IS NOT NULL AND i.decide_by <= ?) "
-            "OR i.status='met') "
+        return self._summaries(
+            board_id,
+            f"SELECT {SUMMARY_COLUMNS} FROM items i "
+            f"WHERE i.board={BOARD} AND i.kind=? AND i.blocked=0 AND ("
+            "(i.status=? AND i.decide_by IS NOT NULL AND i.decide_by <= ?) "
+            "OR i.status=?) "
             "ORDER BY coalesce(i.decide_by, i.updated) DESC, i.id",
-            (board_id, now),
+            [
+                board_id,
+                KIND_CODE[Kind.PROPOSAL],
+                STATUS_CODE[Status.OPEN],
+                now,
+                STATUS_CODE[Status.MET],
+            ],
         )
-        return [_summary(r) for r in rows]
 
     def count_items(self, board_id: str) -> dict[tuple[Kind, Status], int]:
         rows = self.db.connection.execute(
-            "SELECT kind, status, count(*) FROM items WHERE board_id=? GROUP BY kind, status",
+            f"SELECT kind, status, count(*) FROM items WHERE board={BOARD} GROUP BY kind, status",
             (board_id,),
         )
-        return {(Kind(k), Status(s)): n for k, s, n in rows}
+        return {(Kind(KINDS[k]), Status(STATUSES[s])): n for k, s, n in rows}
 
     def resolve_item(self, board_id: str, prefix: str) -> str:
         """The full id of the one item whose id starts with `prefix`, as git does."""
         prefix = prefix.strip().lower()
         if not prefix or any(c not in "0123456789abcdef" for c in prefix):
             raise ItemNotFound(f"'{prefix}' is not an item id")
+        # A 32-hex-digit id is kept as its bytes: between the prefix's two padded ends (an
+        # empty range for a longer prefix); any other id as text.
+        low, high = b"\x01", b""
+        if len(prefix) <= 32:
+            low, high = bytes.fromhex(prefix.ljust(32, "0")), bytes.fromhex(prefix.ljust(32, "f"))
         rows = self.db.connection.execute(
-            "SELECT id FROM items WHERE board_id=? AND id >= ? AND id < ? LIMIT 2",
-            (board_id, prefix, prefix + "g"),
+            "SELECT d.doc_id FROM documents d JOIN items i ON i.num = d.num "
+            f"WHERE d.board={BOARD} AND (d.doc_id BETWEEN ? AND ? "
+            "OR (d.doc_id >= ? AND d.doc_id < ?)) LIMIT 2",
+            (
+                board_id,
+                low,
+                high,
+                prefix,
+                prefix + "g",
+            ),
         ).fetchall()
         if not rows:
             raise ItemNotFound(f"no item with id {prefix} on this board")
         if len(rows) > 1:
             raise ItemNotFound(f"id {prefix} matches several items; give more characters")
-        return str(rows[0][0])
+        return shown_id(rows[0][0])

@@ -26,7 +26,7 @@ class Store:
         address = wake_address(path.parent)
         self.db.on_commit = lambda: send_wake(address)
         try:
-            self.db.migrate()
+            self.db.migrate(self.documents.index_text_again)
             self.db.connection.execute("SELECT count(*) FROM documents").fetchone()
         except BaseException:
             self.db.close()

@@ -16,6 +16,7 @@ from potluck.p2p.clock import now_ms
 from potluck.p2p.home import Board, Home
 from potluck.p2p.model import item_document as docs
 from potluck.p2p.model.types import Kind, Status
+from potluck.p2p.storage.database import BOARD, shown_id
 
 from tests.faults.lan import heal, partition
 from tests.netns import Lan
@@ -50,8 +51,8 @@ class Round:
 
 def digests(home: Path, board_id: str) -> dict[str, bytes]:
     """Document digests of a home."""
-    rows = db_rows(home, "SELECT doc_id, digest FROM documents WHERE board_id=?", board_id)
-    return {doc_id: bytes(digest) for doc_id, digest in rows}
+    rows = db_rows(home, f"SELECT doc_id, digest FROM documents WHERE board={BOARD}", board_id)
+    return {shown_id(doc_id): bytes(digest) for doc_id, digest in rows}
 
 
 def agree(homes: list[Path], board_id: str) -> bool:

@@ -19,6 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from potluck.p2p.storage.database import shown_id
+
 from tests.conftest import run_json, run_potluck
 from tests.p2p_helpers import Serve, db_rows, wait_sync
 
@@ -72,7 +74,7 @@ def serve(home: Path, port: int, peers: list[int]) -> Serve:
 
 def item_ids(home: Path) -> set[str]:
     """Item ids in a home's index."""
-    return {r[0] for r in db_rows(home, "SELECT id FROM items")}
+    return {shown_id(r[0]) for r in db_rows(home, "SELECT id FROM items")}
 
 
 def integrity(home: Path) -> str:

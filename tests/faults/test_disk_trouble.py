@@ -20,6 +20,7 @@ from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind
 from potluck.p2p.net.node import Node
 from potluck.p2p.net.presence import STATE_NAME
+from potluck.p2p.storage.database import shown_id
 from potluck.p2p.storage.thread import StoreThread
 
 from tests.conftest import mounted_tmpfs, run_json, run_potluck
@@ -43,7 +44,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def listed_ids(home: Path) -> set[str]:
-    return {str(r[0]) for r in db_rows(home, "SELECT id FROM items")}
+    return {shown_id(r[0]) for r in db_rows(home, "SELECT id FROM items")}
 
 
 def fill(path: Path, leave: int) -> None:

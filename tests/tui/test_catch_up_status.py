@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from potluck.p2p.storage.database import BOARD
 from potluck.tui.app import PotluckApp
 from potluck.tui.cli.people import People
 from potluck.tui.node_bridge import NodeBridge, Presence, peer_view
@@ -106,7 +107,7 @@ async def test_the_status_line_follows_a_first_catch_up(
     catch_up_homes: tuple[Path, Path, str], tmp_path: Path
 ) -> None:
     ana_path, bo_path, board_id = copied(catch_up_homes, tmp_path)
-    held = db_rows(ana_path, "SELECT count(*) FROM documents WHERE board_id=?", board_id)[0][0]
+    held = db_rows(ana_path, f"SELECT count(*) FROM documents WHERE board={BOARD}", board_id)[0][0]
     async with running_node(ana_path) as node:
         peers = [("127.0.0.1", node.port)]
         bridge = NodeBridge(
