@@ -297,8 +297,15 @@ async def test_a_members_words_are_shown_never_obeyed(tmp_path: Path, carried_by
     async with vics_app(victim, carried_by) as (app, pilot, watch):
         board = board_of(app)
 
-        # Notices of what arrived: Mallory's reply and posts, her words shown as written.
-        await wait_for(pilot, lambda: any("replied to" in m for m, _ in watch.notices))
+        # Notices of what arrived: Mallory's reply and posts, her words shown as written (the
+        # reply and the posts may come in either order, in two batches).
+        await wait_for(
+            pilot,
+            lambda: (
+                any("replied to" in m for m, _ in watch.notices)
+                and any(m.startswith("New need: ") for m, _ in watch.notices)
+            ),
+        )
         assert all(markup is False for _, markup in watch.notices), watch.notices
         said = "\n".join(m for m, _ in watch.notices)
         assert f"{visible(CORPUS[0])}" in said and "replied to “Soup pots for Thursday”" in said
