@@ -16,8 +16,17 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from potluck.p2p.model.automerge import SyncState
-from potluck.p2p.net.board_sync import BoardSync
-from potluck.p2p.net.messages import Have, Message, Ping, Reconcile, Sync, Synced, WholeDocument
+from potluck.p2p.net.board_sync import SPREAD_TURN, BoardSync
+from potluck.p2p.net.messages import (
+    Have,
+    Message,
+    Ping,
+    Pong,
+    Reconcile,
+    Sync,
+    Synced,
+    WholeDocument,
+)
 from potluck.p2p.net.reconcile import Reconciler
 from potluck.p2p.net.sync import (
     Action,
@@ -31,6 +40,7 @@ from potluck.p2p.net.sync import (
     Prepare,
     Prepared,
     Received,
+    Scheduled,
     Send,
     Sent,
     Spread,
@@ -41,9 +51,9 @@ from potluck.p2p.net.sync import (
     Version,
     answering,
     decide,
-    held_back,
     in_sync,
     merges,
+    paused,
     quiet,
 )
 
@@ -92,7 +102,12 @@ class Peer:
         """The digest of the document each sync message was generated from."""
         self.cursor = 0
         self.board = BoardSync(
-            "board", b"k" * 32, {}, clock=lambda: machine.now, uniform=machine.rng.uniform
+            "board",
+            b"k" * 32,
+            {},
+            device=f"device {index}",
+            clock=lambda: machine.now,
+            uniform=machine.rng.uniform,
         )
 
     def commit(self, doc_id: str, value: frozenset[str]) -> Version | None:
@@ -175,6 +190,11 @@ class Conn:
     @property
     def timing(self) -> Timing:
         return self.state.timing
+
+    @property
+    def remote_device(self) -> str:
+        assert self.other is not None
+        return self.other.peer.board.device
 
     def decide(self, event: Event) -> list[Action]:
         last_sync = self.state.last_sync
@@ -299,14 +319,15 @@ class Conn:
     # the sender
 
     def tick(self) -> None:
+        was_paused = paused(self.state)
         actions = self.decide(Tick())
-        if held_back(self.state, self.machine.now):
+        if was_paused:
             assert not [
                 a
                 for a in actions
                 if isinstance(a, Prepare)
                 or (isinstance(a, Send) and isinstance(a.message, Have | WholeDocument | Sync))
-            ], "invariant 8: pushed to a peer held back"
+            ], "invariant 8: pushed to a peer while a probe was unanswered"
         self.carry_out(actions)
 
     def prepare(self, done: int) -> None:
@@ -611,9 +632,13 @@ class TestCrossing:
         state = self.connected()
         decide(state, OursChanged({"d": Version(self.D2, 2)}, relay_due=5.0), 0.0)
         decide(state, Tick(), 0.0)
-        # The peer sends an older version whole; merging it changes nothing here.
+        # The peer sends an older version whole; merging it changes nothing here. Our relay
+        # is due at 5.0: the sync goes then, not at once (after a cut, the messages written
+        # onto the dead link arrive first, and answered at once each would cross it).
         decide(state, DocumentsMerged({"d": self.D1}, {}, 1), 0.1)
-        [prepare] = decide(state, Tick(), 0.1)
+        assert decide(state, Tick(), 0.1) == []
+        probe, prepare = decide(state, Tick(), 5.0)  # the peer has been silent a while
+        assert probe == Send(Ping())
         assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
 
 
@@ -627,11 +652,12 @@ class TestStatus:
         state = PeerState(TIMING, last_heard=0.0, last_sent=0.0)
         decide(state, Started({}), 0.0)
         decide(state, Received(Reconciler({}, lead=True).opening()), 0.0)
-        decide(state, OursChanged({"d": Version(self.D, 1)}), 1.0)
-        [prepare] = decide(state, Tick(), 1.0)
+        # Posted before the peer has been silent for `probe_after`: no ping goes with it.
+        decide(state, OursChanged({"d": Version(self.D, 1)}), 0.1)
+        [prepare] = decide(state, Tick(), 0.1)
         assert isinstance(prepare, Prepare)
         prepared = Prepared(prepare.batch, prepare.plan, (("d", b"[]", Version(self.D, 1)),), 1)
-        assert decide(state, prepared, 1.0) == [Send(WholeDocument("d", b"[]", self.D))]
+        assert decide(state, prepared, 0.1) == [Send(WholeDocument("d", b"[]", self.D))]
         return state
 
     def test_sending_is_not_confirming(self) -> None:
@@ -648,7 +674,111 @@ class TestStatus:
 
     def test_a_peer_silent_while_a_post_waits_is_not_answering_after_hold_after(self) -> None:
         state = self.sent_whole()
-        assert answering(state, 1.0 + TIMING.hold_after)
-        assert not answering(state, 1.1 + TIMING.hold_after)
+        assert answering(state, 0.1 + TIMING.hold_after)
+        assert not answering(state, 0.2 + TIMING.hold_after)
         decide(state, Received(Ping()), 5.0)  # heard again: answering, still waiting
         assert answering(state, 5.0) and not in_sync(state)
+
+
+class TestHoldingBack:
+    """A peer that does not answer is pushed nothing more after one push with a ping."""
+
+    D1 = digest_of(frozenset({"a"}))
+    D2 = digest_of(frozenset({"a", "b"}))
+    D3 = digest_of(frozenset({"a", "b", "c"}))
+
+    def probed(self) -> PeerState:
+        """A connection in sync since 0.0 that pushed a change with a ping at 1.0."""
+        state = PeerState(TIMING, last_heard=0.0, last_sent=0.0)
+        decide(state, Started({"d": Version(self.D1, 1)}, lead=True), 0.0)
+        decide(state, Received(Reconciler({"d": self.D1}, lead=False).opening()), 0.0)
+        decide(state, OursChanged({"d": Version(self.D2, 2)}), 1.0)
+        probe, prepare = decide(state, Tick(), 1.0)  # silent for over `probe_after`
+        assert probe == Send(Ping()) and isinstance(prepare, Prepare)
+        prepared = Prepared(prepare.batch, prepare.plan, (("d", b"{}", Version(self.D2, 2)),), 1)
+        [sync] = decide(state, prepared, 1.0)
+        assert isinstance(sync.message, Sync)  # type: ignore[union-attr]
+        assert paused(state)
+        return state
+
+    def test_nothing_more_is_pushed_until_the_peer_is_heard(self) -> None:
+        state = self.probed()
+        decide(state, OursChanged({"d": Version(self.D3, 3)}), 1.01)
+        assert decide(state, Tick(), 1.01) == []  # before the ping is even `hold_after` old
+        assert decide(state, Tick(), 1.0 + TIMING.hold_after / 2) == []
+        decide(state, Received(Pong()), 1.1)  # heard: the change goes at once, not spread
+        [prepare] = decide(state, Tick(), 1.1)
+        assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
+
+    def test_heard_again_after_hold_after_what_waited_is_spread(self) -> None:
+        state = self.probed()
+        decide(state, OursChanged({"d": Version(self.D3, 3)}), 1.01)
+        decide(state, Received(Pong()), 2.0 + TIMING.hold_after)
+        assert decide(state, Tick(), 2.0 + TIMING.hold_after) == [Spread(frozenset({"d"}))]
+
+    def test_the_answer_to_a_sync_waits_for_the_spread(self) -> None:
+        state = self.probed()
+        decide(state, OursChanged({"d": Version(self.D3, 3)}), 1.01)
+        decide(state, Received(Pong()), 9.0)  # heard again after a cut
+        [spread] = decide(state, Tick(), 9.0)
+        assert spread == Spread(frozenset({"d"}))
+        decide(state, Scheduled({"d": 12.0}), 9.0)
+        assert decide(state, Tick(), 9.0) == [Send(Have({"d": self.D3}))]
+        # A sync the peer wrote onto the dead link arrives now: answered when the spread says
+        # (by then the peer may have the document from its side), not at once.
+        [apply] = decide(state, Received(Sync("d", b"{}", self.D2)), 9.1)
+        assert isinstance(apply, Apply)
+        decide(state, SyncApplied("d", self.D2, None), 9.1)
+        assert decide(state, Tick(), 9.1) == []
+        probe, prepare = decide(state, Tick(), 12.0)  # silent since 9.1: with a ping
+        assert probe == Send(Ping())
+        assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
+
+
+class Other:
+    """A connection to another peer of the board, as the spread sees it."""
+
+    def __init__(self, device: str) -> None:
+        self.remote_device = device
+        self.timing = TIMING
+        self.events: list[Event] = []
+
+    def feed(self, event: Event) -> None:
+        self.events.append(event)
+
+
+class TestSpread:
+    """The spread after a cut: every device orders the pairs alike, per document."""
+
+    DEVICES = tuple(f"device {n}" for n in range(8))
+
+    def due(self, ours: str, theirs: str, doc_ids: list[str]) -> dict[str, float | None]:
+        board = BoardSync("board", b"k" * 32, {}, device=ours, clock=lambda: 100.0)
+        board._uniform = lambda low, high: low  # no jitter
+        members = {device: Other(device) for device in self.DEVICES if device != ours}
+        for member in members.values():
+            board.attach(member)
+        board.spread(members[theirs], doc_ids)
+        [scheduled] = members[theirs].events
+        assert isinstance(scheduled, Scheduled)
+        return dict(scheduled.due)
+
+    def test_both_ends_of_a_pair_agree_and_the_best_pair_goes_at_once(self) -> None:
+        docs = [f"doc {n}" for n in range(20)]
+        pairs = [(a, b) for a in self.DEVICES for b in self.DEVICES if a < b]
+        for doc in docs:
+            turns = {}
+            for a, b in pairs:
+                due = self.due(a, b, [doc])[doc]
+                assert due == self.due(b, a, [doc])[doc]  # both push at the same turn
+                assert due is not None
+                turns[a, b] = round((due - 100.0) / SPREAD_TURN)
+            # Ranks 0 and 1 at once, then a turn per rank: one pair per turn at the start.
+            assert sorted(turns.values())[:3] == [0, 1, 2]
+
+    def test_two_peers_alone_push_at_once(self) -> None:
+        board = BoardSync("board", b"k" * 32, {}, device="device 0")
+        other = Other("device 1")
+        board.attach(other)
+        board.spread(other, ["doc"])
+        assert other.events == [Scheduled({"doc": None})]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -9,16 +10,20 @@ from typing import Protocol
 
 from .sync import Event, OursChanged, Scheduled, Timing, Version
 
-SPREAD_PER_PEER = 0.1
-"""Seconds added, per other peer on the board, to the wait before pushing a document that
-differs on both sides when a connection starts (BoardSync.spread)."""
+SPREAD_TURN = 0.25
+"""Seconds between two turns of the spread (BoardSync.spread): long enough for a document
+pushed in one turn to reach the next receivers from within their side and for them to say so."""
 
 
 class Member(Protocol):
-    """What the board needs of a connection: its timing, and a way to tell it what happened."""
+    """What the board needs of a connection: its timing, its peer, and a way to tell it what
+    happened."""
 
     @property
     def timing(self) -> Timing: ...
+
+    @property
+    def remote_device(self) -> str: ...
 
     def feed(self, event: Event) -> None:
         """Take an event that produces no message by itself (the connection's sender acts)."""
@@ -37,11 +42,14 @@ class BoardSync:
         key: bytes,
         digests: Mapping[str, Version],
         *,
+        device: str,
         clock: Callable[[], float] = time.monotonic,
         uniform: Callable[[float, float], float] | None = None,
     ) -> None:
         self.board_id = board_id
         self.key = key
+        self.device = device
+        """This device's id: its place in the spread's order."""
         self.digests: dict[str, Version] = dict(digests)
         """The newest version of every document of the board that the node knows of."""
         self.members: list[Member] = []
@@ -79,21 +87,31 @@ class BoardSync:
         return fresh
 
     def spread(self, member: Member, doc_ids: Iterable[str]) -> None:
-        """Documents both sides hold in different versions when a connection starts: with
-        other peers on the board (a mesh meeting again after a cut), each is pushed after a
-        random wait that grows with their number, so that most arrive from one peer, pass on
-        within the other side, and are found in sync before every peer has sent them."""
-        window = self.spread_window()
+        """Documents that differ between us and a peer when a connection starts, or that
+        waited on a peer heard again after a cut: with other peers on the board (a mesh
+        meeting again), each goes in an order that every device on the board computes alike,
+        so that each crosses once and passes on within the other side before the next turn.
+
+        For each document every device of the board that we know (this one and our peers)
+        has a rank, from a hash of the document id and the device id; a pair of devices
+        pushes the document to each other after as many turns as the sum of their ranks, less
+        one (the best-placed pair at once). A pair whose turn comes finds, mostly, that the
+        peer has said meanwhile that it holds what we hold: nothing goes."""
+        devices = {self.device, member.remote_device}
+        devices.update(other.remote_device for other in self.members)
         due: dict[str, float | None]
-        if window <= 0:
+        if len(devices) <= 2:
             due = dict.fromkeys(doc_ids)
         else:
             now = self._clock()
-            due = {doc_id: now + self._uniform(0, window) for doc_id in doc_ids}
+            ours, theirs = self.device, member.remote_device
+            due = {}
+            for doc_id in doc_ids:
+                scores = sorted(_score(doc_id, device) for device in devices)
+                turns = scores.index(_score(doc_id, ours)) + scores.index(_score(doc_id, theirs))
+                jitter = self._uniform(0.0, 0.25)
+                due[doc_id] = now + SPREAD_TURN * (turns - 1 + jitter)
         member.feed(Scheduled(due))
-
-    def spread_window(self) -> float:
-        return SPREAD_PER_PEER * (len(self.members) - 1)
 
     def _newest(self, versions: Mapping[str, Version]) -> dict[str, Version]:
         """Keep each version unless a newer one is known; return the newest of each."""
@@ -104,3 +122,9 @@ class BoardSync:
                 self.digests[doc_id] = known = version
             fresh[doc_id] = known
         return fresh
+
+
+def _score(doc_id: str, device: str) -> bytes:
+    """A device's place in the order of a document's spread (the same on every device)."""
+    data = f"{doc_id}\n{device}".encode()
+    return hashlib.blake2b(data, digest_size=8, person=b"potluck-spread").digest()

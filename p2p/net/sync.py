@@ -54,6 +54,7 @@ __all__ = [
     "held_back",
     "in_sync",
     "merges",
+    "paused",
     "pending",
     "quiet",
     "wake_at",
@@ -78,11 +79,15 @@ class Timing:
     relay_delay: float = 0.05
     """A change from one peer goes on to the others after this (×0.5–1.5), unless they say
     first that they hold it: in a mesh most have it from its author by then."""
+    probe_after: float = 0.25
+    """A peer silent this long gets a ping with the next push, and nothing more is pushed to it
+    until something arrives: on a live link that is one round trip; on a dead one, the changes
+    wait merged here instead of queueing on it (a relayed change is due only to peers that
+    have not said within the relay wait that they hold it, so such a peer is often cut off)."""
     hold_after: float = 3.0
-    """A peer silent this long gets a ping with the next push, and no more pushes if that ping
-    goes unanswered this long: changes wait merged here, not queued on a dead link, and go in
-    one round when the peer is heard again (after a cut that the connection survived), after
-    the board's spread wait."""
+    """A ping unanswered this long holds the peer back: what waited goes, when the peer is
+    heard again, after the board's spread wait (after a cut that the connection survived);
+    and a peer silent this long while something waits on it is not `answering`."""
     branch: int = BRANCH
     """Reconciliation (PROTOCOL.md §5.3): a range whose fingerprints differ splits in this
     many parts, …"""
@@ -366,9 +371,10 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
     7. A document is pushed whole only when the peer has neither spoken of it nor been sent
        it and there is no sync state; otherwise as a sync message; never while `assumed`
        equals ours (then only a `have`, if the peer has not been told our digest).
-    8. A peer silent for `hold_after` gets a ping with the next push; once that ping is
-       `hold_after` old with nothing heard, nothing more is pushed until something is. Then
-       what waited is spread by the board, as when a connection starts (`Spread`).
+    8. A peer silent for `probe_after` gets a ping with the next push, and nothing more is
+       pushed (no `have`, `doc` or `sync`) until something is heard (`paused`). If that ping
+       was `hold_after` old by then (`held_back`), what waited is spread by the board, as when
+       a connection starts (`Spread`); otherwise it goes at once.
     9. `synced` goes out once the connection turns `quiet` after activity: the peer's `have`
        arrived, every record's `assumed` equals `ours`, nothing dirty, nothing to relay.
     10. The indexes (`dirty`, `relaying`, `differ`, `unsettled`, `known`, `unheard`, `held`) are
@@ -420,7 +426,7 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
             for doc_id, version in ours.items():
                 record = _record(state, doc_id)
                 _set_ours(state, record, version)
-                record.dirty = True  # answered at once, as any local change
+                _answer(record)  # as any local change
                 _index(state, doc_id, record)
             for doc_id, digest in theirs.items():
                 _took_whole(state, doc_id, digest)
@@ -431,7 +437,7 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
             record.theirs = digest
             if version is not None:
                 _set_ours(state, record, version)
-            record.dirty = True  # answer: automerge may have more to say
+            _answer(record)  # automerge may have more to say
             state.active = True
             _index(state, doc_id, record)
         case OursChanged(ours=ours, relay_due=due):
@@ -475,8 +481,14 @@ def answering(state: PeerState, now: float) -> bool:
     return since is None or now - since <= state.timing.hold_after
 
 
+def paused(state: PeerState) -> bool:
+    """Whether a probe of ours is unanswered: push nothing until the peer is heard."""
+    return state.probe_sent is not None
+
+
 def held_back(state: PeerState, now: float) -> bool:
-    """Whether the peer left a probe unanswered for `hold_after`: push nothing until heard."""
+    """Whether the peer left a probe unanswered for `hold_after`: what waits on it is spread
+    when it is heard again."""
     return state.probe_sent is not None and now - state.probe_sent > state.timing.hold_after
 
 
@@ -495,7 +507,7 @@ def wake_at(state: PeerState, now: float) -> float:
     when = state.last_sent + state.timing.ping_every
     if state.reconcile_out is not None:
         return now
-    if state.relaying and state.heard_have and not held_back(state, now):
+    if state.relaying and state.heard_have and not paused(state):
         when = min(when, min(state.relaying.values()))
     since = _silent_since(state)
     if since is not None and now - since <= state.timing.hold_after:
@@ -623,7 +635,7 @@ def _tick(state: PeerState, now: float) -> list[Action]:
         if waiting:
             out.append(Spread(waiting))
             return out
-    if state.heard_have and not held_back(state, now):
+    if state.heard_have and not paused(state):
         pushed = _push(state, now, out)
         if pushed:
             return out
@@ -635,8 +647,9 @@ def _tick(state: PeerState, now: float) -> list[Action]:
 
 def _push(state: PeerState, now: float, out: list[Action]) -> bool:
     """Add what is due to the peer to `out`; True when a batch of pushes is under way."""
-    silent = now - state.last_heard > state.timing.hold_after
-    if (state.relaying or state.dirty) and state.probe_sent is None and silent:
+    silent = now - state.last_heard > state.timing.probe_after
+    if (state.relaying or state.dirty) and silent:
+        # This push goes with a ping; the next waits until the peer is heard (`paused`).
         state.probe_sent = now
         out.append(Send(Ping()))
     if state.relaying:
@@ -716,8 +729,17 @@ def _took_whole(state: PeerState, doc_id: str, digest: bytes) -> None:
     if record.told is None and ours == digest:
         record.told = digest
     elif ours != digest or record.told != ours:
-        record.dirty = True
+        _answer(record)
     _index(state, doc_id, record)
+
+
+def _answer(record: DocRecord) -> None:
+    """Push the record at the next chance, unless a push of it is already scheduled (a relay,
+    or the spread after a cut): then it goes at that time, and not at all if the peer says
+    meanwhile that it holds what we hold. After a cut, the messages written onto the dead
+    link arrive first; answered at once, each peer would cross the cut with the document."""
+    if record.relay_due is None:
+        record.dirty = True
 
 
 def _untold(
