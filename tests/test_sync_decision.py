@@ -782,3 +782,32 @@ class TestSpread:
         board.attach(other)
         board.spread(other, ["doc"])
         assert other.events == [Scheduled({"doc": None})]
+
+    def test_a_relay_waits_longer_the_later_we_come_in_the_order(self) -> None:
+        docs = [f"doc {n}" for n in range(20)]
+        waits: dict[str, list[float]] = {doc: [] for doc in docs}
+        for ours in self.DEVICES[1:]:
+            board = BoardSync("board", b"k" * 32, {}, device=ours, clock=lambda: 100.0)
+            board._uniform = lambda low, high: low
+            members = [Other(device) for device in self.DEVICES if device != ours]
+            for member in members:
+                board.attach(member)
+            origin, *others = members
+            board.committed(origin, {doc: Version(b"d" * 16, 1) for doc in docs})
+            assert origin.events == []  # nothing goes back to where it came from
+            for doc in docs:
+                dues = set()
+                for member in others:
+                    for event in member.events:
+                        assert isinstance(event, OursChanged)
+                        if doc in event.ours:
+                            assert event.relay_due is not None
+                            dues.add(event.relay_due)
+                [due] = dues  # the same wait towards every other peer
+                waits[doc].append(due - 100.0)
+        delay = TIMING.relay_delay
+        for doc in docs:
+            # Each device waits half a relay wait, and one more per device placed before it:
+            # of the seven that took the change, each at its own time.
+            ranks = sorted(round(wait / delay - 0.5) for wait in waits[doc])
+            assert len(set(ranks)) == 7 and ranks[0] in (0, 1), ranks

@@ -76,13 +76,24 @@ class BoardSync:
     def committed(self, origin: Member, versions: Mapping[str, Version]) -> dict[str, Version]:
         """A connection committed its peer's changes: relay them to the others a little later
         (each first tells its peer our new digest; most peers of a mesh have the change from
-        its author by then). Returns the newest versions, for the origin to take itself."""
+        its author by then). Returns the newest versions, for the origin to take itself.
+
+        The wait grows with this device's rank for the document (as in `spread`): of the
+        devices that took the change from a peer, the best placed relays first, and the others
+        mostly hear before their time that the peers hold it (a document that crossed a cut
+        once reaches the rest of that side from one device, not from each)."""
         fresh = self._newest(versions)
-        now = self._clock()
-        for member in self.members:
-            if member is not origin:
-                delay = member.timing.relay_delay * self._uniform(0.5, 1.5)
-                member.feed(OursChanged(fresh, relay_due=now + delay))
+        others = [member for member in self.members if member is not origin]
+        if others:
+            now = self._clock()
+            devices = self._devices(origin)
+            by_rank: dict[int, dict[str, Version]] = {}
+            for doc_id, version in fresh.items():
+                by_rank.setdefault(_rank(doc_id, self.device, devices), {})[doc_id] = version
+            for member in others:
+                for rank, group in by_rank.items():
+                    delay = member.timing.relay_delay * (self._uniform(0.5, 1.5) + rank)
+                    member.feed(OursChanged(group, relay_due=now + delay))
         self.on_committed(set(versions))
         return fresh
 
@@ -97,8 +108,7 @@ class BoardSync:
         pushes the document to each other after as many turns as the sum of their ranks, less
         one (the best-placed pair at once). A pair whose turn comes finds, mostly, that the
         peer has said meanwhile that it holds what we hold: nothing goes."""
-        devices = {self.device, member.remote_device}
-        devices.update(other.remote_device for other in self.members)
+        devices = self._devices(member)
         due: dict[str, float | None]
         if len(devices) <= 2:
             due = dict.fromkeys(doc_ids)
@@ -107,11 +117,16 @@ class BoardSync:
             ours, theirs = self.device, member.remote_device
             due = {}
             for doc_id in doc_ids:
-                scores = sorted(_score(doc_id, device) for device in devices)
-                turns = scores.index(_score(doc_id, ours)) + scores.index(_score(doc_id, theirs))
+                turns = _rank(doc_id, ours, devices) + _rank(doc_id, theirs, devices)
                 jitter = self._uniform(0.0, 0.25)
                 due[doc_id] = now + SPREAD_TURN * (turns - 1 + jitter)
         member.feed(Scheduled(due))
+
+    def _devices(self, member: Member) -> set[str]:
+        """Every device of the board we know of: this one and the peers of our connections."""
+        devices = {self.device, member.remote_device}
+        devices.update(other.remote_device for other in self.members)
+        return devices
 
     def _newest(self, versions: Mapping[str, Version]) -> dict[str, Version]:
         """Keep each version unless a newer one is known; return the newest of each."""
@@ -122,6 +137,12 @@ class BoardSync:
                 self.digests[doc_id] = known = version
             fresh[doc_id] = known
         return fresh
+
+
+def _rank(doc_id: str, device: str, devices: set[str]) -> int:
+    """How many of `devices` come before `device` in the order of a document's spread."""
+    score = _score(doc_id, device)
+    return sum(_score(doc_id, other) < score for other in devices)
 
 
 def _score(doc_id: str, device: str) -> bytes:

@@ -77,8 +77,9 @@ class Timing:
     ping_every: float = 15.0
     silence_limit: float = 45.0
     relay_delay: float = 0.05
-    """A change from one peer goes on to the others after this (×0.5–1.5), unless they say
-    first that they hold it: in a mesh most have it from its author by then."""
+    """A change from one peer goes on to the others after this (×0.5–1.5, and once more for
+    each device placed before ours in the document's order), unless they say first that they
+    hold it: in a mesh most have it from its author by then."""
     probe_after: float = 0.25
     """A peer silent this long gets a ping with the next push, and nothing more is pushed to it
     until something arrives: on a live link that is one round trip; on a dead one, the changes

@@ -113,7 +113,7 @@ async def test_a_node_does_not_answer_a_relay_of_what_it_already_holds(tmp_path:
         cy.store.documents.apply_saved_document(board_id, item, saved)
         to_cy.sent.clear()
         # Bo's connection to Ana (not run here) committed it: Bo's board knows it.
-        bo_side.board.committed(object(), {item: held})
+        bo_side.board.committed(Bystander(ana.device_id), {item: held})
         # Cy relays it to Bo first; then Bo gets round to relaying it to Cy.
         change(cy, cy_side, item)
         await wait_until(lambda: bo_side.state.docs[item].theirs == held.digest)
