@@ -10,9 +10,9 @@ from typing import Protocol
 
 from .sync import Event, OursChanged, Scheduled, Timing, Version
 
-SPREAD_TURN = 0.25
-"""Seconds between two turns of the spread (BoardSync.spread): long enough for a document
-pushed in one turn to reach the next receivers from within their side and for them to say so."""
+SPREAD_TURN = 0.5
+"""Seconds between two turns of the spread (BoardSync.spread): long enough, on a busy mesh,
+for the peers a document reached in one turn to say so before the next."""
 
 
 class Member(Protocol):
@@ -80,8 +80,7 @@ class BoardSync:
 
         The wait grows with this device's rank for the document (as in `spread`): of the
         devices that took the change from a peer, the best placed relays first, and the others
-        mostly hear before their time that the peers hold it (a document that crossed a cut
-        once reaches the rest of that side from one device, not from each)."""
+        mostly hear before their time that the peers hold it (in a mesh, from the author)."""
         fresh = self._newest(versions)
         others = [member for member in self.members if member is not origin]
         if others:
@@ -100,26 +99,24 @@ class BoardSync:
     def spread(self, member: Member, doc_ids: Iterable[str]) -> None:
         """Documents that differ between us and a peer when a connection starts, or that
         waited on a peer heard again after a cut: with other peers on the board (a mesh
-        meeting again), each goes in an order that every device on the board computes alike,
-        so that each crosses once and passes on within the other side before the next turn.
+        meeting again), each goes in an order that every device on the board computes alike.
 
-        For each document every device of the board that we know (this one and our peers)
-        has a rank, from a hash of the document id and the device id; a pair of devices
-        pushes the document to each other after as many turns as the sum of their ranks, less
-        one (the best-placed pair at once). A pair whose turn comes finds, mostly, that the
-        peer has said meanwhile that it holds what we hold: nothing goes."""
+        For each document every device of the board that we know (this one and our peers,
+        the peer itself left out) has a rank, from a hash of the document id and the device
+        id, and pushes the document after as many turns as its rank. The best placed device
+        of a side pushes it first, to every peer of the other side, as its author would; the
+        others' turns come after those peers have said, mostly, that they hold it."""
         devices = self._devices(member)
         due: dict[str, float | None]
         if len(devices) <= 2:
             due = dict.fromkeys(doc_ids)
         else:
             now = self._clock()
-            ours, theirs = self.device, member.remote_device
+            others = devices - {member.remote_device}
             due = {}
             for doc_id in doc_ids:
-                turns = _rank(doc_id, ours, devices) + _rank(doc_id, theirs, devices)
-                jitter = self._uniform(0.0, 0.25)
-                due[doc_id] = now + SPREAD_TURN * (turns - 1 + jitter)
+                turns = _rank(doc_id, self.device, others)
+                due[doc_id] = now + SPREAD_TURN * (turns + self._uniform(0.0, 0.25))
         member.feed(Scheduled(due))
 
     def _devices(self, member: Member) -> set[str]:

@@ -76,10 +76,11 @@ class Timing:
 
     ping_every: float = 15.0
     silence_limit: float = 45.0
-    relay_delay: float = 0.05
+    relay_delay: float = 0.25
     """A change from one peer goes on to the others after this (×0.5–1.5, and once more for
     each device placed before ours in the document's order), unless they say first that they
-    hold it: in a mesh most have it from its author by then."""
+    hold it: in a mesh most have it from its author by then (or, after a cut, from the device
+    that carried it across, which pushes it to every peer as its author would)."""
     probe_after: float = 0.25
     """A peer silent this long gets a ping with the next push, and nothing more is pushed to it
     until something arrives: on a live link that is one round trip; on a dead one, the changes
@@ -372,10 +373,10 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
     7. A document is pushed whole only when the peer has neither spoken of it nor been sent
        it and there is no sync state; otherwise as a sync message; never while `assumed`
        equals ours (then only a `have`, if the peer has not been told our digest).
-    8. A peer silent for `probe_after` gets a ping with the next push, and nothing more is
-       pushed (no `have`, `doc` or `sync`) until something is heard (`paused`). If that ping
-       was `hold_after` old by then (`held_back`), what waited is spread by the board, as when
-       a connection starts (`Spread`); otherwise it goes at once.
+    8. A peer silent for `probe_after` gets a ping with the next push, and no `doc` or `sync`
+       goes until something is heard (`paused`), nor a `have` once the ping is `hold_after`
+       old (`held_back`). If it was that old by the time the peer is heard, what waited is
+       spread by the board, as when a connection starts (`Spread`); otherwise it goes at once.
     9. `synced` goes out once the connection turns `quiet` after activity: the peer's `have`
        arrived, every record's `assumed` equals `ours`, nothing dirty, nothing to relay.
     10. The indexes (`dirty`, `relaying`, `differ`, `unsettled`, `known`, `unheard`, `held`) are
@@ -640,6 +641,12 @@ def _tick(state: PeerState, now: float) -> list[Action]:
         pushed = _push(state, now, out)
         if pushed:
             return out
+    elif state.heard_have and state.relaying and not held_back(state, now):
+        # Waiting for an answer (a busy peer, or a cut not yet sure): our digests still go,
+        # a few bytes, so that neither side pushes the other what it holds once it is heard.
+        have = _untold(state, list(state.relaying), dirty_too=True)
+        if have is not None:
+            out.append(Send(have))
     if state.active and quiet(state):
         state.active = False
         out.append(Send(Synced(state.held)))
