@@ -50,6 +50,7 @@ from potluck.p2p.net.sync import (
     Timing,
     Version,
     answering,
+    cut_off,
     decide,
     held_back,
     in_sync,
@@ -196,6 +197,10 @@ class Conn:
     def remote_device(self) -> str:
         assert self.other is not None
         return self.other.peer.board.device
+
+    @property
+    def cut_off(self) -> bool:
+        return cut_off(self.state, self.machine.now)
 
     def decide(self, event: Event) -> list[Action]:
         last_sync = self.state.last_sync
@@ -735,6 +740,18 @@ class TestHoldingBack:
         decide(state, Received(Pong()), 2.0 + TIMING.hold_after)
         assert decide(state, Tick(), 2.0 + TIMING.hold_after) == [Spread(frozenset({"d"}))]
 
+    def test_heard_again_the_peer_must_also_read_us_before_anything_goes(self) -> None:
+        state = self.probed()
+        decide(state, OursChanged({"d": Version(self.D3, 3)}), 1.01)
+        # A `synced` it wrote during the cut arrives: our way to it may still be shut (its
+        # TCP retransmits on its own timer), so it could not say what it holds yet.
+        later = 2.0 + TIMING.hold_after
+        decide(state, Received(Synced(1)), later)
+        assert decide(state, Tick(), later) == [Send(Ping())]
+        assert decide(state, Tick(), later + 1.0) == []
+        decide(state, Received(Pong()), later + 2.0)  # it reads us: what waited is spread
+        assert decide(state, Tick(), later + 2.0) == [Spread(frozenset({"d"}))]
+
     def test_the_answer_to_a_sync_waits_for_the_spread(self) -> None:
         state = self.probed()
         decide(state, OursChanged({"d": Version(self.D3, 3)}), 1.01)
@@ -757,9 +774,10 @@ class TestHoldingBack:
 class Other:
     """A connection to another peer of the board, as the spread sees it."""
 
-    def __init__(self, device: str) -> None:
+    def __init__(self, device: str, cut_off: bool = False) -> None:
         self.remote_device = device
         self.timing = TIMING
+        self.cut_off = cut_off
         self.events: list[Event] = []
 
     def feed(self, event: Event) -> None:

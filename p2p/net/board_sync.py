@@ -10,7 +10,7 @@ from typing import Protocol
 
 from .sync import Event, OursChanged, Scheduled, Timing, Version
 
-SPREAD_TURN = 0.5
+SPREAD_TURN = 2.0
 """Seconds between two turns of the spread (BoardSync.spread): long enough, on a busy mesh,
 for the peers a document reached in one turn to say so before the next."""
 
@@ -24,6 +24,11 @@ class Member(Protocol):
 
     @property
     def remote_device(self) -> str: ...
+
+    @property
+    def cut_off(self) -> bool:
+        """Whether the peer counts as on the other side of a cut (held back or heard again
+        lately, or connected lately)."""
 
     def feed(self, event: Event) -> None:
         """Take an event that produces no message by itself (the connection's sender acts)."""
@@ -98,25 +103,25 @@ class BoardSync:
 
     def spread(self, member: Member, doc_ids: Iterable[str]) -> None:
         """Documents that differ between us and a peer when a connection starts, or that
-        waited on a peer heard again after a cut: with other peers on the board (a mesh
-        meeting again), each goes in an order that every device on the board computes alike.
+        waited on a peer heard again after a cut: with other peers on our side of the cut
+        (those we never lost lately), each goes in an order that they all compute alike.
 
-        For each document every device of the board that we know (this one and our peers,
-        the peer itself left out) has a rank, from a hash of the document id and the device
-        id, and pushes the document after as many turns as its rank. The best placed device
-        of a side pushes it first, to every peer of the other side, as its author would; the
-        others' turns come after those peers have said, mostly, that they hold it."""
-        devices = self._devices(member)
+        For each document the devices of our side (this one and the peers of our connections
+        that are not cut off) are ranked by a hash of the document id and the device id; the
+        best placed pushes it at once, to every peer of the other side, as its author would;
+        each of the others waits a turn per device placed before it, and mostly finds by then
+        that the peer has said it holds the document."""
+        across = {other.remote_device for other in self.members if other.cut_off}
+        side = self._devices(member) - across - {member.remote_device}
         due: dict[str, float | None]
-        if len(devices) <= 2:
+        if len(side) <= 1:
             due = dict.fromkeys(doc_ids)
         else:
             now = self._clock()
-            others = devices - {member.remote_device}
             due = {}
             for doc_id in doc_ids:
-                turns = _rank(doc_id, self.device, others)
-                due[doc_id] = now + SPREAD_TURN * (turns + self._uniform(0.0, 0.25))
+                turns = _rank(doc_id, self.device, side)
+                due[doc_id] = now + SPREAD_TURN * (turns + self._uniform(0.0, 0.05))
         member.feed(Scheduled(due))
 
     def _devices(self, member: Member) -> set[str]:

@@ -50,6 +50,7 @@ __all__ = [
     "Timing",
     "Version",
     "answering",
+    "cut_off",
     "decide",
     "held_back",
     "in_sync",
@@ -90,6 +91,9 @@ class Timing:
     """A ping unanswered this long holds the peer back: what waited goes, when the peer is
     heard again, after the board's spread wait (after a cut that the connection survived);
     and a peer silent this long while something waits on it is not `answering`."""
+    cut_memory: float = 30.0
+    """A peer heard again after being held back, or a connection this young, counts this
+    long as on the other side of a cut (the board's spread ranks only our side)."""
     branch: int = BRANCH
     """Reconciliation (PROTOCOL.md §5.3): a range whose fingerprints differ splits in this
     many parts, …"""
@@ -155,6 +159,13 @@ class PeerState:
     """When we pinged a peer that had been silent, if nothing has been heard since."""
     released: bool = False
     """A peer we held back was heard again: what waited on it is spread (invariant 8)."""
+    rejoined: bool = False
+    """Released, and the peer has since answered a ping: it reads what we write again."""
+    rejoin_pinged: bool = False
+    """Released, and we pinged the peer to learn that it reads what we write."""
+    cut_at: float | None = None
+    """When the peer, held back, was last heard again: for a while after, it counts as on
+    the other side of a cut (`cut_off`)."""
     pongs_owed: int = 0
     settled: bool = False
     """`in_sync` as of the last decision."""
@@ -375,8 +386,10 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
        equals ours (then only a `have`, if the peer has not been told our digest).
     8. A peer silent for `probe_after` gets a ping with the next push, and no `doc` or `sync`
        goes until something is heard (`paused`), nor a `have` once the ping is `hold_after`
-       old (`held_back`). If it was that old by the time the peer is heard, what waited is
-       spread by the board, as when a connection starts (`Spread`); otherwise it goes at once.
+       old (`held_back`). If it was that old by the time the peer is heard, nothing is
+       pushed until the peer also answers a ping (it reads us again), and then what waited
+       is spread by the board, as when a connection starts (`Spread`); otherwise it goes at
+       once.
     9. `synced` goes out once the connection turns `quiet` after activity: the peer's `have`
        arrived, every record's `assumed` equals `ours`, nothing dirty, nothing to relay.
     10. The indexes (`dirty`, `relaying`, `differ`, `unsettled`, `known`, `unheard`, `held`) are
@@ -488,6 +501,13 @@ def paused(state: PeerState) -> bool:
     return state.probe_sent is not None
 
 
+def cut_off(state: PeerState, now: float) -> bool:
+    """Whether the peer is held back, or was heard again after being held back within
+    `cut_memory`: on the other side of a cut, as far as the spread goes."""
+    recent = state.cut_at is not None and now - state.cut_at < state.timing.cut_memory
+    return recent or held_back(state, now)
+
+
 def held_back(state: PeerState, now: float) -> bool:
     """Whether the peer left a probe unanswered for `hold_after`: what waits on it is spread
     when it is heard again."""
@@ -509,7 +529,7 @@ def wake_at(state: PeerState, now: float) -> float:
     when = state.last_sent + state.timing.ping_every
     if state.reconcile_out is not None:
         return now
-    if state.relaying and state.heard_have and not paused(state):
+    if state.relaying and state.heard_have and not paused(state) and not state.released:
         when = min(when, min(state.relaying.values()))
     since = _silent_since(state)
     if since is not None and now - since <= state.timing.hold_after:
@@ -521,7 +541,9 @@ def wake_at(state: PeerState, now: float) -> float:
 
 
 def _received(state: PeerState, message: Message, now: float) -> list[Action]:
-    state.released |= held_back(state, now)
+    if held_back(state, now):
+        state.released = True
+        state.cut_at = now
     state.last_heard = now
     state.probe_sent = None
     match message:
@@ -579,7 +601,8 @@ def _received(state: PeerState, message: Message, now: float) -> list[Action]:
                 return [Close(CloseReason.PROTOCOL_VIOLATION, "too many pings")]
             state.pongs_owed += 1
         case Pong():
-            pass
+            # The peer read what we wrote: after a cut, our way is open too (invariant 8).
+            state.rejoined = state.released
         case Bye(reason=reason):
             return [Close(CloseReason.PEER_CLOSED, f"peer said {reason!r}")]
         case Hello():
@@ -623,12 +646,20 @@ def _tick(state: PeerState, now: float) -> list[Action]:
     state.pongs_owed = 0
     if now - state.last_sent >= timing.ping_every:
         out.append(Send(Ping()))  # even while busy, so that the peer hears from us
+    if state.released and state.heard_have and not state.rejoined:
+        # Heard again after a cut, but the way back may still be shut (each side's TCP
+        # retransmits when its own timer says): until the peer answers a ping, it cannot
+        # tell us what it holds, and would be pushed what it has from our side already.
+        if not state.rejoin_pinged:
+            state.rejoin_pinged = True
+            out.append(Send(Ping()))
+        return out
     if state.released and state.heard_have:
         # Back after a cut the connection survived: in a mesh, every peer on our side holds
         # what waited, and every peer on the other side needs it. Pushed at once, each would
         # arrive once from each of us; spread as when a connection starts, most arrive once,
         # pass on within the other side, and are found held before we send them.
-        state.released = False
+        state.released = state.rejoined = state.rejoin_pinged = False
         waiting = frozenset(state.dirty) | frozenset(state.relaying)
         for doc_id in waiting:
             record = state.docs[doc_id]
