@@ -52,7 +52,6 @@ from potluck.p2p.net.sync import (
     answering,
     cut_off,
     decide,
-    held_back,
     in_sync,
     merges,
     paused,
@@ -326,7 +325,7 @@ class Conn:
 
     def tick(self) -> None:
         was_paused = paused(self.state)
-        was_held = held_back(self.state, self.machine.now)
+        probe = self.state.probe_sent
         actions = self.decide(Tick())
         if was_paused:
             assert not [
@@ -335,10 +334,10 @@ class Conn:
                 if isinstance(a, Prepare)
                 or (isinstance(a, Send) and isinstance(a.message, WholeDocument | Sync))
             ], "invariant 8: pushed to a peer while a probe was unanswered"
-        if was_held:
+        if probe is not None and self.machine.now - probe > TIMING.tell_for:
             assert not [
                 a for a in actions if isinstance(a, Send) and isinstance(a.message, Have)
-            ], "invariant 8: told a peer held back"
+            ], "invariant 8: told a peer that has not answered for tell_for"
         self.carry_out(actions)
 
     def prepare(self, done: int) -> None:
@@ -721,16 +720,16 @@ class TestHoldingBack:
         [prepare] = decide(state, Tick(), 1.1)
         assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
 
-    def test_our_digests_still_go_until_the_ping_is_hold_after_old(self) -> None:
+    def test_our_digests_still_go_until_the_ping_is_tell_for_old(self) -> None:
         state = self.probed()
         # Another peer brought a change: the peer may be merely busy, and hearing our digest
         # keeps it from pushing us what we hold …
         decide(state, OursChanged({"d": Version(self.D3, 3)}, relay_due=1.06), 1.01)
         assert decide(state, Tick(), 1.01) == [Send(Have({"d": self.D3}))]
         assert decide(state, Tick(), 1.1) == []  # … but the change itself waits
-        # Once the ping is `hold_after` old, not even a digest goes onto what may be a dead link.
+        # Once the ping is `tell_for` old, not even a digest goes onto what may be a dead link.
         d4 = digest_of(frozenset({"a", "b", "c", "d"}))
-        late = 1.1 + TIMING.hold_after
+        late = 1.1 + TIMING.tell_for
         decide(state, OursChanged({"d": Version(d4, 4)}, relay_due=late), late)
         assert decide(state, Tick(), late) == []
 

@@ -87,6 +87,9 @@ class Timing:
     until something arrives: on a live link that is one round trip; on a dead one, the changes
     wait merged here instead of queueing on it (a relayed change is due only to peers that
     have not said within the relay wait that they hold it, so such a peer is often cut off)."""
+    tell_for: float = 1.0
+    """While a ping of ours is unanswered, `have` updates still go this long (a busy peer,
+    told our digests, does not push us what we hold); on a dead link they would only wait."""
     hold_after: float = 3.0
     """A ping unanswered this long holds the peer back: what waited goes, when the peer is
     heard again, after the board's spread wait (after a cut that the connection survived);
@@ -385,8 +388,8 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
        it and there is no sync state; otherwise as a sync message; never while `assumed`
        equals ours (then only a `have`, if the peer has not been told our digest).
     8. A peer silent for `probe_after` gets a ping with the next push, and no `doc` or `sync`
-       goes until something is heard (`paused`), nor a `have` once the ping is `hold_after`
-       old (`held_back`). If it was that old by the time the peer is heard, nothing is
+       goes until something is heard (`paused`), nor a `have` once the ping is `tell_for`
+       old. If it was that old by the time the peer is heard, nothing is
        pushed until the peer also answers a ping (it reads us again), and then what waited
        is spread by the board, as when a connection starts (`Spread`); otherwise it goes at
        once.
@@ -506,6 +509,11 @@ def cut_off(state: PeerState, now: float) -> bool:
     `cut_memory`: on the other side of a cut, as far as the spread goes."""
     recent = state.cut_at is not None and now - state.cut_at < state.timing.cut_memory
     return recent or held_back(state, now)
+
+
+def _telling(state: PeerState, now: float) -> bool:
+    """Whether our digests still go to a peer that has not answered our ping (`tell_for`)."""
+    return state.probe_sent is None or now - state.probe_sent <= state.timing.tell_for
 
 
 def held_back(state: PeerState, now: float) -> bool:
@@ -672,7 +680,7 @@ def _tick(state: PeerState, now: float) -> list[Action]:
         pushed = _push(state, now, out)
         if pushed:
             return out
-    elif state.heard_have and state.relaying and not held_back(state, now):
+    elif state.heard_have and state.relaying and _telling(state, now):
         # Waiting for an answer (a busy peer, or a cut not yet sure): our digests still go,
         # a few bytes, so that neither side pushes the other what it holds once it is heard.
         have = _untold(state, list(state.relaying), dirty_too=True)
