@@ -83,7 +83,7 @@ class Timing:
     hold it: in a mesh most have it from its author by then (or, after a cut, from the device
     that carried it across, which pushes it to every peer as its author would)."""
     probe_after: float = 0.25
-    """A peer silent this long gets a ping with the next push, and nothing more is pushed to it
+    """A peer silent this long gets a ping with the next push, and no `doc` or `sync` follows
     until something arrives: on a live link that is one round trip; on a dead one, the changes
     wait merged here instead of queueing on it (a relayed change is due only to peers that
     have not said within the relay wait that they hold it, so such a peer is often cut off)."""
@@ -91,9 +91,10 @@ class Timing:
     """While a ping of ours is unanswered, `have` updates still go this long (a busy peer,
     told our digests, does not push us what we hold); on a dead link they would only wait."""
     hold_after: float = 3.0
-    """A ping unanswered this long holds the peer back: what waited goes, when the peer is
-    heard again, after the board's spread wait (after a cut that the connection survived);
-    and a peer silent this long while something waits on it is not `answering`."""
+    """A ping unanswered this long holds the peer back: what waited goes, once the peer is
+    heard again and has answered a ping, in the board's spread (after a cut that the
+    connection survived); and a peer silent this long while something waits on it is not
+    `answering`."""
     cut_memory: float = 30.0
     """A peer heard again after being held back, or a connection this young, counts this
     long as on the other side of a cut (the board's spread ranks only our side)."""
