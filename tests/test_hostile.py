@@ -63,6 +63,7 @@ async def hostile(
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     conn = await initiate(reader, writer, me, board_key, timeout=5)
     await conn.send(encode(Hello(PROTOCOL_VERSIONS, me.device_id, "Mallory", 0, ())))
+    await conn.flush()  # before the raw writes of the cases below
     return conn
 
 
@@ -172,9 +173,15 @@ async def pair(tmp_path: Path) -> AsyncIterator[tuple[Home, Home, str, Node, Nod
         await wait_until(lambda: titles(bo, board_id) == ["before"], what="first post")
         # The board document too (each member's entry), so that nothing honest is still on
         # its way to Ana when an attack begins and her store is compared before and after.
+        both = {ana.device_id, bo.device_id}
         await wait_until(
-            lambda: _digests(ana.path) == _digests(bo.path) and node_a.in_sync(),
-            what="both homes the same",
+            lambda: (
+                _digests(ana.path) == _digests(bo.path)
+                and node_a.in_sync()
+                and set(ana.board(board_id).members()) >= both
+                and set(bo.board(board_id).members()) >= both
+            ),
+            what="both homes the same, each device introduced in both",
         )
         yield ana, bo, board_id, node_a, node_b
 

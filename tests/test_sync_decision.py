@@ -16,8 +16,17 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from potluck.p2p.model.automerge import SyncState
-from potluck.p2p.net.board_sync import BoardSync
-from potluck.p2p.net.messages import Have, Message, Ping, Reconcile, Sync, Synced, WholeDocument
+from potluck.p2p.net.board_sync import SPREAD_TURN, BoardSync
+from potluck.p2p.net.messages import (
+    Have,
+    Message,
+    Ping,
+    Pong,
+    Reconcile,
+    Sync,
+    Synced,
+    WholeDocument,
+)
 from potluck.p2p.net.reconcile import Reconciler
 from potluck.p2p.net.sync import (
     Action,
@@ -31,6 +40,7 @@ from potluck.p2p.net.sync import (
     Prepare,
     Prepared,
     Received,
+    Scheduled,
     Send,
     Sent,
     Spread,
@@ -40,10 +50,11 @@ from potluck.p2p.net.sync import (
     Timing,
     Version,
     answering,
+    cut_off,
     decide,
-    held_back,
     in_sync,
     merges,
+    paused,
     quiet,
 )
 
@@ -92,7 +103,12 @@ class Peer:
         """The digest of the document each sync message was generated from."""
         self.cursor = 0
         self.board = BoardSync(
-            "board", b"k" * 32, {}, clock=lambda: machine.now, uniform=machine.rng.uniform
+            "board",
+            b"k" * 32,
+            {},
+            device=f"device {index}",
+            clock=lambda: machine.now,
+            uniform=machine.rng.uniform,
         )
 
     def commit(self, doc_id: str, value: frozenset[str]) -> Version | None:
@@ -175,6 +191,15 @@ class Conn:
     @property
     def timing(self) -> Timing:
         return self.state.timing
+
+    @property
+    def remote_device(self) -> str:
+        assert self.other is not None
+        return self.other.peer.board.device
+
+    @property
+    def cut_off(self) -> bool:
+        return cut_off(self.state, self.machine.now)
 
     def decide(self, event: Event) -> list[Action]:
         last_sync = self.state.last_sync
@@ -299,14 +324,20 @@ class Conn:
     # the sender
 
     def tick(self) -> None:
+        was_paused = paused(self.state)
+        probe = self.state.probe_sent
         actions = self.decide(Tick())
-        if held_back(self.state, self.machine.now):
+        if was_paused:
             assert not [
                 a
                 for a in actions
                 if isinstance(a, Prepare)
-                or (isinstance(a, Send) and isinstance(a.message, Have | WholeDocument | Sync))
-            ], "invariant 8: pushed to a peer held back"
+                or (isinstance(a, Send) and isinstance(a.message, WholeDocument | Sync))
+            ], "invariant 8: pushed to a peer while a probe was unanswered"
+        if probe is not None and self.machine.now - probe > TIMING.tell_for:
+            assert not [
+                a for a in actions if isinstance(a, Send) and isinstance(a.message, Have)
+            ], "invariant 8: told a peer that has not answered for tell_for"
         self.carry_out(actions)
 
     def prepare(self, done: int) -> None:
@@ -614,9 +645,13 @@ class TestCrossing:
         state = self.connected()
         decide(state, OursChanged({"d": Version(self.D2, 2)}, relay_due=5.0), 0.0)
         decide(state, Tick(), 0.0)
-        # The peer sends an older version whole; merging it changes nothing here.
+        # The peer sends an older version whole; merging it changes nothing here. Our relay
+        # is due at 5.0: the sync goes then, not at once (after a cut, the messages written
+        # onto the dead link arrive first, and answered at once each would cross it).
         decide(state, DocumentsMerged({"d": self.D1}, {}, 1), 0.1)
-        [prepare] = decide(state, Tick(), 0.1)
+        assert decide(state, Tick(), 0.1) == []
+        probe, prepare = decide(state, Tick(), 5.0)  # the peer has been silent a while
+        assert probe == Send(Ping())
         assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
 
 
@@ -630,11 +665,12 @@ class TestStatus:
         state = PeerState(TIMING, last_heard=0.0, last_sent=0.0)
         decide(state, Started({}), 0.0)
         decide(state, Received(Reconciler({}, lead=True).opening()), 0.0)
-        decide(state, OursChanged({"d": Version(self.D, 1)}), 1.0)
-        [prepare] = decide(state, Tick(), 1.0)
+        # Posted before the peer has been silent for `probe_after`: no ping goes with it.
+        decide(state, OursChanged({"d": Version(self.D, 1)}), 0.1)
+        [prepare] = decide(state, Tick(), 0.1)
         assert isinstance(prepare, Prepare)
         prepared = Prepared(prepare.batch, prepare.plan, (("d", b"[]", Version(self.D, 1)),), 1)
-        assert decide(state, prepared, 1.0) == [Send(WholeDocument("d", b"[]", self.D))]
+        assert decide(state, prepared, 0.1) == [Send(WholeDocument("d", b"[]", self.D))]
         return state
 
     def test_sending_is_not_confirming(self) -> None:
@@ -651,7 +687,171 @@ class TestStatus:
 
     def test_a_peer_silent_while_a_post_waits_is_not_answering_after_hold_after(self) -> None:
         state = self.sent_whole()
-        assert answering(state, 1.0 + TIMING.hold_after)
-        assert not answering(state, 1.1 + TIMING.hold_after)
+        assert answering(state, 0.1 + TIMING.hold_after)
+        assert not answering(state, 0.2 + TIMING.hold_after)
         decide(state, Received(Ping()), 5.0)  # heard again: answering, still waiting
         assert answering(state, 5.0) and not in_sync(state)
+
+
+class TestHoldingBack:
+    """A peer that does not answer is pushed nothing more after one push with a ping."""
+
+    D1 = digest_of(frozenset({"a"}))
+    D2 = digest_of(frozenset({"a", "b"}))
+    D3 = digest_of(frozenset({"a", "b", "c"}))
+
+    def probed(self) -> PeerState:
+        """A connection in sync since 0.0 that pushed a change with a ping at 1.0."""
+        state = PeerState(TIMING, last_heard=0.0, last_sent=0.0)
+        decide(state, Started({"d": Version(self.D1, 1)}, lead=True), 0.0)
+        decide(state, Received(Reconciler({"d": self.D1}, lead=False).opening()), 0.0)
+        decide(state, OursChanged({"d": Version(self.D2, 2)}), 1.0)
+        probe, prepare = decide(state, Tick(), 1.0)  # silent for over `probe_after`
+        assert probe == Send(Ping()) and isinstance(prepare, Prepare)
+        prepared = Prepared(prepare.batch, prepare.plan, (("d", b"{}", Version(self.D2, 2)),), 1)
+        [sync] = decide(state, prepared, 1.0)
+        assert isinstance(sync.message, Sync)  # type: ignore[union-attr]
+        assert paused(state)
+        return state
+
+    def test_nothing_more_is_pushed_until_the_peer_is_heard(self) -> None:
+        state = self.probed()
+        decide(state, OursChanged({"d": Version(self.D3, 3)}), 1.01)
+        assert decide(state, Tick(), 1.01) == []  # before the ping is even `hold_after` old
+        assert decide(state, Tick(), 1.0 + TIMING.hold_after / 2) == []
+        decide(state, Received(Pong()), 1.1)  # heard: the change goes at once, not spread
+        [prepare] = decide(state, Tick(), 1.1)
+        assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
+
+    def test_our_digests_still_go_until_the_ping_is_tell_for_old(self) -> None:
+        state = self.probed()
+        # Another peer brought a change: the peer may be merely busy, and hearing our digest
+        # keeps it from pushing us what we hold …
+        decide(state, OursChanged({"d": Version(self.D3, 3)}, relay_due=1.06), 1.01)
+        assert decide(state, Tick(), 1.01) == [Send(Have({"d": self.D3}))]
+        assert decide(state, Tick(), 1.1) == []  # … but the change itself waits
+        # Once the ping is `tell_for` old, not even a digest goes onto what may be a dead link.
+        d4 = digest_of(frozenset({"a", "b", "c", "d"}))
+        late = 1.1 + TIMING.tell_for
+        decide(state, OursChanged({"d": Version(d4, 4)}, relay_due=late), late)
+        assert decide(state, Tick(), late) == []
+
+    def test_heard_again_after_hold_after_what_waited_is_spread(self) -> None:
+        state = self.probed()
+        decide(state, OursChanged({"d": Version(self.D3, 3)}), 1.01)
+        decide(state, Received(Pong()), 2.0 + TIMING.hold_after)
+        assert decide(state, Tick(), 2.0 + TIMING.hold_after) == [Spread(frozenset({"d"}))]
+
+    def test_heard_again_the_peer_must_also_read_us_before_anything_goes(self) -> None:
+        state = self.probed()
+        decide(state, OursChanged({"d": Version(self.D3, 3)}), 1.01)
+        # A `synced` it wrote during the cut arrives: our way to it may still be shut (its
+        # TCP retransmits on its own timer), so it could not say what it holds yet.
+        later = 2.0 + TIMING.hold_after
+        decide(state, Received(Synced(1)), later)
+        assert decide(state, Tick(), later) == [Send(Ping())]
+        assert decide(state, Tick(), later + 1.0) == []
+        decide(state, Received(Pong()), later + 2.0)  # it reads us: what waited is spread
+        assert decide(state, Tick(), later + 2.0) == [Spread(frozenset({"d"}))]
+
+    def test_the_answer_to_a_sync_waits_for_the_spread(self) -> None:
+        state = self.probed()
+        decide(state, OursChanged({"d": Version(self.D3, 3)}), 1.01)
+        decide(state, Received(Pong()), 9.0)  # heard again after a cut
+        [spread] = decide(state, Tick(), 9.0)
+        assert spread == Spread(frozenset({"d"}))
+        decide(state, Scheduled({"d": 12.0}), 9.0)
+        assert decide(state, Tick(), 9.0) == [Send(Have({"d": self.D3}))]
+        # A sync the peer wrote onto the dead link arrives now: answered when the spread says
+        # (by then the peer may have the document from its side), not at once.
+        [apply] = decide(state, Received(Sync("d", b"{}", self.D2)), 9.1)
+        assert isinstance(apply, Apply)
+        decide(state, SyncApplied("d", self.D2, None), 9.1)
+        assert decide(state, Tick(), 9.1) == []
+        probe, prepare = decide(state, Tick(), 12.0)  # silent since 9.1: with a ping
+        assert probe == Send(Ping())
+        assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
+
+
+class Other:
+    """A connection to another peer of the board, as the spread sees it."""
+
+    def __init__(self, device: str, cut_off: bool = False) -> None:
+        self.remote_device = device
+        self.timing = TIMING
+        self.cut_off = cut_off
+        self.events: list[Event] = []
+
+    def feed(self, event: Event) -> None:
+        self.events.append(event)
+
+
+class TestSpread:
+    """The spread after a cut: every device orders the devices alike, per document."""
+
+    DEVICES = tuple(f"device {n}" for n in range(8))
+
+    def due(self, ours: str, theirs: str, doc_ids: list[str]) -> dict[str, float | None]:
+        board = BoardSync("board", b"k" * 32, {}, device=ours, clock=lambda: 100.0)
+        board._uniform = lambda low, high: low  # no jitter
+        members = {device: Other(device) for device in self.DEVICES if device != ours}
+        for member in members.values():
+            board.attach(member)
+        board.spread(members[theirs], doc_ids)
+        [scheduled] = members[theirs].events
+        assert isinstance(scheduled, Scheduled)
+        return dict(scheduled.due)
+
+    def test_each_peer_gets_a_document_from_one_device_per_turn(self) -> None:
+        for doc in [f"doc {n}" for n in range(20)]:
+            turns: dict[tuple[str, str], int] = {}
+            for receiver in self.DEVICES:
+                for sender in self.DEVICES:
+                    if sender != receiver:
+                        due = self.due(sender, receiver, [doc])[doc]
+                        assert due is not None
+                        turns[sender, receiver] = round((due - 100.0) / SPREAD_TURN)
+                # The seven devices that could push it to this one: one per turn, the best
+                # placed at once, in the same order on every device.
+                order = sorted(turns[s, receiver] for s in self.DEVICES if s != receiver)
+                assert order == list(range(7))
+            # A device pushes it to every peer at about the same turn, as its author would.
+            for sender in self.DEVICES:
+                mine = {turns[sender, r] for r in self.DEVICES if r != sender}
+                assert max(mine) - min(mine) <= 1
+
+    def test_two_peers_alone_push_at_once(self) -> None:
+        board = BoardSync("board", b"k" * 32, {}, device="device 0")
+        other = Other("device 1")
+        board.attach(other)
+        board.spread(other, ["doc"])
+        assert other.events == [Scheduled({"doc": None})]
+
+    def test_a_relay_waits_longer_the_later_we_come_in_the_order(self) -> None:
+        docs = [f"doc {n}" for n in range(20)]
+        waits: dict[str, list[float]] = {doc: [] for doc in docs}
+        for ours in self.DEVICES[1:]:
+            board = BoardSync("board", b"k" * 32, {}, device=ours, clock=lambda: 100.0)
+            board._uniform = lambda low, high: low
+            members = [Other(device) for device in self.DEVICES if device != ours]
+            for member in members:
+                board.attach(member)
+            origin, *others = members
+            board.committed(origin, {doc: Version(b"d" * 16, 1) for doc in docs})
+            assert origin.events == []  # nothing goes back to where it came from
+            for doc in docs:
+                dues = set()
+                for member in others:
+                    for event in member.events:
+                        assert isinstance(event, OursChanged)
+                        if doc in event.ours:
+                            assert event.relay_due is not None
+                            dues.add(event.relay_due)
+                [due] = dues  # the same wait towards every other peer
+                waits[doc].append(due - 100.0)
+        delay = TIMING.relay_delay
+        for doc in docs:
+            # Each device waits half a relay wait, and one more per device placed before it:
+            # of the seven that took the change, each at its own time.
+            ranks = sorted(round(wait / delay - 0.5) for wait in waits[doc])
+            assert len(set(ranks)) == 7 and ranks[0] in (0, 1), ranks

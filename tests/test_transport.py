@@ -137,3 +137,33 @@ class TestHandshake:
             a.writer.close()
             with pytest.raises(ProtocolError, match="middle"):
                 await asyncio.wait_for(b.receive(), 5)
+
+
+class TestWriting:
+    async def test_messages_sent_at_once_leave_in_one_write(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A sync step sends a few small messages in a row: one write, so one TCP segment
+        where they fit, not one segment (and acknowledgement) each."""
+        async with tcp_pair(new_board_key()) as (a, b):
+            writes: list[int] = []
+            write = a.writer.write
+
+            def counted(data: bytes | bytearray | memoryview) -> None:
+                writes.append(len(data))
+                write(data)
+
+            monkeypatch.setattr(a.writer, "write", counted)
+            for n in range(5):
+                await a.send(f"message {n}".encode())
+            assert writes == []  # nothing written before the sender waits for anything
+            received = [await asyncio.wait_for(b.receive(), 5) for _ in range(5)]
+            assert received == [f"message {n}".encode() for n in range(5)]
+            assert len(writes) == 1
+
+    async def test_a_peer_that_does_not_read_still_holds_the_sender_up(self) -> None:
+        async with tcp_pair(new_board_key()) as (a, _unread):
+            a.write_timeout = 0.5
+            with pytest.raises(TimeoutError, match="stopped reading"):
+                for _ in range(10_000):  # far more than the socket buffers hold
+                    await a.send(bytes(60_000))

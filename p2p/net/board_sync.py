@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -9,16 +10,25 @@ from typing import Protocol
 
 from .sync import Event, OursChanged, Scheduled, Timing, Version
 
-SPREAD_PER_PEER = 0.1
-"""Seconds added, per other peer on the board, to the wait before pushing a document that
-differs on both sides when a connection starts (BoardSync.spread)."""
+SPREAD_TURN = 2.0
+"""Seconds between two turns of the spread (BoardSync.spread): long enough, on a busy mesh,
+for the peers a document reached in one turn to say so before the next."""
 
 
 class Member(Protocol):
-    """What the board needs of a connection: its timing, and a way to tell it what happened."""
+    """What the board needs of a connection: its timing, its peer, and a way to tell it what
+    happened."""
 
     @property
     def timing(self) -> Timing: ...
+
+    @property
+    def remote_device(self) -> str: ...
+
+    @property
+    def cut_off(self) -> bool:
+        """Whether the peer counts as on the other side of a cut (held back or heard again
+        lately, or connected lately)."""
 
     def feed(self, event: Event) -> None:
         """Take an event that produces no message by itself (the connection's sender acts)."""
@@ -37,11 +47,14 @@ class BoardSync:
         key: bytes,
         digests: Mapping[str, Version],
         *,
+        device: str,
         clock: Callable[[], float] = time.monotonic,
         uniform: Callable[[float, float], float] | None = None,
     ) -> None:
         self.board_id = board_id
         self.key = key
+        self.device = device
+        """This device's id: its place in the spread's order."""
         self.digests: dict[str, Version] = dict(digests)
         """The newest version of every document of the board that the node knows of."""
         self.members: list[Member] = []
@@ -68,32 +81,54 @@ class BoardSync:
     def committed(self, origin: Member, versions: Mapping[str, Version]) -> dict[str, Version]:
         """A connection committed its peer's changes: relay them to the others a little later
         (each first tells its peer our new digest; most peers of a mesh have the change from
-        its author by then). Returns the newest versions, for the origin to take itself."""
+        its author by then). Returns the newest versions, for the origin to take itself.
+
+        The wait grows with this device's rank for the document (as in `spread`): of the
+        devices that took the change from a peer, the best placed relays first, and the others
+        mostly hear before their time that the peers hold it (in a mesh, from the author)."""
         fresh = self._newest(versions)
-        now = self._clock()
-        for member in self.members:
-            if member is not origin:
-                delay = member.timing.relay_delay * self._uniform(0.5, 1.5)
-                member.feed(OursChanged(fresh, relay_due=now + delay))
+        others = [member for member in self.members if member is not origin]
+        if others:
+            now = self._clock()
+            devices = self._devices(origin)
+            by_rank: dict[int, dict[str, Version]] = {}
+            for doc_id, version in fresh.items():
+                by_rank.setdefault(_rank(doc_id, self.device, devices), {})[doc_id] = version
+            for member in others:
+                for rank, group in by_rank.items():
+                    delay = member.timing.relay_delay * (self._uniform(0.5, 1.5) + rank)
+                    member.feed(OursChanged(group, relay_due=now + delay))
         self.on_committed(set(versions))
         return fresh
 
     def spread(self, member: Member, doc_ids: Iterable[str]) -> None:
-        """Documents both sides hold in different versions when a connection starts: with
-        other peers on the board (a mesh meeting again after a cut), each is pushed after a
-        random wait that grows with their number, so that most arrive from one peer, pass on
-        within the other side, and are found in sync before every peer has sent them."""
-        window = self.spread_window()
+        """Documents that differ between us and a peer when a connection starts, or that
+        waited on a peer heard again after a cut: with other peers on our side of the cut
+        (those we never lost lately), each goes in an order that they all compute alike.
+
+        For each document the devices of our side (this one and the peers of our connections
+        that are not cut off) are ranked by a hash of the document id and the device id; the
+        best placed pushes it at once, to every peer of the other side, as its author would;
+        each of the others waits a turn per device placed before it, and mostly finds by then
+        that the peer has said it holds the document."""
+        across = {other.remote_device for other in self.members if other.cut_off}
+        side = self._devices(member) - across - {member.remote_device}
         due: dict[str, float | None]
-        if window <= 0:
+        if len(side) <= 1:
             due = dict.fromkeys(doc_ids)
         else:
             now = self._clock()
-            due = {doc_id: now + self._uniform(0, window) for doc_id in doc_ids}
+            due = {}
+            for doc_id in doc_ids:
+                turns = _rank(doc_id, self.device, side)
+                due[doc_id] = now + SPREAD_TURN * (turns + self._uniform(0.0, 0.05))
         member.feed(Scheduled(due))
 
-    def spread_window(self) -> float:
-        return SPREAD_PER_PEER * (len(self.members) - 1)
+    def _devices(self, member: Member) -> set[str]:
+        """Every device of the board we know of: this one and the peers of our connections."""
+        devices = {self.device, member.remote_device}
+        devices.update(other.remote_device for other in self.members)
+        return devices
 
     def _newest(self, versions: Mapping[str, Version]) -> dict[str, Version]:
         """Keep each version unless a newer one is known; return the newest of each."""
@@ -104,3 +139,15 @@ class BoardSync:
                 self.digests[doc_id] = known = version
             fresh[doc_id] = known
         return fresh
+
+
+def _rank(doc_id: str, device: str, devices: set[str]) -> int:
+    """How many of `devices` come before `device` in the order of a document's spread."""
+    score = _score(doc_id, device)
+    return sum(_score(doc_id, other) < score for other in devices)
+
+
+def _score(doc_id: str, device: str) -> bytes:
+    """A device's place in the order of a document's spread (the same on every device)."""
+    data = f"{doc_id}\n{device}".encode()
+    return hashlib.blake2b(data, digest_size=8, person=b"potluck-spread").digest()

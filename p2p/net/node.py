@@ -197,7 +197,9 @@ class Node:
             if info.board_id in self._boards:
                 continue
             versions = await self._db.document_versions(info.board_id)
-            board = self._boards[info.board_id] = BoardSync(info.board_id, info.key, versions)
+            board = self._boards[info.board_id] = BoardSync(
+                info.board_id, info.key, versions, device=self.identity.device_id
+            )
             board.on_committed = functools.partial(self._committed, info.board_id)
             self._tags[board_tag(info.key)] = info.board_id
             remembered = await self._db.remembered_peers(info.board_id)

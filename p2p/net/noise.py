@@ -38,6 +38,8 @@ CERTIFICATE_SIZE = PUBLIC_KEY_SIZE + SIGNATURE_SIZE
 HANDSHAKE_TIMEOUT = 10.0
 READ_SIZE = 65536
 LARGE_MESSAGE = 1024 * 1024
+UNSENT_LIMIT = 65536
+"""Bytes that may wait to be written (ours, and the transport's) before `send` waits."""
 """A message past this size is assembled and handled only while holding the node's large gate."""
 
 
@@ -202,6 +204,9 @@ class SecureConnection:
         self._assembler = MessageAssembler()
         self.large_gate: asyncio.Semaphore | None = None
         self._holding = False
+        self._unsent: list[bytes] = []
+        self._unsent_size = 0
+        self._flush_handle: asyncio.Handle | None = None
 
     @property
     def peer_address(self) -> tuple[str, int]:
@@ -209,14 +214,42 @@ class SecureConnection:
         return str(peer[0]), int(peer[1])
 
     async def send(self, message: bytes) -> None:
-        """Write one message (split into chunks); a peer that does not read times out."""
+        """Write one message (split into chunks); a peer that does not read times out.
+
+        The frames are written once the caller next waits for anything, with every message
+        sent before then: the few a sync step sends at once (a `ping`, `have` updates, sync
+        messages) leave in one TCP segment where they fit, rather than one segment (and often
+        one acknowledgement) each. The caller waits only once much is unwritten."""
         for plaintext in split_message(message):
-            self.writer.write(encode_frame(self._noise.encrypt(plaintext)))
+            frame = encode_frame(self._noise.encrypt(plaintext))
+            self._unsent.append(frame)
+            self._unsent_size += len(frame)
+        unwritten = self._unsent_size + self.writer.transport.get_write_buffer_size()
+        if unwritten < UNSENT_LIMIT:
+            if self._flush_handle is None:
+                self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
+            return
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write what `send` has not written yet, and wait until the transport takes it."""
+        self._flush()
         try:
             async with asyncio.timeout(self.write_timeout):
                 await self.writer.drain()
         except TimeoutError:
             raise TimeoutError("the peer stopped reading") from None
+
+    def _flush(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        if self._unsent:
+            data = b"".join(self._unsent)
+            self._unsent.clear()
+            self._unsent_size = 0
+            if not self.writer.is_closing():
+                self.writer.write(data)
 
     async def receive(self) -> bytes:
         """The next whole message; PeerClosed at a clean end, ProtocolError on bad bytes.
@@ -253,6 +286,7 @@ class SecureConnection:
 
     async def aclose(self) -> None:
         self._release_large()
+        self._flush()
         self.writer.close()
         with contextlib.suppress(OSError, TimeoutError):
             async with asyncio.timeout(1.0):

@@ -45,6 +45,7 @@ from .sync import (
     Tick,
     Timing,
     answering,
+    cut_off,
     decide,
     in_sync,
     pending,
@@ -103,6 +104,7 @@ class Session:
         self.version: int | None = None
         self.connected_since = time.time()
         now = time.monotonic()
+        self._started = now
         self.state = PeerState(timing or Timing(), last_heard=now, last_sent=now)
         self.close_reason: CloseReason | None = None
         self.close_detail = ""
@@ -153,6 +155,13 @@ class Session:
     def last_heard(self) -> float:
         """When anything last arrived from the peer (epoch seconds)."""
         return time.time() - (time.monotonic() - self.state.last_heard)
+
+    @property
+    def cut_off(self) -> bool:
+        """Whether the peer counts as on the other side of a cut: held back or heard again
+        lately, or connected lately (after a cut the connections did not survive)."""
+        now = time.monotonic()
+        return now - self._started < self.timing.cut_memory or cut_off(self.state, now)
 
     @property
     def answering(self) -> bool:

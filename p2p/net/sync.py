@@ -51,10 +51,12 @@ __all__ = [
     "Timing",
     "Version",
     "answering",
+    "cut_off",
     "decide",
     "held_back",
     "in_sync",
     "merges",
+    "paused",
     "pending",
     "quiet",
     "wake_at",
@@ -76,14 +78,27 @@ class Timing:
 
     ping_every: float = 15.0
     silence_limit: float = 45.0
-    relay_delay: float = 0.05
-    """A change from one peer goes on to the others after this (×0.5–1.5), unless they say
-    first that they hold it: in a mesh most have it from its author by then."""
+    relay_delay: float = 0.25
+    """A change from one peer goes on to the others after this (×0.5–1.5, and once more for
+    each device placed before ours in the document's order), unless they say first that they
+    hold it: in a mesh most have it from its author by then (or, after a cut, from the device
+    that carried it across, which pushes it to every peer as its author would)."""
+    probe_after: float = 0.25
+    """A peer silent this long gets a ping with the next push, and no `doc` or `sync` follows
+    until something arrives: on a live link that is one round trip; on a dead one, the changes
+    wait merged here instead of queueing on it (a relayed change is due only to peers that
+    have not said within the relay wait that they hold it, so such a peer is often cut off)."""
+    tell_for: float = 1.0
+    """While a ping of ours is unanswered, `have` updates still go this long (a busy peer,
+    told our digests, does not push us what we hold); on a dead link they would only wait."""
     hold_after: float = 3.0
-    """A peer silent this long gets a ping with the next push, and no more pushes if that ping
-    goes unanswered this long: changes wait merged here, not queued on a dead link, and go in
-    one round when the peer is heard again (after a cut that the connection survived), after
-    the board's spread wait."""
+    """A ping unanswered this long holds the peer back: what waited goes, once the peer is
+    heard again and has answered a ping, in the board's spread (after a cut that the
+    connection survived); and a peer silent this long while something waits on it is not
+    `answering`."""
+    cut_memory: float = 30.0
+    """A peer heard again after being held back, or a connection this young, counts this
+    long as on the other side of a cut (the board's spread ranks only our side)."""
     branch: int = BRANCH
     """Reconciliation (PROTOCOL.md §5.3): a range whose fingerprints differ splits in this
     many parts, …"""
@@ -151,6 +166,13 @@ class PeerState:
     """When we pinged a peer that had been silent, if nothing has been heard since."""
     released: bool = False
     """A peer we held back was heard again: what waited on it is spread (invariant 8)."""
+    rejoined: bool = False
+    """Released, and the peer has since answered a ping: it reads what we write again."""
+    rejoin_pinged: bool = False
+    """Released, and we pinged the peer to learn that it reads what we write."""
+    cut_at: float | None = None
+    """When the peer, held back, was last heard again: for a while after, it counts as on
+    the other side of a cut (`cut_off`)."""
     pongs_owed: int = 0
     settled: bool = False
     """`in_sync` as of the last decision."""
@@ -375,9 +397,12 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
     7. A document is pushed whole only when the peer has neither spoken of it nor been sent
        it and there is no sync state; otherwise as a sync message; never while `assumed`
        equals ours (then only a `have`, if the peer has not been told our digest).
-    8. A peer silent for `hold_after` gets a ping with the next push; once that ping is
-       `hold_after` old with nothing heard, nothing more is pushed until something is. Then
-       what waited is spread by the board, as when a connection starts (`Spread`).
+    8. A peer silent for `probe_after` gets a ping with the next push, and no `doc` or `sync`
+       goes until something is heard (`paused`), nor a `have` once the ping is `tell_for`
+       old. If it was that old by the time the peer is heard, nothing is
+       pushed until the peer also answers a ping (it reads us again), and then what waited
+       is spread by the board, as when a connection starts (`Spread`); otherwise it goes at
+       once.
     9. `synced` goes out once the connection turns `quiet` after activity: the peer's `have`
        arrived, every record's `assumed` equals `ours`, nothing dirty, nothing to relay.
     10. The indexes (`dirty`, `relaying`, `differ`, `unsettled`, `unconfirmed`, `known`,
@@ -430,7 +455,7 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
             for doc_id, version in ours.items():
                 record = _record(state, doc_id)
                 _set_ours(state, record, version)
-                record.dirty = True  # answered at once, as any local change
+                _answer(record)  # as any local change
                 _index(state, doc_id, record)
             for doc_id, digest in theirs.items():
                 _took_whole(state, doc_id, digest)
@@ -441,7 +466,7 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
             record.theirs = digest
             if version is not None:
                 _set_ours(state, record, version)
-            record.dirty = True  # answer: automerge may have more to say
+            _answer(record)  # automerge may have more to say
             state.active = True
             _index(state, doc_id, record)
         case OursChanged(ours=ours, relay_due=due):
@@ -485,8 +510,26 @@ def answering(state: PeerState, now: float) -> bool:
     return since is None or now - since <= state.timing.hold_after
 
 
+def paused(state: PeerState) -> bool:
+    """Whether a probe of ours is unanswered: push nothing until the peer is heard."""
+    return state.probe_sent is not None
+
+
+def cut_off(state: PeerState, now: float) -> bool:
+    """Whether the peer is held back, or was heard again after being held back within
+    `cut_memory`: on the other side of a cut, as far as the spread goes."""
+    recent = state.cut_at is not None and now - state.cut_at < state.timing.cut_memory
+    return recent or held_back(state, now)
+
+
+def _telling(state: PeerState, now: float) -> bool:
+    """Whether our digests still go to a peer that has not answered our ping (`tell_for`)."""
+    return state.probe_sent is None or now - state.probe_sent <= state.timing.tell_for
+
+
 def held_back(state: PeerState, now: float) -> bool:
-    """Whether the peer left a probe unanswered for `hold_after`: push nothing until heard."""
+    """Whether the peer left a probe unanswered for `hold_after`: what waits on it is spread
+    when it is heard again."""
     return state.probe_sent is not None and now - state.probe_sent > state.timing.hold_after
 
 
@@ -505,7 +548,7 @@ def wake_at(state: PeerState, now: float) -> float:
     when = state.last_sent + state.timing.ping_every
     if state.reconcile_out is not None:
         return now
-    if state.relaying and state.heard_have and not held_back(state, now):
+    if state.relaying and state.heard_have and not paused(state) and not state.released:
         when = min(when, min(state.relaying.values()))
     since = _silent_since(state)
     if since is not None and now - since <= state.timing.hold_after:
@@ -517,7 +560,9 @@ def wake_at(state: PeerState, now: float) -> float:
 
 
 def _received(state: PeerState, message: Message, now: float) -> list[Action]:
-    state.released |= held_back(state, now)
+    if held_back(state, now):
+        state.released = True
+        state.cut_at = now
     state.last_heard = now
     state.probe_sent = None
     match message:
@@ -575,7 +620,8 @@ def _received(state: PeerState, message: Message, now: float) -> list[Action]:
                 return [Close(CloseReason.PROTOCOL_VIOLATION, "too many pings")]
             state.pongs_owed += 1
         case Pong():
-            pass
+            # The peer read what we wrote: after a cut, our way is open too (invariant 8).
+            state.rejoined = state.released
         case Bye(reason=reason):
             return [Close(CloseReason.PEER_CLOSED, f"peer said {reason!r}")]
         case Hello():
@@ -625,12 +671,20 @@ def _tick(state: PeerState, now: float) -> list[Action]:
     state.pongs_owed = 0
     if now - state.last_sent >= timing.ping_every:
         out.append(Send(Ping()))  # even while busy, so that the peer hears from us
+    if state.released and state.heard_have and not state.rejoined:
+        # Heard again after a cut, but the way back may still be shut (each side's TCP
+        # retransmits when its own timer says): until the peer answers a ping, it cannot
+        # tell us what it holds, and would be pushed what it has from our side already.
+        if not state.rejoin_pinged:
+            state.rejoin_pinged = True
+            out.append(Send(Ping()))
+        return out
     if state.released and state.heard_have:
         # Back after a cut the connection survived: in a mesh, every peer on our side holds
         # what waited, and every peer on the other side needs it. Pushed at once, each would
         # arrive once from each of us; spread as when a connection starts, most arrive once,
         # pass on within the other side, and are found held before we send them.
-        state.released = False
+        state.released = state.rejoined = state.rejoin_pinged = False
         waiting = frozenset(state.dirty) | frozenset(state.relaying)
         for doc_id in waiting:
             record = state.docs[doc_id]
@@ -639,10 +693,16 @@ def _tick(state: PeerState, now: float) -> list[Action]:
         if waiting:
             out.append(Spread(waiting))
             return out
-    if state.heard_have and not held_back(state, now):
+    if state.heard_have and not paused(state):
         pushed = _push(state, now, out)
         if pushed:
             return out
+    elif state.heard_have and state.relaying and _telling(state, now):
+        # Waiting for an answer (a busy peer, or a cut not yet sure): our digests still go,
+        # a few bytes, so that neither side pushes the other what it holds once it is heard.
+        have = _untold(state, list(state.relaying), dirty_too=True)
+        if have is not None:
+            out.append(Send(have))
     if state.active and quiet(state):
         state.active = False
         out.append(Send(Synced(state.held)))
@@ -651,8 +711,9 @@ def _tick(state: PeerState, now: float) -> list[Action]:
 
 def _push(state: PeerState, now: float, out: list[Action]) -> bool:
     """Add what is due to the peer to `out`; True when a batch of pushes is under way."""
-    silent = now - state.last_heard > state.timing.hold_after
-    if (state.relaying or state.dirty) and state.probe_sent is None and silent:
+    silent = now - state.last_heard > state.timing.probe_after
+    if (state.relaying or state.dirty) and silent:
+        # This push goes with a ping; the next waits until the peer is heard (`paused`).
         state.probe_sent = now
         out.append(Send(Ping()))
     if state.relaying:
@@ -732,8 +793,17 @@ def _took_whole(state: PeerState, doc_id: str, digest: bytes) -> None:
     if record.told is None and ours == digest:
         record.told = digest
     elif ours != digest or record.told != ours:
-        record.dirty = True
+        _answer(record)
     _index(state, doc_id, record)
+
+
+def _answer(record: DocRecord) -> None:
+    """Push the record at the next chance, unless a push of it is already scheduled (a relay,
+    or the spread after a cut): then it goes at that time, and not at all if the peer says
+    meanwhile that it holds what we hold. After a cut, the messages written onto the dead
+    link arrive first; answered at once, each peer would cross the cut with the document."""
+    if record.relay_due is None:
+        record.dirty = True
 
 
 def _untold(

@@ -13,7 +13,7 @@ from potluck.p2p.model.types import Kind
 from potluck.p2p.net.channel import MemoryChannel, memory_pair
 from potluck.p2p.net.messages import Message, Sync
 from potluck.p2p.net.session import Session, Timing
-from potluck.p2p.net.sync import held_back
+from potluck.p2p.net.sync import held_back, paused
 
 from tests.faults.test_relay import change, session, stop
 from tests.p2p_helpers import make_homes, wait_until
@@ -57,7 +57,7 @@ async def test_changes_made_during_a_cut_wait_and_go_in_one_round_after_it(
     (ana, bo), board_id = make_homes(tmp_path, ["Ana", "Bo"])
     item = ana.board(board_id).post(Kind.NEED, "Blankets for the night shelter")
     to_bo, to_ana = (Cuttable(end) for end in memory_pair(ana.device_id, bo.device_id))
-    timing = Timing(ping_every=30.0, silence_limit=60.0, hold_after=0.2)
+    timing = Timing(ping_every=30.0, silence_limit=60.0, probe_after=0.2, hold_after=0.2)
     ana_side, ana_node_home, ana_db = session(ana.path, board_id, to_bo, timing)
     bo_side, bo_node_home, bo_db = session(bo.path, board_id, to_ana, timing)
     tasks = [asyncio.create_task(s.run()) for s in (ana_side, bo_side)]
@@ -86,21 +86,23 @@ async def test_changes_made_during_a_cut_wait_and_go_in_one_round_after_it(
         before = syncs_to_bo()
         ana_replies(0)  # pushed into the cut
         await wait_until(
-            lambda: time.monotonic() - ana_side.state.last_heard > timing.hold_after,
-            what="Bo silent for longer than hold_after",
+            lambda: time.monotonic() - ana_side.state.last_heard > timing.probe_after,
+            what="Bo silent for longer than probe_after",
         )
         ana_replies(1)  # pushed with a ping, which nothing answers …
+        await wait_until(lambda: paused(ana_side.state), what="Ana's ping to Bo")
+        ana_replies(2)  # … so this waits, before the ping is even hold_after old …
         await wait_until(
             lambda: held_back(ana_side.state, time.monotonic()),
             what="Ana holding back once the ping is 0.2 s old",
         )
-        for n in range(2, REPLIES):  # … so the rest, made while the link stays cut, wait
+        for n in range(3, REPLIES):  # … and so do the rest, made while the link stays cut
             ana_replies(n)
         await wait_until(lambda: not ana_side._wake.is_set(), what="Ana's session has looked")
         during_cut = syncs_to_bo() - before
-        # Pushes stop once a ping has gone unanswered for hold_after (0.2 s), not one per reply.
+        # Pushes stop with the first ping that goes unanswered, not one per reply.
         assert held_back(ana_side.state, time.monotonic())
-        assert 1 <= during_cut <= 5, during_cut
+        assert 1 <= during_cut <= 2, during_cut
 
         await to_bo.heal()
         await to_ana.heal()

@@ -12,11 +12,12 @@ import pytest
 from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind
 from potluck.p2p.net import board_sync as board_sync_module
-from potluck.p2p.net.board_sync import SPREAD_PER_PEER, BoardSync
+from potluck.p2p.net.board_sync import SPREAD_TURN, BoardSync
 from potluck.p2p.net.channel import Channel, MemoryChannel, memory_pair
 from potluck.p2p.net.messages import PROTOCOL_VERSIONS, Have, Hello, Message, Sync, WholeDocument
 from potluck.p2p.net.node import Node
 from potluck.p2p.net.session import CloseReason, Session, Timing
+from potluck.p2p.net.sync import Event
 from potluck.p2p.storage.thread import StoreThread
 
 from tests.p2p_helpers import FAST, make_homes, running_node, titles, wait_until
@@ -48,7 +49,9 @@ def session(
     home = Home.open(path)
     db = StoreThread(home.store)
     board = home.board(board_id)
-    state = BoardSync(board_id, board.key, home.store.documents.versions(board_id))
+    state = BoardSync(
+        board_id, board.key, home.store.documents.versions(board_id), device=home.device_id
+    )
     hello = Hello(PROTOCOL_VERSIONS, home.device_id, home.display_name(), 0, ())
     return Session(channel, state, db, hello, timing=timing), home, db
 
@@ -110,7 +113,7 @@ async def test_a_node_does_not_answer_a_relay_of_what_it_already_holds(tmp_path:
         cy.store.documents.apply_saved_document(board_id, item, saved)
         to_cy.sent.clear()
         # Bo's connection to Ana (not run here) committed it: Bo's board knows it.
-        bo_side.board.committed(object(), {item: held})
+        bo_side.board.committed(Bystander(ana.device_id), {item: held})
         # Cy relays it to Bo first; then Bo gets round to relaying it to Cy.
         change(cy, cy_side, item)
         await wait_until(lambda: bo_side.state.docs[item].theirs == held.digest)
@@ -174,13 +177,38 @@ async def test_in_a_mesh_a_change_is_not_relayed_to_a_peer_that_has_it_from_its_
     assert sorted(from_ana) == sorted([bo.device_id, cy.device_id])
 
 
-@pytest.mark.parametrize("others", [0, 10])
+class Bystander:
+    """Another peer's connection on the board, which only takes part in the spread's order."""
+
+    def __init__(self, device: str) -> None:
+        self.remote_device = device
+        self.timing = FAST
+        self.cut_off = False
+
+    def feed(self, event: Event) -> None:
+        pass
+
+
+def bystanders(item: str, pair: tuple[str, str], count: int) -> list[Bystander]:
+    """`count` other devices, each placed before both of the pair in the item's spread."""
+    last = min(board_sync_module._score(item, device) for device in pair)
+    found: list[Bystander] = []
+    n = 0
+    while len(found) < count:
+        n += 1
+        if board_sync_module._score(item, f"other {n}") < last:
+            found.append(Bystander(f"other {n}"))
+    return found
+
+
+@pytest.mark.parametrize("others", [0, 1])
 async def test_a_mesh_meeting_again_spreads_what_differs_on_both_sides(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, others: int
 ) -> None:
-    """Ana and Bo meet again with an item changed on Ana's side. With ten other peers on the
-    board each waits before pushing it (up to 1 s; here the whole second), and Bo has it from
-    one of them meanwhile: no sync message about it crosses. Alone, they sync it at once."""
+    """Ana and Bo meet again with an item changed on Ana's side. With another peer on Ana's
+    side of the cut, placed before her in the item's spread, Ana waits a turn before pushing
+    it, and Bo has it from that peer meanwhile: no sync message about it crosses. Alone, they
+    sync it at once."""
     monkeypatch.setattr(board_sync_module.random, "uniform", lambda low, high: high)
     (ana, bo), board_id = make_homes(tmp_path, ["Ana", "Bo"])
     item = ana.board(board_id).post(Kind.NEED, "Candles for the power cut")
@@ -192,7 +220,8 @@ async def test_a_mesh_meeting_again_spreads_what_differs_on_both_sides(
     ana_side, ana_node_home, ana_db = session(ana.path, board_id, to_bo)
     bo_side, bo_node_home, bo_db = session(bo.path, board_id, to_ana)
     for side in (ana_side, bo_side):
-        monkeypatch.setattr(side.board, "spread_window", lambda: SPREAD_PER_PEER * others)
+        for other in bystanders(item, (ana.device_id, bo.device_id), others):
+            side.board.attach(other)
     tasks = [asyncio.create_task(s.run()) for s in (ana_side, bo_side)]
     started = asyncio.get_running_loop().time()
     try:
@@ -214,6 +243,7 @@ async def test_a_mesh_meeting_again_spreads_what_differs_on_both_sides(
     assert len(bo.board(board_id).item(item).replies) == 1
     if others:
         assert syncs == []
-        assert took >= 1.0  # the spread waited its second before finding nothing to send
+        # Rank 1 on her side (Bo, just connected, counts as across): one turn.
+        assert took >= SPREAD_TURN  # the spread waited before finding nothing to send
     else:
         assert syncs != []
