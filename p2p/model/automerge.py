@@ -103,6 +103,12 @@ class SyncState:
             self._state = core.SyncState()
         return self._state
 
+    def forget(self) -> None:
+        """Start again, as with a peer never synced with: what was sent and what the peer was
+        thought to hold are forgotten, so that the next messages summarise every change anew
+        and send whatever the peer needs, sent before or not."""
+        self._state = None
+
 
 class Document:
     """One automerge document. Reads tolerate any shape a peer may have written."""

@@ -191,6 +191,15 @@ def document_header(chunk: bytes | memoryview) -> DocumentHeader:
     return DocumentHeader(actors, heads, rows)
 
 
+def sync_message_need(data: bytes) -> set[bytes]:
+    """The hashes of the changes an automerge sync message says its sender needs."""
+    r = Reader(data)
+    if r.take(1)[0] not in SYNC_TYPES:
+        raise DamagedDocument("automerge data: not a sync message")
+    r.hashes()  # heads
+    return {bytes(r.take(32)) for _ in range(r.uleb())}
+
+
 def sync_message_chunks(data: bytes) -> list[memoryview]:
     """The chunks an automerge sync message carries: change chunks, or (when the receiver
     has nothing) a whole document chunk."""

@@ -22,7 +22,7 @@ from ..model.checking import (
     precheck,
     sign_new_changes,
 )
-from ..model.chunks import DOCUMENT, parse_change, sync_message_chunks
+from ..model.chunks import DOCUMENT, parse_change, sync_message_chunks, sync_message_need
 from ..model.item_document import read_item
 from ..model.permissions import Rules, genesis_from_document
 from ..model.signing import (
@@ -712,16 +712,28 @@ class Documents:
             with self.db.write():
                 loaded = self._load_record(board_id, doc_id)
                 doc, record = loaded if loaded is not None else (Document.new(self.actor), Record())
+                if sync_message_need(data) & record.signatures.keys():
+                    # The peer asks for changes we hold: automerge sends a change once per sync
+                    # state, so one the peer could not keep (below) would never go again.
+                    state.forget()
                 size = self._size(board_id, doc_id)
                 before = doc.heads()
                 fork = doc.fork()
                 fork.receive_sync_message(state, data, what)
                 new = fork.changes_since(before)
+                applied = {h for h, _ in new} | record.signatures.keys()
+                if not verified <= applied:
+                    # A change held back for a dependency not here yet is not kept (the fork
+                    # is dropped). Start again: our next message summarises all we hold in a
+                    # new bloom filter, so that a dependency the old one claimed by a false
+                    # positive is sent after all, and then the peer, asked again, resends
+                    # the change (above).
+                    state.forget()
                 if not new:
                     return False
                 checked = check_new_changes(fork, self._rules(doc_id, doc, record), new, received)
                 listed = item_row(doc_id, doc) if loaded is not None else None
-                if not whole and verified <= {h for h, _ in new} | record.signatures.keys():
+                if not whole and verified <= applied:
                     # Every change it carried is in the fork: none is held back for a missing
                     # dependency, so the fork is the stored document with them, as it is.
                     return self._persist(board_id, doc_id, fork, record, new, size, checked, listed)
