@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +26,9 @@ def test_posting_until_the_disk_is_full(small_disk: Path) -> None:
     failure = None
     filler.write_bytes(b"\0" * 1_400_000)
     for n in range(400):
-        result = run_potluck(home, "post", "need", f"post {n}", "--body", "x" * 4000, check=False)
+        # Text that does not compress: the home packs its documents.
+        body = secrets.token_urlsafe(3000)
+        result = run_potluck(home, "post", "need", f"post {n}", "--body", body, check=False)
         if result.returncode != 0:
             failure = result
             break
