@@ -297,7 +297,11 @@ class Session:
                         batch = [first]
                         size = len(first.data)
                         then: list[Action] = []
-                        while len(batch) < self.timing.merge_batch and size < MERGE_BATCH_BYTES:
+                        # Copies already held count too, so that a peer sending them without
+                        # end cannot hold the batch open.
+                        for _ in range(2 * self.timing.merge_batch):
+                            if len(batch) >= self.timing.merge_batch or size >= MERGE_BATCH_BYTES:
+                                break
                             ahead = asyncio.ensure_future(self.channel.receive())
                             await asyncio.sleep(0)  # a message already buffered is decoded now
                             if not ahead.done() or ahead.exception() is not None:
