@@ -3,9 +3,11 @@ and who did what is read from the signed history, never from fields."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +40,7 @@ from potluck.p2p.model.signing import (
     unpack_signatures,
 )
 from potluck.p2p.model.types import Kind, ResponseKind, Status
+from potluck.p2p.storage.thread import PREPARE_AT, StoreThread
 
 from tests.forge import Forger, sync_message
 
@@ -666,15 +669,20 @@ def _check_attribution(home: Home, board_id: str, item_id: str) -> None:
 # ------------------------------------------------------------ the worker process
 
 
+async def workers_started(thread: StoreThread) -> None:
+    """Wait (up to a minute: a busy machine starts a process slowly) until the store thread's
+    worker processes answer."""
+    deadline = time.monotonic() + 60
+    while not (thread._worker_ready is not None and thread._worker_ready.done()):
+        assert time.monotonic() < deadline, "the worker processes never started"
+        await asyncio.sleep(0.02)
+
+
 async def test_a_catch_ups_signatures_are_checked_in_the_worker_process_too(
     tmp_path: Path,
 ) -> None:
     """Batches of whole documents are measured and checked on another core: the worker refuses
     what the store thread would, and the documents before the refused one are kept."""
-    import asyncio
-
-    from potluck.p2p.storage.thread import PREPARE_AT, StoreThread
-
     (ana, vic), board_id = _two_homes(tmp_path)
     board = ana.board(board_id)
     ids = [board.post(Kind.NEED, f"need {i}") for i in range(3 * PREPARE_AT)]
@@ -682,11 +690,7 @@ async def test_a_catch_ups_signatures_are_checked_in_the_worker_process_too(
     thread = StoreThread(vic.store)
     try:
         await thread.apply_saved_documents(board_id, saved[:PREPARE_AT])  # starts the worker
-        for _ in range(500):
-            if thread._worker_ready is not None and thread._worker_ready.done():
-                break
-            await asyncio.sleep(0.02)
-        assert thread._worker_ready is not None and thread._worker_ready.done()
+        await workers_started(thread)
         bad_id, bad = saved[PREPARE_AT + 5]
         forged = Signed(bad.data, bad.signatures, vic.identity.signing_public)  # wrong key
         batch = [*saved[PREPARE_AT : PREPARE_AT + 5], (bad_id, forged), *saved[PREPARE_AT + 6 :]]
@@ -706,10 +710,6 @@ async def test_a_catch_ups_rules_are_judged_in_the_worker_process_and_held_ones_
     """The workers load, judge and read each new document: a genesis against the rules stops
     the batch there, as on the store thread; a document the home already holds, in the same
     batch, is merged with the copy it holds (the worker's reading of it as new is not used)."""
-    import asyncio
-
-    from potluck.p2p.storage.thread import PREPARE_AT, StoreThread
-
     (ana, vic), board_id = _two_homes(tmp_path)
     board = ana.board(board_id)
     ids = [board.post(Kind.NEED, f"need {i}") for i in range(3 * PREPARE_AT)]
@@ -731,11 +731,7 @@ async def test_a_catch_ups_rules_are_judged_in_the_worker_process_and_held_ones_
     thread = StoreThread(vic.store)
     try:
         await thread.apply_saved_documents(board_id, saved[:PREPARE_AT])  # starts the workers
-        for _ in range(500):
-            if thread._worker_ready is not None and thread._worker_ready.done():
-                break
-            await asyncio.sleep(0.02)
-        assert thread._worker_ready is not None and thread._worker_ready.done()
+        await workers_started(thread)
         good = saved[PREPARE_AT : 2 * PREPARE_AT + 3]
         batch = [*good, (forged_id, forged), *saved[2 * PREPARE_AT + 3 :]]
         changed, refused = await thread.apply_saved_documents(board_id, batch)

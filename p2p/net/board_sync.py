@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
-from .sync import Event, OursChanged, Scheduled, Timing, Version
+from .sync import Event, OursChanged, Scheduled, Timing, Version, spread_score
 
 SPREAD_TURN = 2.0
 """Seconds between two turns of the spread (BoardSync.spread): long enough, on a busy mesh,
@@ -143,11 +142,5 @@ class BoardSync:
 
 def _rank(doc_id: str, device: str, devices: set[str]) -> int:
     """How many of `devices` come before `device` in the order of a document's spread."""
-    score = _score(doc_id, device)
-    return sum(_score(doc_id, other) < score for other in devices)
-
-
-def _score(doc_id: str, device: str) -> bytes:
-    """A device's place in the order of a document's spread (the same on every device)."""
-    data = f"{doc_id}\n{device}".encode()
-    return hashlib.blake2b(data, digest_size=8, person=b"potluck-spread").digest()
+    score = spread_score(doc_id, device)
+    return sum(spread_score(doc_id, other) < score for other in devices)

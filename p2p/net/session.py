@@ -182,8 +182,8 @@ class Session:
             self.on_update(self)
             # One side leads the reconciliation (§5.3); both tell which from the device ids.
             lead = self.local_hello.device < self.remote_device
-            order = self.local_hello.device.encode()
-            await self._carry_out(self._decide(Started(self.board.digests, lead, order)))
+            started = Started(self.board.digests, lead, self.local_hello.device)
+            await self._carry_out(self._decide(started))
             reader = asyncio.create_task(self._read_loop())
             pump = asyncio.create_task(self._pump_loop())
             watchdog = asyncio.create_task(self._watchdog())

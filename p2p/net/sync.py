@@ -59,6 +59,7 @@ __all__ = [
     "paused",
     "pending",
     "quiet",
+    "spread_score",
     "wake_at",
 ]
 
@@ -155,8 +156,8 @@ class PeerState:
     """The peer's inventory is known: reconciled, or its full `have` arrived."""
     reconciler: Reconciler | None = None
     """The reconciliation of our inventory with the peer's, until it is done."""
-    order: bytes = b""
-    """`Started.order`."""
+    device: str = ""
+    """`Started.device`."""
     reconcile_out: Reconcile | Have | None = None
     """Our answer in the reconciliation (or our full `have`, to a peer that opened with its
     own), for the sender to write next."""
@@ -219,10 +220,10 @@ class Started:
 
     ours: Mapping[str, Version]
     lead: bool = False
-    order: bytes = b""
-    """Orders what the peer lacks (our device id): each of a newcomer's peers sends it its
-    catch-up in another order, so that most documents reach it once and the others hear it
-    holds them before sending them too."""
+    device: str = ""
+    """Our device id, which orders what the peer lacks (`spread_score`): each of a newcomer's
+    peers sends it its catch-up in another order, so that most documents reach it once and
+    the others hear it holds them before sending them too."""
 
 
 @dataclass(frozen=True)
@@ -436,9 +437,9 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
             return _prepared(state, event)
         case Sent():
             state.last_sent = now
-        case Started(ours=ours, lead=lead, order=order):
+        case Started(ours=ours, lead=lead, device=device):
             state.waiting_since = now
-            state.order = order
+            state.device = device
             for doc_id, version in ours.items():
                 record = _record(state, doc_id)
                 _set_ours(state, record, version)
@@ -497,6 +498,13 @@ def in_sync(state: PeerState) -> bool:
 def quiet(state: PeerState) -> bool:
     """Quiet as far as pushing goes (invariant 9): when our `synced` is due."""
     return state.heard_have and not state.differ and not state.dirty and not state.relaying
+
+
+def spread_score(doc_id: str, device: str) -> bytes:
+    """A device's place in the orders a document goes in (the same on every device): a
+    catch-up's, and the spread's after a cut (`BoardSync.spread`)."""
+    data = f"{doc_id}\n{device}".encode()
+    return hashlib.blake2b(data, digest_size=8, person=b"potluck-spread").digest()
 
 
 def pending(state: PeerState) -> int:
@@ -651,8 +659,8 @@ def _heard_inventory(state: PeerState, docs: Mapping[str, bytes]) -> list[Action
             lacked.append(doc_id)
         elif record.ours.digest != docs[doc_id]:
             both.add(doc_id)
-    if state.order:
-        lacked.sort(key=lambda d: hashlib.blake2b(state.order + d.encode(), digest_size=8).digest())
+    if state.device:
+        lacked.sort(key=lambda doc_id: spread_score(doc_id, state.device))
     for doc_id in lacked:
         record = state.docs[doc_id]
         record.dirty = True

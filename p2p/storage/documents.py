@@ -721,8 +721,9 @@ class Documents:
                 fork = doc.fork()
                 fork.receive_sync_message(state, data, what)
                 new = fork.changes_since(before)
-                applied = {h for h, _ in new} | record.signatures.keys()
-                if not verified <= applied:
+                taken = {h for h, _ in new}
+                held_back = any(h not in taken and h not in record.signatures for h in verified)
+                if held_back:
                     # A change held back for a dependency not here yet is not kept (the fork
                     # is dropped). Start again: our next message summarises all we hold in a
                     # new bloom filter, so that a dependency the old one claimed by a false
@@ -733,7 +734,7 @@ class Documents:
                     return False
                 checked = check_new_changes(fork, self._rules(doc_id, doc, record), new, received)
                 listed = item_row(doc_id, doc) if loaded is not None else None
-                if not whole and verified <= applied:
+                if not whole and not held_back:
                     # Every change it carried is in the fork: none is held back for a missing
                     # dependency, so the fork is the stored document with them, as it is.
                     return self._persist(board_id, doc_id, fork, record, new, size, checked, listed)

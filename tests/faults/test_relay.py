@@ -17,7 +17,7 @@ from potluck.p2p.net.channel import Channel, MemoryChannel, memory_pair
 from potluck.p2p.net.messages import PROTOCOL_VERSIONS, Have, Hello, Message, Sync, WholeDocument
 from potluck.p2p.net.node import Node
 from potluck.p2p.net.session import CloseReason, Session, Timing
-from potluck.p2p.net.sync import Event
+from potluck.p2p.net.sync import Event, spread_score
 from potluck.p2p.storage.thread import StoreThread
 
 from tests.p2p_helpers import FAST, make_homes, running_node, titles, wait_until
@@ -191,12 +191,12 @@ class Bystander:
 
 def bystanders(item: str, pair: tuple[str, str], count: int) -> list[Bystander]:
     """`count` other devices, each placed before both of the pair in the item's spread."""
-    last = min(board_sync_module._score(item, device) for device in pair)
+    last = min(spread_score(item, device) for device in pair)
     found: list[Bystander] = []
     n = 0
     while len(found) < count:
         n += 1
-        if board_sync_module._score(item, f"other {n}") < last:
+        if spread_score(item, f"other {n}") < last:
             found.append(Bystander(f"other {n}"))
     return found
 
