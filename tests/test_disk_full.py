@@ -26,8 +26,9 @@ def test_posting_until_the_disk_is_full(small_disk: Path) -> None:
     failure = None
     filler.write_bytes(b"\0" * 1_400_000)
     for n in range(400):
-        # Text that does not compress: the home packs its documents.
-        body = secrets.token_urlsafe(3000)
+        # Text that does not compress (the home packs its documents), and never starts
+        # with "-", which would read as an option.
+        body = "b" + secrets.token_urlsafe(3000)
         result = run_potluck(home, "post", "need", f"post {n}", "--body", body, check=False)
         if result.returncode != 0:
             failure = result
