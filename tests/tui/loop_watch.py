@@ -10,10 +10,11 @@ Two more corrections, both for CPU time, never for waiting (a callback that wait
 disk fails however busy the machine is):
 
 - On this shared virtual machine the same callback takes up to twice the CPU time when the
-  host is busy (no run-queue or steal time shows it). The fixture times a fixed piece of pure
-  Python before and after each test and compares it with the fastest time seen in the session;
-  the CPU part of a callback (first field of schedstat) is divided by that slowdown, at most
-  MAX_SLOWDOWN.
+  host is busy (no run-queue or steal time shows it), for the whole of a test or for a moment.
+  A fixed piece of pure Python is timed before and after each test, and again right after any
+  callback that ran longer than the limit, and compared with the fastest time seen in the
+  session; the CPU part of a callback (first field of schedstat) is divided by the larger
+  slowdown of its test and of its moment, at most MAX_SLOWDOWN.
 - Python's garbage collector runs inside whichever callback allocates when a threshold is
   crossed; a full collection scans every object the test process made since the fixture froze
   the rest (the test's own corpus and homes included), 20-70 ms here. Its time is taken out of
@@ -83,19 +84,21 @@ class Span:
     cpu: float
     collecting: float = 0.0
     """CPU seconds of the garbage collector within `cpu`."""
+    slowdown: float = 1.0
+    """How slow the CPU ran right after the callback (see `slowdown()`)."""
 
     def blocked(self, slowdown: float) -> float:
-        """Seconds the loop was held: waits in full, CPU time as an unloaded CPU would take,
-        garbage collection apart."""
+        """Seconds the loop was held: waits in full, CPU time as an unloaded CPU would take
+        (at the test's slowdown, or the moment's if larger), garbage collection apart."""
         waited = max(0.0, self.wall - self.run_queue - self.cpu)
-        return waited + max(0.0, self.cpu - self.collecting) / slowdown
+        return waited + max(0.0, self.cpu - self.collecting) / max(slowdown, self.slowdown)
 
     def describe(self, slowdown: float) -> str:
         return (
             f"{self.what}: blocked {self.blocked(slowdown) * 1000:.0f} ms "
             f"(wall {self.wall * 1000:.0f}, run queue {self.run_queue * 1000:.0f}, "
             f"cpu {self.cpu * 1000:.0f} of which collecting {self.collecting * 1000:.0f}, "
-            f"at slowdown {slowdown:.2f})"
+            f"at slowdown {slowdown:.2f}, {self.slowdown:.2f} right after)"
         )
 
 
@@ -192,6 +195,7 @@ class LoopWatch:
                             (queued_after - queued) / 1e9,
                             (cpu_after - cpu) / 1e9,
                             watch._collecting - collecting,
+                            slowdown(),
                         )
                     )
 
