@@ -10,6 +10,7 @@ from pathlib import Path
 
 from potluck.p2p import Kind, Status
 from potluck.p2p.home import Home
+from potluck.p2p.model.measure import MAX_TITLE_SHOWN
 from potluck.tui.cli.people import fingerprint
 from potluck.tui.cli.printable import printable
 
@@ -50,8 +51,10 @@ class TestHostileText:
         for words in CORPUS:
             assert printable(words[:200])[:30] in listed
         with Home.open(vic) as home:
-            ids = [s.id for s in home.board().items()]
-        for item_id in ids:
+            ids = {(s.kind, s.title): s.id for s in home.board().items()}
+        kinds = list(Kind)
+        for n, words in enumerate(CORPUS):  # one item of each string, of every kind in turn
+            item_id = ids[kinds[n % len(kinds)], words[:MAX_TITLE_SHOWN]]
             shown = run_potluck(vic, "show", item_id).stdout
             assert obeyed(shown) == [], item_id
             assert f"({fingerprint(mallory)})" in shown.splitlines()[1]  # by whom, always

@@ -39,7 +39,7 @@ class TestMemory:
             await open_and_close(15)  # Textual's caches fill up to their bounds
             gc.collect()
             before = len(gc.get_objects())
-            await open_and_close(15)
+            await open_and_close(5)
             gc.collect()
             grown = len(gc.get_objects()) - before
         # Before the fixes in tui/textual_fixes.py: about 3,000 objects more per dialog.
