@@ -1,4 +1,5 @@
-"""Bench a home's store in one process: posting, and taking a peer's items and replies.
+"""Bench a home's store in one process: posting, editing a long note, and taking a peer's items
+and replies.
 
 What signing and checking cost is measured here without a network's noise. It uses only what
 every version of the store offers (a peer's bytes pass from one store to the other as they
@@ -60,6 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--note-lines", type=int, default=500, help="lines of the shared note")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="potluck-bench-store-"))
     ana, bo, newcomer = (Home.open(root / name) for name in ("ana", "bo", "new"))
@@ -112,6 +114,18 @@ def main() -> None:
         assert refused is None, refused
     catch_up, catch_up_cpu = time.perf_counter() - start, time.process_time() - cpu
     assert len(newcomer.board(board_id).items()) == args.items
+    note = board.post(Kind.NOTE, "House agreements", body="Be kind.")
+    body = "Be kind."
+    for n in range(args.note_lines):
+        body += f"\nline {n}: wash your cup before you go"
+    board.edit(note, body=body)
+    CPU.clear()
+    note_edits = []
+    for n in range(20):  # a line added by a person, as the edit form saves it
+        body += f"\nline {args.note_lines + n}: wash your cup before you go"
+        note_edits.append(timed(lambda body=body: board.edit(note, body=body)))
+    note_edits_cpu = CPU[:]
+
     for home in (ana, bo, newcomer):
         home.close()
 
@@ -128,6 +142,10 @@ def main() -> None:
             "take a new item, CPU (ms, median)": ms(taken_cpu),
             "take a reply by sync (ms, median)": ms(received),
             "take a reply by sync, CPU (ms, median)": ms(received_cpu),
+            f"add a line to a note of {args.note_lines:,} lines (ms, median)": ms(note_edits),
+            f"add a line to a note of {args.note_lines:,} lines, CPU (ms, median)": ms(
+                note_edits_cpu
+            ),
             f"take {args.items:,} items whole (s)": round(catch_up, 3),
             f"take {args.items:,} items whole, CPU (s)": round(catch_up_cpu, 3),
         },

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +10,7 @@ from typing import Any
 from automerge import core
 
 from ..errors import DamagedDocument
+from .text_diff import text_opcodes
 
 ObjectId = bytes
 """An automerge object id: the root map, or a map, list or text inside a document."""
@@ -301,11 +301,8 @@ def rebased_splices(
     for k, (_, element) in enumerate(base):
         at = now.get(element)
         after[k + 1] = after[k] if at is None else at + 1
-    matcher = difflib.SequenceMatcher(a="".join(c for c, _ in base), b=new, autojunk=False)
     splices: list[tuple[int, int, int, str]] = []  # (position, order, removed, inserted)
-    for n, (op, a0, a1, b0, b1) in enumerate(matcher.get_opcodes()):
-        if op == "equal":
-            continue
+    for n, (_, a0, a1, b0, b1) in enumerate(text_opcodes("".join(c for c, _ in base), new)):
         gone = [now[e] for _, e in base[a0:a1] if e in now]
         run_start = None
         for i, at in enumerate(gone):
@@ -403,8 +400,5 @@ class Writer:
                 self._tx.splice_text(text_id, 0, 0, new)
             return
         text_id = got[1]
-        old = self._tx.text(text_id)
-        matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-        for op, a0, a1, b0, b1 in reversed(matcher.get_opcodes()):
-            if op != "equal":
-                self._tx.splice_text(text_id, a0, a1 - a0, new[b0:b1])
+        for _, a0, a1, b0, b1 in reversed(text_opcodes(self._tx.text(text_id), new)):
+            self._tx.splice_text(text_id, a0, a1 - a0, new[b0:b1])
