@@ -5,7 +5,9 @@ edits of spaces and common letters) takes time quadratic in their length: 0.2 s 
 append to a note of 200 short lines, and far more for a longer one. People change a note in
 a few places, so only the part between the longest common start and end is compared; where
 that part is still long, its lines are compared first and only the lines that differ
-character by character.
+character by character. Lines repeated all through a long part (blank lines; a member's note
+of one line written ten thousand times) do not line the texts up, so that no text takes time
+quadratic in its lines either: such a part is replaced whole.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def _middle(old: str, new: str) -> list[Opcode]:
     old_at = [0, *accumulate(len(line) for line in old_lines)]
     new_at = [0, *accumulate(len(line) for line in new_lines)]
     found: list[Opcode] = []
-    lines = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    lines = difflib.SequenceMatcher(a=old_lines, b=new_lines)  # autojunk: popular lines
     for op, i0, i1, j0, j1 in lines.get_opcodes():
         if op == "equal":
             continue
