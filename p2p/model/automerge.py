@@ -93,10 +93,13 @@ class SyncState:
     exactly once per document and peer; the automerge state behind it is made the first time
     the store thread uses it, and only that thread ever touches it."""
 
-    __slots__ = ("_state",)
+    __slots__ = ("_state", "missing")
 
     def __init__(self) -> None:
         self._state: core.SyncState | None = None
+        self.missing: set[bytes] = set()
+        """Hashes of changes this side lacks that a change the peer sent depends on: asked
+        for by hash in each message to the peer until they are here (see `forget`)."""
 
     def _core(self) -> core.SyncState:
         if self._state is None:
@@ -106,7 +109,9 @@ class SyncState:
     def forget(self) -> None:
         """Start again, as with a peer never synced with: what was sent and what the peer was
         thought to hold are forgotten, so that the next messages summarise every change anew
-        and send whatever the peer needs, sent before or not."""
+        and send whatever the peer needs, sent before or not. `missing` is kept: a summary is
+        a bloom filter, and one that claims a missing change by a false positive claims it
+        every time, so only asking for it by hash is sure to bring it."""
         self._state = None
 
 

@@ -200,6 +200,17 @@ def sync_message_need(data: bytes) -> set[bytes]:
     return {bytes(r.take(32)) for _ in range(r.uleb())}
 
 
+def with_need(data: bytes, hashes: set[bytes]) -> bytes:
+    """An automerge sync message that also asks for these changes by hash (its `need`)."""
+    r = Reader(data)
+    if r.take(1)[0] not in SYNC_TYPES:
+        raise DamagedDocument("automerge data: not a sync message")
+    r.hashes()  # heads
+    start = r.pos
+    need = {bytes(r.take(HASH_SIZE)) for _ in range(r.uleb())} | hashes
+    return data[:start] + uleb(len(need)) + b"".join(sorted(need)) + data[r.pos :]
+
+
 def sync_message_chunks(data: bytes) -> list[memoryview]:
     """The chunks an automerge sync message carries: change chunks, or (when the receiver
     has nothing) a whole document chunk."""

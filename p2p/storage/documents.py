@@ -22,7 +22,13 @@ from ..model.checking import (
     precheck,
     sign_new_changes,
 )
-from ..model.chunks import DOCUMENT, parse_change, sync_message_chunks, sync_message_need
+from ..model.chunks import (
+    DOCUMENT,
+    parse_change,
+    sync_message_chunks,
+    sync_message_need,
+    with_need,
+)
 from ..model.item_document import read_item
 from ..model.permissions import Rules, genesis_from_document
 from ..model.signing import (
@@ -123,6 +129,10 @@ def prepare_whole(
     row = item_row(doc_id, doc) if heads else None
     return Arrived(doc_id, pre, checked, digest, row, pack(signed.data) if heads else b"")
 
+
+MAX_MISSING = 64
+"""Changes asked for by hash from one peer for one document at most (a member's device can
+sign a change that depends on hashes no one holds)."""
 
 PREPARED_BYTES = 256 * 1024
 """A document that expands to more than this is left to the store thread by the workers (None),
@@ -668,6 +678,9 @@ class Documents:
         message = doc.generate_sync_message(state)
         if message is None:
             return None
+        state.missing -= record.signatures.keys()
+        if state.missing:
+            message = with_need(message, state.missing)
         hashes: list[bytes] = []
         actors: list[bytes] = []
         for chunk in sync_message_chunks(message):
@@ -697,14 +710,15 @@ class Documents:
         whole = False
         try:
             signatures, keys = signed.received()
-            verified = set()
+            deps: dict[bytes, tuple[bytes, ...]] = {}
             for chunk in sync_message_chunks(data):
                 if chunk[8] == DOCUMENT:
                     whole = True
                     continue
                 change = parse_change(chunk, with_ops=False)
                 check_signature(change.hash, change.actor, signatures, keys)
-                verified.add(change.hash)
+                deps[change.hash] = change.deps
+            verified = set(deps)
         except DamagedDocument as exc:
             raise type(exc)(f"{what}: {exc}") from None
         received = Received(signatures, keys, frozenset(verified))
@@ -722,14 +736,16 @@ class Documents:
                 fork.receive_sync_message(state, data, what)
                 new = fork.changes_since(before)
                 taken = {h for h, _ in new}
-                held_back = any(h not in taken and h not in record.signatures for h in verified)
+                held = [h for h in verified if h not in taken and h not in record.signatures]
+                held_back = bool(held)
                 if held_back:
                     # A change held back for a dependency not here yet is not kept (the fork
-                    # is dropped). Start again: our next message summarises all we hold in a
-                    # new bloom filter, so that a dependency the old one claimed by a false
-                    # positive is sent after all, and then the peer, asked again, resends
-                    # the change (above).
+                    # is dropped). Start again, and ask for its dependencies by hash: a bloom
+                    # filter that claims one by a false positive claims it every time. The
+                    # peer, asked, sends them, and resends the change (above).
                     state.forget()
+                    lacking = {d for h in held for d in deps[h]} - taken - record.signatures.keys()
+                    state.missing = set(sorted(state.missing | lacking)[:MAX_MISSING])
                 if not new:
                     return False
                 checked = check_new_changes(fork, self._rules(doc_id, doc, record), new, received)
