@@ -26,7 +26,7 @@ line first; a block of lines still this large is replaced whole."""
 def text_opcodes(old: str, new: str) -> list[Opcode]:
     """The edits, first to last, that make `new` of `old` (parts kept are not listed)."""
     start = _common_start(old, new)
-    end = _common_end(old[start:], new[start:])
+    end = _common_start(old[start:][::-1], new[start:][::-1])  # the common end
     return [
         (op, a0 + start, a1 + start, b0 + start, b1 + start)
         for op, a0, a1, b0, b1 in _middle(old[start : len(old) - end], new[start : len(new) - end])
@@ -67,17 +67,6 @@ def _common_start(a: str, b: str) -> int:
     while low < high:
         mid = (low + high + 1) // 2
         if a[:mid] == b[:mid]:
-            low = mid
-        else:
-            high = mid - 1
-    return low
-
-
-def _common_end(a: str, b: str) -> int:
-    low, high = 0, min(len(a), len(b))
-    while low < high:
-        mid = (low + high + 1) // 2
-        if a[len(a) - mid :] == b[len(b) - mid :]:
             low = mid
         else:
             high = mid - 1

@@ -678,9 +678,10 @@ class Documents:
         message = doc.generate_sync_message(state)
         if message is None:
             return None
-        state.missing -= record.signatures.keys()
         if state.missing:
-            message = with_need(message, state.missing)
+            state.missing = {h for h in state.missing if h not in record.signatures}
+            if state.missing:
+                message = with_need(message, state.missing)
         hashes: list[bytes] = []
         actors: list[bytes] = []
         for chunk in sync_message_chunks(message):
@@ -737,20 +738,24 @@ class Documents:
                 new = fork.changes_since(before)
                 taken = {h for h, _ in new}
                 held = [h for h in verified if h not in taken and h not in record.signatures]
-                held_back = bool(held)
-                if held_back:
+                if held:
                     # A change held back for a dependency not here yet is not kept (the fork
                     # is dropped). Start again, and ask for its dependencies by hash: a bloom
                     # filter that claims one by a false positive claims it every time. The
                     # peer, asked, sends them, and resends the change (above).
                     state.forget()
-                    lacking = {d for h in held for d in deps[h]} - taken - record.signatures.keys()
+                    lacking = {
+                        d
+                        for h in held
+                        for d in deps[h]
+                        if d not in taken and d not in record.signatures
+                    }
                     state.missing = set(sorted(state.missing | lacking)[:MAX_MISSING])
                 if not new:
                     return False
                 checked = check_new_changes(fork, self._rules(doc_id, doc, record), new, received)
                 listed = item_row(doc_id, doc) if loaded is not None else None
-                if not whole and not held_back:
+                if not whole and not held:
                     # Every change it carried is in the fork: none is held back for a missing
                     # dependency, so the fork is the stored document with them, as it is.
                     return self._persist(board_id, doc_id, fork, record, new, size, checked, listed)
