@@ -618,6 +618,54 @@ SyncMachine.TestCase.settings = settings(
 TestSyncDecision = SyncMachine.TestCase
 
 
+class TestStaleSyncState:
+    """The peer's copy moved by other ways than ours since it last spoke on a sync state:
+    the next push marks the state stale (automerge would resend what it got elsewhere)."""
+
+    D1, D2, D3, D4 = (digest_of(frozenset("abcd"[:n])) for n in range(1, 5))
+
+    def spoken(self) -> tuple[PeerState, SyncState]:
+        """A connection on which the peer sent a sync message and we hold what it holds."""
+        state = PeerState(TIMING, last_heard=0.0, last_sent=0.0)
+        decide(state, Started({}, lead=True), 0.0)
+        decide(state, Received(Reconciler({}, lead=False).opening()), 0.0)
+        [apply] = decide(state, Received(Sync("d", b"", self.D1)), 0.0)
+        assert isinstance(apply, Apply)
+        decide(state, SyncApplied("d", self.D1, Version(self.D1, 1)), 0.0)
+        decide(state, Tick(), 0.0)
+        return state, apply.state
+
+    def push(self, state: PeerState, digest: bytes, seq: int, now: float) -> Prepare:
+        decide(state, OursChanged({"d": Version(digest, seq)}), now)
+        [prepare] = [a for a in decide(state, Tick(), now) if isinstance(a, Prepare)]
+        return prepare
+
+    def test_a_digest_the_peer_got_elsewhere_makes_the_state_stale(self) -> None:
+        state, sync = self.spoken()
+        decide(state, Received(Have({"d": self.D2})), 0.1)  # another peer brought it b
+        prepare = self.push(state, self.D3, 2, 0.2)
+        assert prepare.plan == (("d", sync),) and sync.stale
+
+    def test_a_digest_the_peer_has_from_us_or_said_in_a_sync_does_not(self) -> None:
+        state, sync = self.spoken()
+        prepare = self.push(state, self.D2, 2, 0.1)
+        assert prepare.plan == (("d", sync),) and not sync.stale
+        decide(
+            state, Prepared(prepare.batch, prepare.plan, (("d", b"", Version(self.D2, 2)),), 1), 0.1
+        )
+        decide(state, Received(Have({"d": self.D2})), 0.2)  # it holds what we sent
+        prepare = self.push(state, self.D3, 3, 0.3)
+        assert not sync.stale
+        decide(
+            state, Prepared(prepare.batch, prepare.plan, (("d", b"", Version(self.D3, 3)),), 1), 0.3
+        )
+        decide(state, Received(Sync("d", b"", self.D4)), 0.4)  # it speaks on the state
+        decide(state, SyncApplied("d", self.D4, Version(self.D4, 4)), 0.4)
+        decide(state, OursChanged({"d": Version(digest_of(frozenset("abcde")), 5)}), 0.5)
+        decide(state, Tick(), 0.5)
+        assert not sync.stale
+
+
 class TestCrossing:
     """The two crossings the machine found, as they happen on one connection."""
 
@@ -770,6 +818,21 @@ class TestHoldingBack:
         assert decide(state, Tick(), 9.1) == []
         probe, prepare = decide(state, Tick(), 12.0)  # silent since 9.1: with a ping
         assert probe == Send(Ping())
+        assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
+
+    def test_a_sync_that_only_asks_is_answered_at_once(self) -> None:
+        state = self.probed()
+        decide(state, OursChanged({"d": Version(self.D3, 3)}), 1.01)
+        decide(state, Received(Pong()), 9.0)
+        decide(state, Tick(), 9.0)
+        decide(state, Scheduled({"d": 12.0}), 9.0)
+        decide(state, Tick(), 9.0)
+        # The peer started its sync state again: its message carries no change, only what it
+        # holds, and it sends us what we lack once it hears what it lacks. Nothing of it can
+        # cross the cut again: it is answered now, not when the spread says.
+        decide(state, Received(Sync("d", b"{}", self.D2)), 9.1)
+        decide(state, SyncApplied("d", self.D2, None, asks=True), 9.1)
+        [prepare] = decide(state, Tick(), 9.1)
         assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
 
 

@@ -86,6 +86,11 @@ def _refused(what: str, exc: BaseException) -> DamagedDocument:
     return DamagedDocument(f"{what}: {' '.join(str(exc).split())[:300]}")
 
 
+RESTART_MARGIN = 1024
+"""Bytes a stale sync state's message may exceed a fresh one's by and still go (a fresh start
+costs a round trip: a message each way, a few hundred bytes with their acknowledgements)."""
+
+
 class SyncState:
     """What this device knows of one peer's copy of one document (automerge's sync state).
 
@@ -93,13 +98,17 @@ class SyncState:
     exactly once per document and peer; the automerge state behind it is made the first time
     the store thread uses it, and only that thread ever touches it."""
 
-    __slots__ = ("_state", "missing")
+    __slots__ = ("_state", "missing", "stale")
 
     def __init__(self) -> None:
         self._state: core.SyncState | None = None
         self.missing: set[bytes] = set()
         """Hashes of changes this side lacks that a change the peer sent depends on: asked
         for by hash in each message to the peer until they are here (see `forget`)."""
+        self.stale = False
+        """The peer's copy changed by other ways since it last spoke on this state (the sync
+        decision sets it): automerge would send every change the peer did not hold when it last
+        spoke, so the next message may start again instead (`generate_sync_message`)."""
 
     def _core(self) -> core.SyncState:
         if self._state is None:
@@ -113,6 +122,7 @@ class SyncState:
         a bloom filter, and one that claims a missing change by a false positive claims it
         every time, so only asking for it by hash is sure to bring it."""
         self._state = None
+        self.stale = False
 
 
 class Document:
@@ -168,8 +178,23 @@ class Document:
         return [(c.hash, c.bytes) for c in self._doc.get_changes(since)]
 
     def generate_sync_message(self, state: SyncState) -> bytes | None:
+        """The next sync message for the peer of `state`. When the state is `stale`, the
+        message a fresh state would send (our heads and a summary of every change, no change)
+        is made beside it, and goes instead where it is smaller by more than RESTART_MARGIN:
+        the peer then answers with what we lack and its own summary, and we send exactly what
+        it lacks, one round trip later."""
         message = self._doc.generate_sync_message(state._core())
-        return None if message is None else message.encode()
+        data = None if message is None else message.encode()
+        if not state.stale:
+            return data
+        kept, state._state = state._state, None
+        fresh = self._doc.generate_sync_message(state._core())
+        restart = None if fresh is None else fresh.encode()
+        state.stale = False
+        if data is not None and (restart is None or len(data) <= len(restart) + RESTART_MARGIN):
+            state._state = kept
+            return data
+        return restart
 
     def receive_sync_message(self, state: SyncState, data: bytes, what: str) -> None:
         try:

@@ -211,6 +211,20 @@ def with_need(data: bytes, hashes: set[bytes]) -> bytes:
     return data[:start] + uleb(len(need)) + b"".join(sorted(need)) + data[r.pos :]
 
 
+def sync_message_carries_changes(data: bytes) -> bool:
+    """Whether an automerge sync message carries any change (or whole document), rather than
+    only its sender's heads, needs and summary."""
+    r = Reader(data)
+    if r.take(1)[0] not in SYNC_TYPES:
+        raise DamagedDocument("automerge data: not a sync message")
+    r.hashes()  # heads
+    r.hashes()  # need
+    for _ in range(r.uleb()):
+        r.hashes()
+        r.prefixed()
+    return r.uleb() > 0
+
+
 def sync_message_chunks(data: bytes) -> list[memoryview]:
     """The chunks an automerge sync message carries: change chunks, or (when the receiver
     has nothing) a whole document chunk."""

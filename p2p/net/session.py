@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 from ..errors import BadSignature, DamagedDocument, ForbiddenChange, PotluckError, ProtocolError
+from ..model.chunks import sync_message_carries_changes
 from ..model.measure import TooLarge
 from ..model.signing import Signed
 from ..storage.thread import StoreThread
@@ -388,7 +389,8 @@ class Session:
                         raise _refusal(exc) from None
                     if version is not None:
                         version = self.board.committed(self, {message.id: version})[message.id]
-                    self._decide(SyncApplied(message.id, message.digest, version))
+                    asks = not sync_message_carries_changes(message.data)
+                    self._decide(SyncApplied(message.id, message.digest, version, asks))
                 case Spread(doc_ids=doc_ids):
                     self.board.spread(self, doc_ids)
                 case Close(reason=reason, detail=detail):

@@ -131,6 +131,8 @@ class DocRecord:
     """When to push a change another peer brought, or one spread when the connection began."""
     sync: SyncState | None = None
     """The automerge sync state with this peer, from the first time the document needs one."""
+    spoke: bytes | None = None
+    """The label of the peer's last sync message: its digest as `sync` last heard of it."""
 
     @property
     def assumed(self) -> bytes | None:
@@ -251,6 +253,9 @@ class SyncApplied:
     doc_id: str
     theirs: bytes
     ours: Version | None
+    asks: bool = False
+    """It carried no change, only the peer's heads and summary (as a fresh sync state's
+    first message does): the peer waits for our answer to send what we lack."""
 
 
 @dataclass(frozen=True)
@@ -388,6 +393,8 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
        writes it, and no decision undoes it: sending records `sent` beside it, never over it.
     4. There is at most one automerge sync state per document and connection: decided here,
        made here as an empty placeholder, filled by the store thread, kept until the end.
+       A push marks it `stale` when the peer's digest as last heard is neither the label of
+       its last `sync` (`spoke`) nor the digest we told it: its copy moved by other ways.
     5. Nothing about documents is sent before the peer's inventory is known (reconciled,
        PROTOCOL.md §5.3, or its full `have`), and a `doc`, `sync` or `have` update from the
        peer before that, or a `reconcile` after it or out of turn, closes the connection
@@ -462,12 +469,15 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
                 _took_whole(state, doc_id, digest)
             state.received_docs += count
             state.active = True
-        case SyncApplied(doc_id=doc_id, theirs=digest, ours=version):
+        case SyncApplied(doc_id=doc_id, theirs=digest, ours=version, asks=asks):
             record = _record(state, doc_id)
-            record.theirs = digest
+            record.theirs = record.spoke = digest
             if version is not None:
                 _set_ours(state, record, version)
-            _answer(record)  # automerge may have more to say
+            if asks:
+                record.dirty = True  # nothing to cross a cut again: the peer waits on us
+            else:
+                _answer(record)  # automerge may have more to say
             state.active = True
             _index(state, doc_id, record)
         case OursChanged(ours=ours, relay_due=due):
@@ -750,6 +760,10 @@ def _push(state: PeerState, now: float, out: list[Action]) -> bool:
             else:
                 if record.sync is None:
                     record.sync = SyncState()
+                elif record.theirs not in (record.spoke, record.told):
+                    # Another peer changed its copy since it last spoke: what automerge
+                    # thinks it lacks is out of date, and would mostly go again.
+                    record.sync.stale = True
                 plan.append((doc_id, record.sync))
         if plan:
             out.append(Prepare(batch, tuple(plan)))
