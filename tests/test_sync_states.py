@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from potluck.p2p.board import Board
 from potluck.p2p.home import Home
 from potluck.p2p.model.automerge import Document, SyncState
 from potluck.p2p.model.chunks import (
@@ -51,20 +52,30 @@ def exchange(
 
 
 @contextmanager
+def three_members(tmp_path: Path) -> Iterator[tuple[list[Home], list[Board], str]]:
+    """Ana, Bo and Cy's homes, each one's copy of Ana's board, and an item of hers that all
+    three hold."""
+    homes = [Home.open(tmp_path / n) for n in ("ana", "bo", "cy")]
+    try:
+        for home, name in zip(homes, ("Ana", "Bo", "Cy"), strict=True):
+            home.set_profile(name=name)
+        board = homes[0].new_board("Kitchen")
+        theirs = [home.join(board.invite())[0] for home in homes[1:]]
+        item = board.post(Kind.NEED, "Soup pots for Thursday")
+        for other in theirs:
+            copy_documents(board, other)
+        yield homes, [board, *theirs], item
+    finally:
+        for home in homes:
+            home.close()
+
+
+@contextmanager
 def held_back(tmp_path: Path) -> Iterator[tuple[Home, Home, str, str, SyncState, bytes]]:
     """Ana, Bo, the board, an item, and Ana's sync state for it as it ends with Cy, who holds
     her reply D: it believes the peer holds D. Then Ana replies H, which depends on D, and
     goes on with Bo as if he were Cy: she sends H alone, which he cannot apply yet."""
-    homes = [Home.open(tmp_path / n) for n in ("ana", "bo", "cy")]
-    ana, bo, cy = homes
-    try:
-        for home, name in zip(homes, ("Ana", "Bo", "Cy"), strict=True):
-            home.set_profile(name=name)
-        board = ana.new_board("Kitchen")
-        theirs = [home.join(board.invite())[0] for home in (bo, cy)]
-        item = board.post(Kind.NEED, "Soup pots for Thursday")
-        for other in theirs:
-            copy_documents(board, other)
+    with three_members(tmp_path) as ((ana, bo, cy), (board, *theirs), item):
         board.reply(item, "the big one is at the squat")  # D
         saved = ana.store.documents.saved_document(board.board_id, item)
         [dependency] = Document.load(saved.data, b"\0" * 16).heads()
@@ -73,9 +84,6 @@ def held_back(tmp_path: Path) -> Iterator[tuple[Home, Home, str, str, SyncState,
         assert exchange(ana, cy, board.board_id, item, state) <= ROUNDS
         board.reply(item, "and a ladle")  # H
         yield ana, bo, board.board_id, item, state, dependency
-    finally:
-        for home in homes:
-            home.close()
 
 
 def test_a_change_that_came_before_its_dependency_is_not_lost_to_the_sync(
@@ -114,16 +122,7 @@ def test_a_state_the_peer_moved_past_starts_again_rather_than_send_what_it_holds
     # still says what Bo held when he last spoke: automerge would send him Cy's forty again
     # with her one new reply. Marked stale (the sync decision does, when Bo's digest moved by
     # other ways), her next message is the one a fresh state sends, and the rest follows.
-    homes = [Home.open(tmp_path / n) for n in ("ana", "bo", "cy")]
-    ana, bo, cy = homes
-    try:
-        for home, name in zip(homes, ("Ana", "Bo", "Cy"), strict=True):
-            home.set_profile(name=name)
-        board = ana.new_board("Kitchen")
-        bo_board, cy_board = (home.join(board.invite())[0] for home in (bo, cy))
-        item = board.post(Kind.NEED, "Soup pots for Thursday")
-        for other in (bo_board, cy_board):
-            copy_documents(board, other)
+    with three_members(tmp_path) as ((ana, bo, _), (board, bo_board, cy_board), item):
         board_id = board.board_id
         ana_state, bo_state = SyncState(), SyncState()
         assert exchange(ana, bo, board_id, item, ana_state, bo_state) <= ROUNDS
@@ -145,9 +144,6 @@ def test_a_state_the_peer_moved_past_starts_again_rather_than_send_what_it_holds
         )
         changes = [c for m in sent for c in sync_message_chunks(m.data)]
         assert len(changes) == 1, "Ana sent Bo what he held"
-    finally:
-        for home in homes:
-            home.close()
 
 
 def test_a_stale_state_whose_message_is_small_is_kept(tmp_path: Path) -> None:
