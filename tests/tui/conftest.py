@@ -11,8 +11,12 @@ from typing import Any
 import pytest
 from potluck.p2p.home import Home
 from potluck.tui.app import PotluckApp
+from potluck.tui.screens.board import TABS, BoardScreen
 from potluck.tui.store import AppStore
+from potluck.tui.widgets.item_list import ItemList
+from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets import Tab
 
 from tests.tui.loop_watch import LoopWatch
 
@@ -27,6 +31,17 @@ async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {condition}")
         await pilot.pause(0.02)
+
+
+def board_ready(app: App[Any]) -> bool:
+    """The board screen is on top, its list and every tab mounted (a screen is on the stack a
+    moment before its widgets are, longer on a slow machine)."""
+    screen = app.screen
+    return (
+        isinstance(screen, BoardScreen)
+        and len(screen.query(ItemList)) == 1
+        and len(screen.query(Tab)) == len(TABS)
+    )
 
 
 @pytest.fixture

@@ -11,11 +11,10 @@ import pytest
 from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind, ResponseKind
 from potluck.tui.reads import answer_words
-from potluck.tui.screens.board import BoardScreen
 from potluck.tui.widgets.detail import ItemDetail
 from potluck.tui.widgets.item_list import UNREAD, ItemList
 
-from tests.tui.conftest import NOW, wait_for
+from tests.tui.conftest import NOW, board_ready, wait_for
 
 SIZE = (80, 24)
 DAY = 86_400_000
@@ -68,7 +67,7 @@ async def test_answers_from_another_home_are_noticed_and_marked_until_opened(  #
     said: list[str] = []
     app.notify = lambda message, **kw: said.append(str(message))  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await wait_for(pilot, lambda: board_ready(app))
         await wait_for(pilot, lambda: len(rows(app)) == 2)
         items = app.screen.query_one(ItemList)
         socks = items.current_id
@@ -97,7 +96,7 @@ async def test_answers_from_another_home_are_noticed_and_marked_until_opened(  #
         other_window.board().post(Kind.NEED, "Candles")
     app = make_app(home_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await wait_for(pilot, lambda: board_ready(app))
         await wait_for(pilot, lambda: rows(app).get(beans, "").startswith(UNREAD))
         items = app.screen.query_one(ItemList)
         detail = app.screen.query_one(ItemDetail)
@@ -110,7 +109,7 @@ async def test_answers_from_another_home_are_noticed_and_marked_until_opened(  #
 
     app = make_app(home_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await wait_for(pilot, lambda: board_ready(app))
         await wait_for(pilot, lambda: beans in rows(app))
         items = app.screen.query_one(ItemList)
         await wait_for(pilot, lambda: items.unread == {kitchen})
@@ -185,7 +184,7 @@ async def test_answers_that_come_with_a_catch_up_sync_are_noticed(  # type: igno
     said: list[str] = []
     app.notify = lambda message, **kw: said.append(str(message))  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await wait_for(pilot, lambda: board_ready(app))
         await wait_for(pilot, lambda: len(rows(app)) == 2)
         with Home.open(home_path) as other_window:
             other_window.import_board(tmp_path / "bo.potluck")

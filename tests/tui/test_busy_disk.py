@@ -11,12 +11,11 @@ from pathlib import Path
 from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind
 from potluck.tui.dialogs.forms import NewItemDialog
-from potluck.tui.screens.board import BoardScreen
 from potluck.tui.screens.info import HelpScreen
 from potluck.tui.widgets.item_list import ItemList
 from textual.widgets import Input, Static, Tabs
 
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import board_ready, wait_for
 
 HOLD = 8.0
 """Seconds the other process holds the write lock (SQLite's busy timeout is 30 s)."""
@@ -51,7 +50,7 @@ class TestWriteLockHeldElsewhere:
             home.board().post(Kind.OFFER, "A drill")
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             board = app.screen
             items = board.query_one(ItemList)
             await wait_for(pilot, lambda: items.option_count == 3)

@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from tests.conftest import copied
 from tests.p2p_helpers import FAST, db_rows, running_node
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import board_ready, wait_for
 from tests.tui.test_hostile_text import on_screen, screen_text
 
 SIZE = (80, 24)
@@ -89,7 +89,7 @@ async def test_the_peers_screen_shows_the_catch_up_whole_at_80x24(
 ) -> None:
     app = make_app(home_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await wait_for(pilot, lambda: board_ready(app))
         board = app.screen
         assert isinstance(board, BoardScreen)
         presence = Presence(running=True, peers=(peer_view(ana(name="Ana Lopez"), NOW),))

@@ -27,7 +27,7 @@ from potluck.tui.widgets.qr import qr_text
 from textual import events
 from textual.widgets import Input, Select, Static, Tab, Tabs, TextArea
 
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import board_ready, wait_for
 
 SIZE = (100, 32)
 T = TypeVar("T")
@@ -59,7 +59,7 @@ def on_disk(path: Path, read: Callable[[Home], T]) -> T:
 
 
 async def board_shown(pilot, app) -> BoardScreen:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+    await wait_for(pilot, lambda: board_ready(app))
     return board_screen(app)
 
 
@@ -71,7 +71,7 @@ class TestFirstRun:
             await pilot.press(*"Rosa", "enter")
             await wait_for(pilot, lambda: app.screen.query_one("#board-name", Input).has_focus)
             await pilot.press(*"Tea", "enter")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
         assert on_disk(tmp_path / "fresh", lambda h: h.display_name()) == "Rosa"
         assert on_disk(tmp_path / "fresh", lambda h: [b.name for b in h.boards()]) == ["Tea"]
         # A later run opens the board straight away.
@@ -88,7 +88,7 @@ class TestFirstRun:
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: isinstance(app.screen, FirstRunScreen))
             await pilot.press(*"Rosa", "enter")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await wait_for(
                 pilot, lambda: board_screen(app).board_name == "Made on the command line"
             )
@@ -113,7 +113,7 @@ class TestFirstRun:
             app.screen.query_one("#code", Input).value = code
             app.screen.query_one("#code", Input).focus()
             await pilot.press("enter")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await wait_for(pilot, lambda: board_screen(app).board_name == "Camp")
             body = app.screen.query_one(ItemDetail)
             await wait_for(
@@ -146,7 +146,7 @@ async def post(pilot, app, key: str, fields: dict[str, str]) -> None:  # type: i
         else:
             widget.value = value
     await pilot.press("ctrl+s")
-    await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+    await wait_for(pilot, lambda: board_ready(app))
 
 
 def burst(app, *keys: str) -> None:  # type: ignore[no-untyped-def]
@@ -162,7 +162,7 @@ class TestPosting:
     async def test_each_kind(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await post(pilot, app, "1", {"title": "Onions", "body": "ten kilos", "tags": "food"})
             await post(pilot, app, "2", {"title": "A drill", "tags": "tools"})
             await post(
@@ -197,7 +197,7 @@ class TestPosting:
     ) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await pilot.pause()
             burst(app, "2", "n", *"Tea set")  # a fast typist, or keys sent by a script
             await wait_for(pilot, lambda: isinstance(app.screen, NewItemDialog))
@@ -211,7 +211,7 @@ class TestPosting:
             reply = app.screen.query_one("#text", Input)
             await wait_for(pilot, lambda: reply.value == "Mine")
             await pilot.press("escape")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await pilot.press("slash")
             burst(app, *"nr e")  # in the search box, letters are letters
             box = app.screen.query_one("#search", Input)
@@ -227,10 +227,10 @@ class TestPosting:
         for key in ("h", "i", "space", "tab", "shift+tab", "!", "enter"):
             form.type_ahead(key, {"space": " "}.get(key, key if len(key) == 1 else None))
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await app.push_screen(form)
             await wait_for(pilot, lambda: sent == ["hi !"])
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
 
     async def test_invalid_form_stays_open_with_message(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
@@ -447,7 +447,7 @@ class TestSmallTerminal:
                 await pilot.press("tab")
             assert seen == ["title", "body", "tags", "start", "end", "place", "ok"]
             await pilot.press("enter")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await wait_for(pilot, lambda: detail_title(app) == "Soup")
 
     async def test_invite_code_and_qr_fit_side_by_side(
@@ -514,7 +514,7 @@ class TestInviteAndPeers:
             code = app.screen.code
             assert "█" in str(app.screen.query_one("#qr", Static).render())
             await pilot.press("escape")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
         with Home.open(tmp_path / "newcomer") as newcomer:
             board, added = newcomer.join(code)
             assert added and board.name == "Kitchen at No. 9"
@@ -645,7 +645,7 @@ class TestPaletteAndHelp:
     async def test_palette_runs_an_action(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await pilot.pause()
             await pilot.press("ctrl+p")
             await pilot.press(*"invite someone")
@@ -660,7 +660,7 @@ class TestPaletteAndHelp:
             await pilot.press("question_mark")
             await wait_for(pilot, lambda: not isinstance(app.screen, BoardScreen))
             await pilot.press("escape")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
 
 
 class TestDetail:
@@ -702,7 +702,7 @@ class TestBigCatchUp:
         said: list[str] = []
         app.notify = lambda message, **kw: said.append(str(message))  # type: ignore[method-assign]
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             with Home.open(home_path) as other_window:
                 other_window.import_board(tmp_path / "bo.potluck")
             await wait_for(pilot, lambda: said)

@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from tests.test_merge import copy_documents
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import board_ready, wait_for
 
 
 def detail(pilot: Pilot[None]) -> str:
@@ -45,7 +45,7 @@ def line_of(text: str, start: str) -> str:
 
 async def shown(pilot: Pilot[None], tab: str, title: str) -> None:
     app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+    await wait_for(pilot, lambda: board_ready(app))
     await pilot.press(tab)
     await wait_for(pilot, lambda: detail(pilot).startswith(title))
 
@@ -64,7 +64,7 @@ async def respond(
     if date:
         form.query_one("#date", Input).value = date
     await pilot.press("ctrl+s")
-    await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+    await wait_for(pilot, lambda: board_ready(app))
     await wait_for(pilot, lambda: then in detail(pilot))
 
 
@@ -191,7 +191,7 @@ class TestChangingAProject:
             if places is not None:
                 form.query_one("#places", Input).value = places
             await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
 
         async with app.run_test(size=(80, 24)) as pilot:
             await shown(pilot, "3", "Roof")
@@ -248,7 +248,7 @@ class TestAskedFirst:
             question = str(app.screen.query_one("#question").render())
             assert "Mark “Soup pots” met? Bo posted it" in question
             await pilot.press("n")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await pilot.pause(0.2)
             assert on_disk(home_path, need).status is Status.OPEN
             await pilot.press("m")
@@ -299,7 +299,7 @@ class TestRemovingWhatPeopleTook:
                 await pilot.press("ctrl+s")
                 await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
                 await pilot.press("y")
-                await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+                await wait_for(pilot, lambda: board_ready(app))
             await wait_for(pilot, lambda: "tarp" not in detail(pilot))
             await wait_for(pilot, lambda: "every Sat" not in detail(pilot))
         project = on_disk(home_path, roof)

@@ -13,12 +13,11 @@ from potluck.p2p.model.types import Item, Kind
 from potluck.tui.cli.dates import deadline_ms, when_ms
 from potluck.tui.dialogs.confirm import ConfirmDialog
 from potluck.tui.dialogs.forms import FormDialog, NewItemDialog
-from potluck.tui.screens.board import BoardScreen
 from potluck.tui.widgets.detail import ItemDetail
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Select, Static
 
-from tests.tui.conftest import NOW, wait_for
+from tests.tui.conftest import NOW, board_ready, wait_for
 
 APP_NOW = datetime.fromtimestamp(NOW / 1000)
 
@@ -32,7 +31,7 @@ def only_item(home_path: Path, kind: Kind) -> Item:
 
 async def open_form(pilot: Pilot[None], tab: str) -> NewItemDialog:
     app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+    await wait_for(pilot, lambda: board_ready(app))
     await pilot.press(tab, "n")
     await wait_for(pilot, lambda: isinstance(app.screen, NewItemDialog) and app.screen.ready)
     assert isinstance(app.screen, NewItemDialog)
@@ -97,7 +96,7 @@ class TestEveryFormFits:
             assert app.screen is form
             fill(form, shifts="every tue 18:00-21:00; every sat 10:00-13:00", places="3")
             await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
         project = only_item(home_path, Kind.PROJECT)
         assert [(s.when, s.slots) for s in project.shifts] == [
             ("every Tue 18:00-21:00", 3),
@@ -115,7 +114,7 @@ class TestDatesAsPeopleSayThem:
             assert "fri 19:00" in example and "Fri 20 Nov" in example
             fill(form, title="Soup night", start="fri 19:00", end="22:00", place="the yard")
             await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
         event = only_item(home_path, Kind.EVENT)
         assert event.start == when_ms("fri 19:00", "x", APP_NOW)
         assert datetime.fromtimestamp(event.start / 1000) == datetime(2026, 11, 20, 19, 0)
@@ -138,7 +137,7 @@ class TestDatesAsPeopleSayThem:
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
             await pilot.press("y")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
         event = only_item(home_path, Kind.EVENT)
         assert datetime.fromtimestamp((event.start or 0) / 1000) == datetime(2026, 11, 1, 19, 0)
 
@@ -154,7 +153,7 @@ class TestDatesAsPeopleSayThem:
             await wait_for(pilot, lambda: app.screen is form)
             fill(form, decide_by="12 dec")
             await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
         proposal = only_item(home_path, Kind.PROPOSAL)
         assert proposal.decide_by == deadline_ms("12 dec", "x", now=APP_NOW)
         assert datetime.fromtimestamp((proposal.decide_by or 0) / 1000).date().isoformat() == (
@@ -181,7 +180,7 @@ class TestTheOtherFormsFit:
             )
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             # key that opens it, what to type, what the refusal says
             for tab, key, typed, refusal in (
                 ("4", "e", {"end": "2026-11-20 18:00"}, "cannot end before it starts"),
@@ -210,7 +209,7 @@ class TestTheOtherFormsFit:
                 assert in_view(form, "#error"), (key, said(form))
                 assert in_view(form, "#ok"), key
                 await pilot.press("escape")
-                await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+                await wait_for(pilot, lambda: board_ready(app))
 
 
 class TestEditingDates:
@@ -223,7 +222,7 @@ class TestEditingDates:
             paint = board.post(Kind.PROPOSAL, "Paint the hall green")
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await pilot.press("4")
             await wait_for(pilot, lambda: app.screen.query_one(ItemDetail).item is not None)
             await pilot.press("e")
@@ -233,14 +232,14 @@ class TestEditingDates:
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
             assert "save anyway?" in str(app.screen.query_one("#question", Static).render())
             await pilot.press("y")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await pilot.press("5")
             await wait_for(pilot, lambda: app.screen.query_one(ItemDetail).item is not None)
             await pilot.press("e")
             await wait_for(pilot, lambda: isinstance(app.screen, FormDialog) and app.screen.ready)
             fill(app.screen, decide_by="20 dec")
             await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await wait_for(pilot, lambda: "decides" in app.screen.query_one(ItemDetail).shown.plain)
         with Home.open(home_path) as home:
             board = home.board()

@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static, TextArea
 
 from tests.test_merge import copy_documents
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import board_ready, wait_for
 
 WORDS = ["Be kind.", "Ana one.", "Bo one.", "Ana two.", "Ana three."]
 
@@ -73,7 +73,7 @@ class TestNoteWrittenTogether:
         carry(home_path, bo_home)
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await pilot.press("6")
             await wait_for(pilot, lambda: "Be kind." in detail(pilot))
             form = await open_edit(pilot)

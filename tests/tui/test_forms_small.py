@@ -18,7 +18,7 @@ from potluck.tui.widgets.qr import qr_text
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import board_ready, wait_for
 
 
 def text_of(pilot: Pilot[None], selector: str) -> str:
@@ -40,11 +40,17 @@ class TestTooSmall:
         app = make_app(home_path)
         async with app.run_test(size=(60, 20)) as pilot:
             await wait_for(pilot, lambda: any(isinstance(s, BoardScreen) for s in app.screen_stack))
-            await wait_for(pilot, lambda: isinstance(app.screen, TooSmallScreen))
+            await wait_for(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, TooSmallScreen)
+                    and len(app.screen.query("#size-now")) == 1
+                    and "60 by 20" in text_of(pilot, "#size-now")
+                ),
+            )
             assert text_of(pilot, "#too-small") == TOO_SMALL
-            assert "60 by 20" in text_of(pilot, "#size-now")
             await pilot.resize_terminal(80, 24)
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             # A form open when the window shrinks is covered, and back with its words after.
             await pilot.press("n")
             await wait_for(pilot, lambda: isinstance(app.screen, NewItemDialog))
@@ -60,7 +66,7 @@ class TestInviteInASmallWindow:
     async def test_code_as_text_never_a_cropped_qr(self, home_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await pilot.press("i")
             await wait_for(pilot, lambda: isinstance(app.screen, InviteScreen))
             invite = app.screen
@@ -100,7 +106,7 @@ class TestSavedWhileCovered:
         monkeypatch.setattr(Board, "post", slow_post)
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await pilot.press("n")
             await wait_for(
                 pilot, lambda: isinstance(app.screen, NewItemDialog) and app.screen.ready
@@ -115,7 +121,7 @@ class TestSavedWhileCovered:
             await pilot.pause(0.1)
             assert isinstance(app.screen, TooSmallScreen)  # the sentence stays while small
             await pilot.resize_terminal(80, 24)
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             items = app.screen.query_one(ItemList)
             await wait_for(pilot, lambda: items.option_count == 1)
             assert form not in app.screen_stack

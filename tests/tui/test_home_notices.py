@@ -10,7 +10,7 @@ from potluck.tui.app import PotluckApp
 from potluck.tui.screens.board import BoardScreen
 
 from tests.test_damaged_home import read_only_view
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import board_ready, wait_for
 
 
 def listening(app: PotluckApp) -> list[tuple[str, str]]:
@@ -28,7 +28,7 @@ async def test_a_home_others_could_read_is_made_private_and_the_person_told(
     app = make_app(home_path)
     said = listening(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await wait_for(pilot, lambda: board_ready(app))
         await wait_for(pilot, lambda: any("other users" in words for words, _ in said))
     assert (
         home_path.stat().st_mode & 0o777,
@@ -55,7 +55,7 @@ async def test_a_read_only_home_opens_for_reading_and_says_so(
         app = make_app(stick)
         said = listening(app)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await wait_for(pilot, lambda: any("cannot be written" in w for w, _ in said))
             assert app.is_running
         words, severity = next((w, s) for w, s in said if "cannot be written" in w)

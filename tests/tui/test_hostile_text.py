@@ -44,7 +44,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static, TextArea
 from tests.conftest import run_potluck
 from tests.hostile_text import CORPUS, write_corpus
 from tests.p2p_helpers import FAST, make_homes, running_node
-from tests.tui.conftest import NOW, wait_for
+from tests.tui.conftest import NOW, board_ready, wait_for
 
 SIZE = (80, 24)
 SCREENSHOT = Path("/tmp/potluck.db")
@@ -153,7 +153,7 @@ async def vics_app(
         watch = Watch(app)
         export = victim.path.parent / "mallory.potluck"
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             await asyncio.to_thread(run_potluck, victim.mallory, "export", str(export))
             await asyncio.to_thread(run_potluck, victim.path, "import", str(export))
             await everything_arrived(pilot, app, 1 + 6 * len(CORPUS))
@@ -180,7 +180,7 @@ def board_of(app: PotluckApp) -> BoardScreen:
 
 async def back_to_the_board(pilot: Pilot, app: PotluckApp) -> None:
     await pilot.press("escape")
-    await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+    await wait_for(pilot, lambda: board_ready(app))
 
 
 async def click_on(pilot: Pilot, widget: Any) -> None:
@@ -456,7 +456,7 @@ async def one_start(path: Path, board_id: str, device: str, words: str) -> None:
     bridge.node = StubNode(board_id, device, words)  # type: ignore[assignment]
     app = PotluckApp(path, clock=lambda: NOW, run_node=False, bridge=bridge)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await wait_for(pilot, lambda: board_ready(app))
         board = board_of(app)
         status = board.query_one("#status", Static)
         await wait_for(pilot, lambda: visible(words) in str(status.content))

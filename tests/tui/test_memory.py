@@ -8,10 +8,9 @@ from pathlib import Path
 
 from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind
-from potluck.tui.screens.board import BoardScreen
 from potluck.tui.widgets.detail import ItemDetail
 
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import board_ready, wait_for
 
 
 class TestMemory:
@@ -22,7 +21,7 @@ class TestMemory:
             home.board().post(Kind.NEED, "Soup pots", tags=["kitchen"])
         app = make_app(home_path)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+            await wait_for(pilot, lambda: board_ready(app))
             board = app.screen
             detail = board.query_one(ItemDetail)
             await wait_for(pilot, lambda: detail.item is not None)  # an item to answer

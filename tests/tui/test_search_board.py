@@ -7,11 +7,10 @@ from pathlib import Path
 
 from potluck.p2p.home import Home
 from potluck.p2p.model.types import Kind
-from potluck.tui.screens.board import BoardScreen
 from potluck.tui.widgets.item_list import ItemList
 from textual.widgets import Input, Static
 
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import board_ready, wait_for
 
 SIZE = (80, 24)
 
@@ -37,7 +36,7 @@ async def test_a_word_only_in_a_reply_of_another_tab_is_found(  # type: ignore[n
         board.post(Kind.NOTE, "How to use the boiler")
     app = make_app(home_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await wait_for(pilot, lambda: board_ready(app))
         await wait_for(pilot, lambda: len(found(app)) == 1)  # the Needs tab
         await pilot.press("slash")
         box = app.screen.query_one("#search", Input)

@@ -18,7 +18,7 @@ from potluck.tui.widgets.detail import ItemDetail
 from potluck.tui.widgets.item_list import ItemList
 from textual.widgets import OptionList, Static
 
-from tests.tui.conftest import NOW, wait_for
+from tests.tui.conftest import NOW, board_ready, wait_for
 
 SIZE = (80, 24)
 DAY = 86_400_000
@@ -86,7 +86,7 @@ async def test_upcoming_shows_the_two_weeks_by_date(  # type: ignore[no-untyped-
 ) -> None:
     app = make_app(home_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await wait_for(pilot, lambda: board_ready(app))
         # The status line counts places, never people: 2 of 3 open on Thursday (the Thursday
         # after is eight days away).
         await wait_for(pilot, lambda: "2 open places this week" in status(app))
@@ -120,7 +120,7 @@ async def test_upcoming_shows_the_two_weeks_by_date(  # type: ignore[no-untyped-
         while not lines_of(app)[listing.highlighted or 0].strip().startswith("19:00"):
             await pilot.press("down")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await wait_for(pilot, lambda: board_ready(app))
         board = app.screen
         assert isinstance(board, BoardScreen)
         await wait_for(pilot, lambda: board.query_one(ItemList).current_id == week["soup"])
@@ -144,7 +144,7 @@ async def test_events_by_start_past_ones_dimmed_and_hidden_with_h(  # type: igno
 ) -> None:
     app = make_app(home_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await wait_for(pilot, lambda: board_ready(app))
         await pilot.press("4")
         await wait_for(pilot, lambda: len(titles(app)) == 3)
         # Soonest first, each with its date, the past one last and dimmed.
@@ -182,7 +182,7 @@ async def test_a_proposal_past_its_date_is_agreed_and_among_the_agreements(  # t
 ) -> None:
     app = make_app(home_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await wait_for(pilot, lambda: board_ready(app))
         await pilot.press("5")
         await wait_for(pilot, lambda: len(titles(app)) == 2)
         # The decision first on the second line, where a narrow list does not cut it.
