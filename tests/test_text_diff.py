@@ -30,7 +30,7 @@ def in_order(opcodes: list[Opcode]) -> bool:
     )
 
 
-texts = st.text(alphabet="ab \n", max_size=60)
+texts = st.text(alphabet="ab1 \n", max_size=60)
 
 
 @given(old=texts, new=texts, pairs=st.sampled_from([0, 4, text_diff.CHARACTER_PAIRS]))
@@ -43,6 +43,26 @@ def test_the_edits_make_the_new_text(old: str, new: str, pairs: int) -> None:
     assert applied(old, new, opcodes) == new
     assert in_order(opcodes)
     assert all(op != "equal" and (a1 > a0 or b1 > b0) for op, a0, a1, b0, b1 in opcodes)
+    assert not any(
+        inside_word(old, a) or inside_word(new, b)
+        for _, a0, a1, b0, b1 in opcodes
+        for a, b in ((a0, b0), (a1, b1))
+    ), opcodes
+
+
+def inside_word(text: str, at: int) -> bool:
+    return 0 < at < len(text) and text[at - 1].isalnum() and text[at].isalnum()
+
+
+def test_a_word_added_beside_words_alike_is_added_whole() -> None:
+    # A character diff wrote "Q3" over the "b" and "6" over the "3" of "Q3Z": merged with a
+    # word another device added after that "Q" meanwhile, both came out mixed ("Q65Z QZ").
+    old, new = "a b Q3Z Q2Z Q1Z", "a Q3Z Q6Z Q2Z Q1Z"
+    opcodes = text_opcodes(old, new)
+    assert applied(old, new, opcodes) == new
+    for _, a0, a1, b0, b1 in opcodes:
+        assert not any(inside_word(old, a) for a in (a0, a1)), (old[a0:a1], new[b0:b1])
+        assert not any(inside_word(new, b) for b in (b0, b1)), (old[a0:a1], new[b0:b1])
 
 
 def test_a_line_added_to_a_long_note_is_one_insertion() -> None:
