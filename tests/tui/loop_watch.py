@@ -4,8 +4,8 @@ What counts as blocked is the wall time a callback ran, minus the time its threa
 in the CPU run queue meanwhile (`/proc/self/task/<tid>/schedstat`, second field, in ns): on two
 cores shared with other test runs, a 20 ms callback can take 80 ms of wall time only because the
 scheduler ran someone else, and that is not the app's doing. Nor is the time the hypervisor gave
-the CPU to another machine (steal time, `/proc/stat`, the machine's spread over its CPUs): on a
-busy host a 30 ms callback took 80 ms. Waiting for a disk, an fsync, a lock or SQLite's busy
+the CPU to another machine (steal time, `/proc/stat`, of the CPU it took most from meanwhile):
+on a busy host a 30 ms callback took 80 ms. Waiting for a disk, an fsync, a lock or SQLite's busy
 timeout is neither, so it counts in full.
 
 Two more corrections, both for CPU time, never for waiting (a callback that waits 50 ms on a
@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import asyncio.events
 import gc
+import operator
 import os
 import threading
 import time
@@ -59,7 +60,6 @@ GC_LIMIT = 0.100
 """Seconds one garbage collection may take on the loop (CPU time, scaled like the rest)."""
 
 TICKS = os.sysconf("SC_CLK_TCK")
-CPUS = os.cpu_count() or 1
 
 _fastest: list[float] = [REFERENCE]
 """The fastest calibration seen in this process, in CPU seconds (REFERENCE until one is faster)."""
@@ -148,10 +148,10 @@ class LoopWatch:
         self._fd = os.open(f"/proc/self/task/{self.thread}/schedstat", os.O_RDONLY)
         self._stat = os.open("/proc/stat", os.O_RDONLY)
 
-    def stolen(self) -> float:
-        """Seconds the hypervisor has taken from each CPU so far, on average."""
-        fields = os.pread(self._stat, 256, 0).split(b"\n", 1)[0].split()
-        return int(fields[8]) / TICKS / CPUS
+    def stolen(self) -> list[int]:
+        """Ticks the hypervisor has taken from each CPU so far."""
+        lines = os.pread(self._stat, 4096, 0).split(b"\n")
+        return [int(line.split()[8]) for line in lines if line[3:4].isdigit()]
 
     def schedstat(self) -> tuple[int, int]:
         """Nanoseconds this thread has run on a CPU, and waited in the run queue, so far."""
@@ -220,7 +220,8 @@ class LoopWatch:
                         Span(
                             describe(handle),
                             wall,
-                            (queued_after - queued) / 1e9 + watch.stolen() - stolen,
+                            (queued_after - queued) / 1e9
+                            + max(map(operator.sub, watch.stolen(), stolen), default=0) / TICKS,
                             own,
                             collecting=watch._collecting - collecting,
                             others=max(0.0, process_after - process - own),
