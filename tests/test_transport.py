@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-import potluck.p2p.net.noise
 import pytest
 from potluck.p2p.errors import HandshakeError, ProtocolError
 from potluck.p2p.keys import DeviceIdentity, new_board_key
@@ -161,32 +160,6 @@ class TestWriting:
             received = [await asyncio.wait_for(b.receive(), 5) for _ in range(5)]
             assert received == [f"message {n}".encode() for n in range(5)]
             assert len(writes) == 1
-
-    async def test_on_a_busy_connection_the_next_steps_wait_for_one_write(
-        self, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """A message on an idle connection goes at the loop's next turn; what the steps right
-        after it send waits for PACE after that write, and goes in one."""
-        monkeypatch.setattr(potluck.p2p.net.noise, "PACE", 0.5)
-        async with tcp_pair(new_board_key()) as (a, b):
-            writes: list[int] = []
-            write = a.writer.write
-
-            def counted(data: bytes | bytearray | memoryview) -> None:
-                writes.append(len(data))
-                write(data)
-
-            monkeypatch.setattr(a.writer, "write", counted)
-            await a.send(b"first")
-            await asyncio.sleep(0)
-            assert len(writes) == 1
-            for n in range(5):
-                await a.send(f"message {n}".encode())
-                await asyncio.sleep(0)  # each from a step of its own
-            assert len(writes) == 1
-            received = [await asyncio.wait_for(b.receive(), 5) for _ in range(6)]
-            assert received == [b"first", *(f"message {n}".encode() for n in range(5))]
-            assert len(writes) == 2
 
     async def test_a_peer_that_does_not_read_still_holds_the_sender_up(self) -> None:
         async with tcp_pair(new_board_key()) as (a, _unread):

@@ -41,10 +41,6 @@ LARGE_MESSAGE = 1024 * 1024
 """A message past this size is assembled and handled only while holding the node's large gate."""
 UNSENT_LIMIT = 65536
 """Bytes that may wait to be written (ours, and the transport's) before `send` waits."""
-PACE = 0.005
-"""Seconds between two writes on a busy connection: what is sent meanwhile waits for the next,
-in one TCP segment where it fits. A message on a connection that wrote nothing this long goes
-at once."""
 
 
 TCP_RTO_MAX_MS = 44
@@ -211,7 +207,6 @@ class SecureConnection:
         self._unsent: list[bytes] = []
         self._unsent_size = 0
         self._flush_handle: asyncio.Handle | None = None
-        self._written_at = -PACE
 
     @property
     def peer_address(self) -> tuple[str, int]:
@@ -221,12 +216,10 @@ class SecureConnection:
     async def send(self, message: bytes) -> None:
         """Write one message (split into chunks); a peer that does not read times out.
 
-        The frames are written once the caller next waits for anything, or, within PACE of
-        the last write, at PACE after it, with every message sent before then: the few a
-        sync step sends at once (a `ping`, `have` updates, sync messages), and those of the
-        steps that follow closely, leave in one TCP segment where they fit, rather than one
-        segment (and often one acknowledgement) each. The caller waits only once much is
-        unwritten."""
+        The frames are written once the caller next waits for anything, with every message
+        sent before then: the few a sync step sends at once (a `ping`, `have` updates, sync
+        messages) leave in one TCP segment where they fit, rather than one segment (and often
+        one acknowledgement) each. The caller waits only once much is unwritten."""
         for plaintext in split_message(message):
             frame = encode_frame(self._noise.encrypt(plaintext))
             self._unsent.append(frame)
@@ -234,11 +227,7 @@ class SecureConnection:
         unwritten = self._unsent_size + self.writer.transport.get_write_buffer_size()
         if unwritten < UNSENT_LIMIT:
             if self._flush_handle is None:
-                loop = asyncio.get_running_loop()
-                wait = self._written_at + PACE - loop.time()
-                self._flush_handle = (
-                    loop.call_later(wait, self._flush) if wait > 0 else loop.call_soon(self._flush)
-                )
+                self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
             return
         await self.flush()
 
@@ -261,7 +250,6 @@ class SecureConnection:
             self._unsent_size = 0
             if not self.writer.is_closing():
                 self.writer.write(data)
-                self._written_at = asyncio.get_running_loop().time()
 
     async def receive(self) -> bytes:
         """The next whole message; PeerClosed at a clean end, ProtocolError on bad bytes.
