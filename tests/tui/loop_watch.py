@@ -120,6 +120,11 @@ class Span:
         )
 
 
+def stolen(stat: bytes) -> list[int]:
+    """Ticks the hypervisor has taken from each CPU so far, from /proc/stat."""
+    return [int(line.split()[8]) for line in stat.split(b"\n") if line[3:4].isdigit()]
+
+
 def describe(handle: asyncio.events.Handle) -> str:
     """The callback, and for a task's step the coroutine and where it stopped next."""
     owner = getattr(handle._callback, "__self__", None)
@@ -148,10 +153,9 @@ class LoopWatch:
         self._fd = os.open(f"/proc/self/task/{self.thread}/schedstat", os.O_RDONLY)
         self._stat = os.open("/proc/stat", os.O_RDONLY)
 
-    def stolen(self) -> list[int]:
-        """Ticks the hypervisor has taken from each CPU so far."""
-        lines = os.pread(self._stat, 4096, 0).split(b"\n")
-        return [int(line.split()[8]) for line in lines if line[3:4].isdigit()]
+    def stat(self) -> bytes:
+        """/proc/stat as it is now, unparsed (read before every callback)."""
+        return os.pread(self._stat, 4096, 0)
 
     def schedstat(self) -> tuple[int, int]:
         """Nanoseconds this thread has run on a CPU, and waited in the run queue, so far."""
@@ -204,7 +208,7 @@ class LoopWatch:
                 original(handle)
                 return
             cpu, queued = watch.schedstat()
-            stolen = watch.stolen()
+            stat = watch.stat()
             collecting = watch._collecting
             process = time.process_time()
             start = time.perf_counter()
@@ -221,7 +225,8 @@ class LoopWatch:
                             describe(handle),
                             wall,
                             (queued_after - queued) / 1e9
-                            + max(map(operator.sub, watch.stolen(), stolen), default=0) / TICKS,
+                            + max(map(operator.sub, stolen(watch.stat()), stolen(stat)), default=0)
+                            / TICKS,
                             own,
                             collecting=watch._collecting - collecting,
                             others=max(0.0, process_after - process - own),
