@@ -56,6 +56,7 @@ from potluck.p2p.net.sync import (
     merges,
     paused,
     quiet,
+    wake_at,
 )
 
 TIMING = Timing(branch=2, list_max=1)
@@ -681,9 +682,9 @@ class TestCrossing:
 
     def test_a_have_of_ours_that_crossed_their_document_is_said_again(self) -> None:
         state = self.connected()
-        # Another peer brought us the document; we tell this one our digest at once …
+        # Another peer brought us the document; we tell this one our digest soon …
         decide(state, OursChanged({"d": Version(self.D1, 1)}, relay_due=5.0), 0.0)
-        assert decide(state, Tick(), 0.0) == [Send(Have({"d": self.D1}))]
+        assert decide(state, Tick(), TIMING.tell_gather) == [Send(Have({"d": self.D1}))]
         # … while it, not knowing, sends the document whole, with more in it. It will read
         # our `have` after sending: it must hear of the merge, or believe us behind forever.
         decide(state, DocumentsMerged({"d": self.D2}, {"d": Version(self.D2, 2)}, 1), 0.1)
@@ -692,7 +693,7 @@ class TestCrossing:
     def test_a_document_sent_whole_with_less_than_ours_is_synced(self) -> None:
         state = self.connected()
         decide(state, OursChanged({"d": Version(self.D2, 2)}, relay_due=5.0), 0.0)
-        decide(state, Tick(), 0.0)
+        assert decide(state, Tick(), TIMING.tell_gather) == [Send(Have({"d": self.D2}))]
         # The peer sends an older version whole; merging it changes nothing here. Our relay
         # is due at 5.0: the sync goes then, not at once (after a cut, the messages written
         # onto the dead link arrive first, and answered at once each would cross it).
@@ -701,6 +702,50 @@ class TestCrossing:
         probe, prepare = decide(state, Tick(), 5.0)  # the peer has been silent a while
         assert probe == Send(Ping())
         assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
+
+
+class TestGatheringHaves:
+    """Our digests of changes relayed from other peers go to a peer together."""
+
+    D1 = digest_of(frozenset({"a"}))
+    D2 = digest_of(frozenset({"a", "b"}))
+    E1 = digest_of(frozenset({"e"}))
+
+    def connected(self) -> PeerState:
+        state = PeerState(TIMING, last_heard=0.0, last_sent=0.0)
+        decide(state, Started({}, lead=True), 0.0)
+        decide(state, Received(Reconciler({}, lead=False).opening()), 0.0)
+        return state
+
+    def test_changes_committed_within_tell_gather_are_told_in_one_have(self) -> None:
+        state = self.connected()
+        decide(state, OursChanged({"d": Version(self.D1, 1)}, relay_due=5.0), 0.0)
+        assert decide(state, Tick(), 0.0) == []
+        assert wake_at(state, 0.0) == TIMING.tell_gather
+        decide(state, OursChanged({"d": Version(self.D2, 2)}, relay_due=5.0), 0.02)
+        decide(state, OursChanged({"e": Version(self.E1, 3)}, relay_due=5.0), 0.03)
+        assert decide(state, Tick(), 0.03) == []
+        # One `have`, with the newest digest of each, once the first is `tell_gather` old.
+        told = decide(state, Tick(), TIMING.tell_gather)
+        assert told == [Send(Have({"d": self.D2, "e": self.E1}))]
+        assert decide(state, Tick(), 0.2) == []
+        assert wake_at(state, 0.2) > 3.0  # nothing more until the peer's silence counts
+
+    def test_they_go_at_once_with_anything_else_written_to_the_peer(self) -> None:
+        state = self.connected()
+        decide(state, OursChanged({"d": Version(self.D1, 1)}, relay_due=5.0), 0.0)
+        decide(state, Received(Ping()), 0.01)  # a pong is owed: the digest goes with it
+        assert decide(state, Tick(), 0.01) == [Send(Pong()), Send(Have({"d": self.D1}))]
+        # And with the messages of a push of our own.
+        decide(state, OursChanged({"e": Version(self.E1, 2)}, relay_due=5.0), 0.02)
+        decide(state, OursChanged({"p": Version(self.D2, 3)}), 0.02)
+        [prepare] = decide(state, Tick(), 0.02)
+        assert isinstance(prepare, Prepare)
+        prepared = Prepared(prepare.batch, prepare.plan, (("p", b"[]", Version(self.D2, 3)),), 1)
+        assert decide(state, prepared, 0.03) == [
+            Send(WholeDocument("p", b"[]", self.D2)),
+            Send(Have({"e": self.E1})),
+        ]
 
 
 class TestStatus:
@@ -776,13 +821,16 @@ class TestHoldingBack:
         # Another peer brought a change: the peer may be merely busy, and hearing our digest
         # keeps it from pushing us what we hold …
         decide(state, OursChanged({"d": Version(self.D3, 3)}, relay_due=1.06), 1.01)
-        assert decide(state, Tick(), 1.01) == [Send(Have({"d": self.D3}))]
+        told = 1.01 + TIMING.tell_gather
+        assert wake_at(state, 1.01) == told
+        assert decide(state, Tick(), told) == [Send(Have({"d": self.D3}))]
         assert decide(state, Tick(), 1.1) == []  # … but the change itself waits
         # Once the ping is `tell_for` old, not even a digest goes onto what may be a dead link.
         d4 = digest_of(frozenset({"a", "b", "c", "d"}))
         late = 1.1 + TIMING.tell_for
         decide(state, OursChanged({"d": Version(d4, 4)}, relay_due=late), late)
-        assert decide(state, Tick(), late) == []
+        assert decide(state, Tick(), late + TIMING.tell_gather) == []
+        assert wake_at(state, late + TIMING.tell_gather) > late + TIMING.tell_gather
 
     def test_heard_again_after_hold_after_what_waited_is_spread(self) -> None:
         state = self.probed()

@@ -89,6 +89,11 @@ class Timing:
     until something arrives: on a live link that is one round trip; on a dead one, the changes
     wait merged here instead of queueing on it (a relayed change is due only to peers that
     have not said within the relay wait that they hold it, so such a peer is often cut off)."""
+    tell_gather: float = 0.05
+    """Our new digests of relayed documents wait this long to go in one `have` (or go sooner
+    with anything else written to the peer): while a mesh heals, a node commits changes from
+    its peers ms apart, and each `have` alone would be a TCP segment and an acknowledgement.
+    A relay waits longer (`relay_delay`), so the peers still hear before theirs."""
     tell_for: float = 1.0
     """While a ping of ours is unanswered, `have` updates still go this long (a busy peer,
     told our digests, does not push us what we hold); on a dead link they would only wait."""
@@ -167,6 +172,8 @@ class PeerState:
     """Something was exchanged since our last `synced`."""
     probe_sent: float | None = None
     """When we pinged a peer that had been silent, if nothing has been heard since."""
+    tell_due: float | None = None
+    """When the `have` of our new digests of relayed documents is due (`tell_gather`)."""
     released: bool = False
     """A peer we held back was heard again: what waited on it is spread (invariant 8)."""
     rejoined: bool = False
@@ -441,7 +448,7 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
         case Tick():
             return _tick(state, now)
         case Prepared():
-            return _prepared(state, event)
+            return _prepared(state, event, now)
         case Sent():
             state.last_sent = now
         case Started(ours=ours, lead=lead, device=device):
@@ -489,6 +496,8 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
                 elif record.relay_due is None:
                     record.relay_due = due
                 _index(state, doc_id, record)
+            if due is not None and state.tell_due is None:
+                state.tell_due = now + state.timing.tell_gather
         case Scheduled(due=scheduled):
             for doc_id, when in scheduled.items():
                 record = _record(state, doc_id)
@@ -566,8 +575,11 @@ def wake_at(state: PeerState, now: float) -> float:
     when = state.last_sent + state.timing.ping_every
     if state.reconcile_out is not None:
         return now
-    if state.relaying and state.heard_have and not paused(state) and not state.released:
-        when = min(when, min(state.relaying.values()))
+    if state.relaying and state.heard_have and not state.released:
+        if not paused(state):
+            when = min(when, min(state.relaying.values()))
+        if state.tell_due is not None and (not paused(state) or _telling(state, now)):
+            when = min(when, state.tell_due)
     since = _silent_since(state)
     if since is not None and now - since <= state.timing.hold_after:
         when = min(when, since + state.timing.hold_after + 0.01)
@@ -703,6 +715,7 @@ def _tick(state: PeerState, now: float) -> list[Action]:
         # arrive once from each of us; spread as when a connection starts, most arrive once,
         # pass on within the other side, and are found held before we send them.
         state.released = state.rejoined = state.rejoin_pinged = False
+        state.tell_due = None
         waiting = frozenset(state.dirty) | frozenset(state.relaying)
         for doc_id in waiting:
             record = state.docs[doc_id]
@@ -718,9 +731,9 @@ def _tick(state: PeerState, now: float) -> list[Action]:
     elif state.heard_have and state.relaying and _telling(state, now):
         # Waiting for an answer (a busy peer, or a cut not yet sure): our digests still go,
         # a few bytes, so that neither side pushes the other what it holds once it is heard.
-        have = _untold(state, list(state.relaying), dirty_too=True)
-        if have is not None:
-            out.append(Send(have))
+        told = _tell(state, now, gathered=bool(out))
+        if told:
+            out.append(Send(Have(told)))
     if state.active and quiet(state):
         state.active = False
         out.append(Send(Synced(state.held)))
@@ -735,11 +748,11 @@ def _push(state: PeerState, now: float, out: list[Action]) -> bool:
         state.probe_sent = now
         out.append(Send(Ping()))
     if state.relaying:
-        # Our new digests of relayed documents go out at once; the changes, when due (and
+        # Our new digests of relayed documents go out gathered; the changes, when due (and
         # then only if the peer has not said meanwhile that it holds them).
-        have = _untold(state, list(state.relaying), dirty_too=True)
-        if have is not None:
-            out.append(Send(have))
+        told = _tell(state, now, gathered=bool(out))
+        if told:
+            out.append(Send(Have(told)))
         for doc_id, due in list(state.relaying.items()):
             if due <= now:
                 record = state.docs[doc_id]
@@ -768,14 +781,14 @@ def _push(state: PeerState, now: float, out: list[Action]) -> bool:
         if plan:
             out.append(Prepare(batch, tuple(plan)))
             return True
-        have = _untold(state, batch)
-        if have is not None:
-            out.append(Send(have))
+        told = _untold(state, batch) | _tell(state, now, gathered=True)
+        if told:
+            out.append(Send(Have(told)))
             return True
     return False
 
 
-def _prepared(state: PeerState, event: Prepared) -> list[Action]:
+def _prepared(state: PeerState, event: Prepared, now: float) -> list[Action]:
     out: list[Action] = []
     for doc_id, _ in event.plan[event.done :]:  # left for the next batch
         record = state.docs[doc_id]
@@ -798,9 +811,9 @@ def _prepared(state: PeerState, event: Prepared) -> list[Action]:
         _index(state, doc_id, record)
     # Automerge may have nothing to say after taking the peer's changes; the peer still
     # learns our new digest, so that both sides can tell they are in sync.
-    have = _untold(state, event.batch)
-    if have is not None:
-        out.append(Send(have))
+    told = _untold(state, event.batch) | _tell(state, now, gathered=True)
+    if told:
+        out.append(Send(Have(told)))
     return out
 
 
@@ -828,11 +841,21 @@ def _answer(record: DocRecord) -> None:
         record.dirty = True
 
 
+def _tell(state: PeerState, now: float, *, gathered: bool) -> dict[str, bytes]:
+    """Our digests of relayed documents that the peer has not been told, marking them told:
+    once `tell_gather` has passed since the first was committed, or at once when something
+    else goes to the peer in the same write (`gathered`)."""
+    if not state.relaying or (not gathered and state.tell_due is not None and now < state.tell_due):
+        return {}
+    state.tell_due = None
+    return _untold(state, list(state.relaying), dirty_too=True)
+
+
 def _untold(
     state: PeerState, doc_ids: list[str] | tuple[str, ...], *, dirty_too: bool = False
-) -> Have | None:
-    """A `have` of our digest of each of these the peer has not been told, marking them
-    told; without `dirty_too`, not of those about to be pushed anyway."""
+) -> dict[str, bytes]:
+    """Our digest of each of these that the peer has not been told, marking them told (for
+    a `have`); without `dirty_too`, not of those about to be pushed anyway."""
     untold: dict[str, bytes] = {}
     for doc_id in doc_ids:
         record = state.docs[doc_id]
@@ -841,7 +864,7 @@ def _untold(
         if record.ours.digest == record.told:
             continue
         record.told = untold[doc_id] = record.ours.digest
-    return Have(untold) if untold else None
+    return untold
 
 
 def _record(state: PeerState, doc_id: str) -> DocRecord:
