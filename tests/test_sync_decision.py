@@ -868,19 +868,49 @@ class TestHoldingBack:
         assert probe == Send(Ping())
         assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
 
-    def test_a_sync_that_only_asks_is_answered_at_once(self) -> None:
+    def test_a_sync_that_only_asks_across_a_cut_is_answered_in_the_spread(self) -> None:
         state = self.probed()
         decide(state, OursChanged({"d": Version(self.D3, 3)}), 1.01)
         decide(state, Received(Pong()), 9.0)
         decide(state, Tick(), 9.0)
         decide(state, Scheduled({"d": 12.0}), 9.0)
         decide(state, Tick(), 9.0)
-        # The peer started its sync state again: its message carries no change, only what it
-        # holds, and it sends us what we lack once it hears what it lacks. Nothing of it can
-        # cross the cut again: it is answered now, not when the spread says.
+        # The peer's message carries no change, only what it holds (a fresh sync state): it
+        # sends us what we lack once it hears what it lacks. Across a cut it asks every
+        # device of our side so: the board's spread says who answers when.
         decide(state, Received(Sync("d", b"{}", self.D2)), 9.1)
-        decide(state, SyncApplied("d", self.D2, None, asks=True), 9.1)
+        applied = decide(state, SyncApplied("d", self.D2, None, asks=True), 9.1)
+        assert applied == [Spread(frozenset({"d"}))]
+        assert decide(state, Tick(), 9.1) == []  # our turn is still the one at 12.0
+        probe, prepare = decide(state, Tick(), 12.0)
+        assert (
+            probe == Send(Ping())
+            and isinstance(prepare, Prepare)
+            and [d for d, _ in prepare.plan] == ["d"]
+        )
+
+    def test_a_sync_that_only_asks_is_answered_at_once_by_the_best_placed(self) -> None:
+        state = self.probed()
+        decide(state, OursChanged({"d": Version(self.D3, 3)}), 1.01)
+        decide(state, Received(Pong()), 9.0)
+        decide(state, Tick(), 9.0)
+        decide(state, Received(Sync("d", b"{}", self.D2)), 9.1)
+        assert decide(state, SyncApplied("d", self.D2, None, asks=True), 9.1) == [
+            Spread(frozenset({"d"}))
+        ]
+        decide(state, Scheduled({"d": None}), 9.1)
         [prepare] = decide(state, Tick(), 9.1)
+        assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
+
+    def test_a_sync_that_only_asks_within_a_mesh_is_answered_at_once(self) -> None:
+        state = PeerState(TIMING, last_heard=0.0, last_sent=0.0)
+        decide(state, Started({"d": Version(self.D3, 3)}, lead=True), 0.0)
+        assert decide(state, Received(Have({"d": self.D2})), 0.0) == [Spread(frozenset({"d"}))]
+        decide(state, Scheduled({"d": 5.0}), 0.0)
+        decide(state, Tick(), 0.0)  # our full `have` in answer
+        decide(state, Received(Sync("d", b"{}", self.D2)), 0.1)
+        assert decide(state, SyncApplied("d", self.D2, None, asks=True), 0.1) == []
+        [prepare] = decide(state, Tick(), 0.1)
         assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
 
 

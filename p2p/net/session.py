@@ -390,7 +390,8 @@ class Session:
                     if version is not None:
                         version = self.board.committed(self, {message.id: version})[message.id]
                     asks = not sync_message_carries_changes(message.data)
-                    self._decide(SyncApplied(message.id, message.digest, version, asks))
+                    applied = SyncApplied(message.id, message.digest, version, asks)
+                    await self._carry_out(self._decide(applied))
                 case Spread(doc_ids=doc_ids):
                     self.board.spread(self, doc_ids)
                 case Close(reason=reason, detail=detail):

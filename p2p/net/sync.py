@@ -481,11 +481,18 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
             record.theirs = record.spoke = digest
             if version is not None:
                 _set_ours(state, record, version)
+            state.active = True
+            if asks and cut_off(state, now):
+                # Across a cut, the peer asks every device of our side at once (it pushes to
+                # each, as its author would): answered at once, each would send it the same
+                # changes. The board's spread orders the answers: the best placed of our side
+                # answers at once, each of the others in its turn, once the peer holds them.
+                _index(state, doc_id, record)
+                return [Spread(frozenset({doc_id}))]
             if asks:
                 record.dirty = True  # nothing to cross a cut again: the peer waits on us
             else:
                 _answer(record)  # automerge may have more to say
-            state.active = True
             _index(state, doc_id, record)
         case OursChanged(ours=ours, relay_due=due):
             for doc_id, version in ours.items():
