@@ -138,6 +138,12 @@ class DocRecord:
     """The automerge sync state with this peer, from the first time the document needs one."""
     spoke: bytes | None = None
     """The label of the peer's last sync message: its digest as `sync` last heard of it."""
+    pushed: float | None = None
+    """When we last pushed the document to the peer as a sync message."""
+    asked_across: bool = False
+    """The peer's last `sync` only asked, from across a cut, and waits for our turn in the
+    spread: by then the peer has mostly taken the changes from the best placed device of our
+    side, without telling us (invariant 4)."""
 
     @property
     def assumed(self) -> bytes | None:
@@ -401,7 +407,8 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
     4. There is at most one automerge sync state per document and connection: decided here,
        made here as an empty placeholder, filled by the store thread, kept until the end.
        A push marks it `stale` when the peer's digest as last heard is neither the label of
-       its last `sync` (`spoke`) nor the digest we told it: its copy moved by other ways.
+       its last `sync` (`spoke`) nor the digest we told it: its copy moved by other ways; and
+       when it answers at its turn a `sync` that only asked from across a cut (`asked_across`).
     5. Nothing about documents is sent before the peer's inventory is known (reconciled,
        PROTOCOL.md §5.3, or its full `have`), and a `doc`, `sync` or `have` update from the
        peer before that, or a `reconcile` after it or out of turn, closes the connection
@@ -479,14 +486,16 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
         case SyncApplied(doc_id=doc_id, theirs=digest, ours=version, asks=asks):
             record = _record(state, doc_id)
             record.theirs = record.spoke = digest
+            record.asked_across = False
             if version is not None:
                 _set_ours(state, record, version)
             state.active = True
-            if asks and cut_off(state, now):
+            if asks and cut_off(state, now) and not _answers_us(state, record):
                 # Across a cut, the peer asks every device of our side at once (it pushes to
                 # each, as its author would): answered at once, each would send it the same
                 # changes. The board's spread orders the answers: the best placed of our side
                 # answers at once, each of the others in its turn, once the peer holds them.
+                record.asked_across = True
                 _index(state, doc_id, record)
                 return [Spread(frozenset({doc_id}))]
             if asks:
@@ -510,6 +519,7 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
                 record = _record(state, doc_id)
                 if when is None:
                     record.dirty = True
+                    record.asked_across = False  # the best placed answers with the changes
                 elif record.relay_due is None:
                     record.relay_due = when
                 _index(state, doc_id, record)
@@ -772,6 +782,7 @@ def _push(state: PeerState, now: float, out: list[Action]) -> bool:
         for doc_id in batch:
             record = state.docs[doc_id]
             record.dirty = False
+            asked_across, record.asked_across = record.asked_across, False
             _index(state, doc_id, record)
             if record.ours is None or record.assumed == record.ours.digest:
                 continue
@@ -780,10 +791,11 @@ def _push(state: PeerState, now: float, out: list[Action]) -> bool:
             else:
                 if record.sync is None:
                     record.sync = SyncState()
-                elif record.theirs not in (record.spoke, record.told):
-                    # Another peer changed its copy since it last spoke: what automerge
-                    # thinks it lacks is out of date, and would mostly go again.
+                elif asked_across or record.theirs not in (record.spoke, record.told):
+                    # Another peer changed its copy since it last spoke (or, at our turn,
+                    # mostly has): what automerge thinks it lacks would mostly go again.
                     record.sync.stale = True
+                record.pushed = now
                 plan.append((doc_id, record.sync))
         if plan:
             out.append(Prepare(batch, tuple(plan)))
@@ -846,6 +858,12 @@ def _answer(record: DocRecord) -> None:
     link arrive first; answered at once, each peer would cross the cut with the document."""
     if record.relay_due is None:
         record.dirty = True
+
+
+def _answers_us(state: PeerState, record: DocRecord) -> bool:
+    """Whether the peer's `sync` answers one we pushed it since the cut: then it waits on us,
+    and only we can answer it."""
+    return record.pushed is not None and state.cut_at is not None and record.pushed >= state.cut_at
 
 
 def _tell(state: PeerState, now: float, *, gathered: bool) -> dict[str, bytes]:
