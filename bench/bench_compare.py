@@ -2,9 +2,10 @@
 
 Runs `bench_store.py` (a store in one process; CPU time beside wall time), each commit's own
 `bench_floor.py` where it has one (a newcomer's store against its floor, and the home's size
-against its saved documents) and, with `--sync`, each commit's own `bench_sync.py` (real
+against its saved documents), with `--sync` each commit's own `bench_sync.py` (real
 `potluck serve` on a namespaced LAN: post propagation and a newcomer's catch-up of 10,000
-items), alternating the two commits round by
+items), and with `--scale` each commit's own `bench_scale.py --apart 0,30` (20 nodes cut in
+two halves: the bytes and time to heal after 30 s apart), alternating the two commits round by
 round so that a shared machine's load falls on both alike. The earlier commit is taken with
 `git archive` and imported instead of this tree through PYTHONPATH. Prints a table of medians.
 """
@@ -36,6 +37,21 @@ FLOOR_LINES = {
     "home: database / saved documents": r"database / saved documents\s+([\d.]+)",
 }
 """What `bench_floor.py` prints."""
+SCALE_APART = "0,30"
+"""The rounds of `bench_scale.py`: the figures are of the last, a heal after 30 s apart that
+follows one after none, as the bench runs by default."""
+
+
+def scale_figures(text: str) -> dict[str, float]:
+    """The last round of `bench_scale.py`'s table: its heal's bytes per change and time."""
+    rows = [line for line in text.splitlines() if re.match(r"\|\s*\d", line)]
+    if not rows:
+        return {}
+    cells = [cell.strip().replace(",", "") for cell in rows[-1].strip("|").split("|")]
+    return {
+        "heal after 30 s apart: kB per change": float(cells[8]) / 1000,
+        "heal after 30 s apart: converged (s)": float(cells[4]),
+    }
 
 
 def tree(commit: str, where: Path) -> Path:
@@ -90,6 +106,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--sync", action="store_true", help="also the namespaced-LAN bench")
+    parser.add_argument(
+        "--scale", action="store_true", help="also the 20-node heal (needs root, ~2 min a run)"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="potluck-compare-"))
     base = tree(args.base, work / "base")
@@ -112,6 +131,11 @@ def main() -> None:
             if args.sync:
                 text = run(source / "bench" / "bench_sync.py", path, source)
                 measured |= found(SYNC_LINES, text)
+            if args.scale:
+                text = run(
+                    source / "bench" / "bench_scale.py", path, source, "--apart", SCALE_APART
+                )
+                measured |= scale_figures(text)
             for label, value in measured.items():
                 results[name].setdefault(label, []).append(value)
             print(f"round {round_ + 1}, {name}: {measured}", file=sys.stderr, flush=True)
