@@ -832,6 +832,23 @@ class TestHoldingBack:
         assert decide(state, Tick(), late + TIMING.tell_gather) == []
         assert wake_at(state, late + TIMING.tell_gather) > late + TIMING.tell_gather
 
+    def test_a_link_stalled_on_the_socket_gets_no_push_though_the_peer_is_heard(self) -> None:
+        state = PeerState(TIMING, last_heard=0.0, last_sent=0.0)
+        decide(state, Started({"d": Version(self.D1, 1)}, lead=True), 0.0)
+        decide(state, Received(Reconciler({"d": self.D1}, lead=False).opening()), 0.0)
+        decide(state, OursChanged({"d": Version(self.D2, 2)}), 1.0)
+        # The peer's older messages are still being read (it seems alive), but the kernel is
+        # retransmitting what we wrote: a ping goes, the change waits.
+        decide(state, Received(Pong()), 1.0)
+        assert decide(state, Tick(stalled=True), 1.0) == [Send(Ping())]
+        assert paused(state)
+        decide(state, Received(Pong()), 1.1)
+        assert decide(state, Tick(stalled=True), 1.1) == [Send(Ping())]
+        # Acknowledged again, and the peer heard: the change goes.
+        decide(state, Received(Pong()), 1.5)
+        [prepare] = decide(state, Tick(stalled=False), 1.5)
+        assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
+
     def test_heard_again_after_hold_after_what_waited_is_spread(self) -> None:
         state = self.probed()
         decide(state, OursChanged({"d": Version(self.D3, 3)}), 1.01)

@@ -26,6 +26,9 @@ class Channel(Protocol):
     async def aclose(self) -> None:
         """Close; idempotent. The peer's receive then raises PeerClosed."""
 
+    def stalled(self) -> bool:
+        """Whether what we sent is not being acknowledged (the link may be cut)."""
+
 
 class NoiseChannel:
     """The real channel: messages encoded with msgpack inside a SecureConnection."""
@@ -42,6 +45,9 @@ class NoiseChannel:
 
     async def aclose(self) -> None:
         await self.connection.aclose()
+
+    def stalled(self) -> bool:
+        return self.connection.stalled()
 
 
 _CLOSED = b""
@@ -77,6 +83,9 @@ class MemoryChannel:
         self._inbox.put_nowait(_CLOSED)
         if self._peer is not None:
             self._peer._inbox.put_nowait(_CLOSED)
+
+    def stalled(self) -> bool:
+        return False  # delivered at once, in process
 
 
 def memory_pair(device_a: str, device_b: str) -> tuple[MemoryChannel, MemoryChannel]:

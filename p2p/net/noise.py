@@ -59,6 +59,14 @@ only a few hundred small documents ahead of what the newcomer has read (about 20
 round trip's worth many times over)."""
 
 
+TCP_INFO: int | None = getattr(socket, "TCP_INFO", None)
+"""The socket option that reads a connection's `struct tcp_info` (Linux; elsewhere none)."""
+TCP_INFO_HEAD = 8
+"""The first bytes of Linux's `struct tcp_info`: state, congestion state, retransmits (of the
+oldest unacknowledged data, by the retransmission timer; zero-window probes are counted
+apart), probes, backoff, options, window scales."""
+
+
 def tune(writer: asyncio.StreamWriter) -> None:
     """Set a new connection's socket: every message goes out at once (no Nagle: asyncio sets
     this on the sockets it connects, not on one accepted and handed to it, where a small
@@ -207,6 +215,21 @@ class SecureConnection:
         self._unsent: list[bytes] = []
         self._unsent_size = 0
         self._flush_handle: asyncio.Handle | None = None
+
+    def stalled(self) -> bool:
+        """Whether what we wrote is not being acknowledged: the kernel's retransmission timer
+        has fired since the peer's last acknowledgement (a cut link; a peer that is merely
+        busy still acknowledges, or closes its window, which is not counted). Read from the
+        socket, so that a backlog of the peer's older messages, read here late, cannot hide
+        it."""
+        sock = self.writer.get_extra_info("socket")
+        if sock is None or TCP_INFO is None:
+            return False
+        try:
+            info = sock.getsockopt(socket.IPPROTO_TCP, TCP_INFO, TCP_INFO_HEAD)
+        except OSError:
+            return False
+        return len(info) >= TCP_INFO_HEAD and info[2] > 0
 
     @property
     def peer_address(self) -> tuple[str, int]:

@@ -341,7 +341,7 @@ class Session:
             self._wake.clear()
             if self._closing is not None:
                 raise self._closing
-            actions = self._decide(Tick())
+            actions = self._decide(Tick(self.channel.stalled()))
             if actions:
                 await self._carry_out(actions)
                 continue

@@ -190,6 +190,8 @@ class PeerState:
     """When the peer, held back, was last heard again: for a while after, it counts as on
     the other side of a cut (`cut_off`)."""
     pongs_owed: int = 0
+    stalled: bool = False
+    """As of the last `Tick`: what we wrote is not being acknowledged (invariant 8)."""
     settled: bool = False
     """`in_sync` as of the last decision."""
     last_sync: float | None = None
@@ -292,6 +294,9 @@ class Scheduled:
 @dataclass(frozen=True)
 class Tick:
     """The sender is free: what is due now?"""
+
+    stalled: bool = False
+    """What we wrote is not being acknowledged (the socket says so): the link may be cut."""
 
 
 @dataclass(frozen=True)
@@ -424,7 +429,8 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
        old. If it was that old by the time the peer is heard, nothing is
        pushed until the peer also answers a ping (it reads us again), and then what waited
        is spread by the board, as when a connection starts (`Spread`); otherwise it goes at
-       once.
+       once. While the socket says what we wrote is not acknowledged (`stalled`), only the
+       ping goes, though the peer be heard (its older messages, read late).
     9. `synced` goes out once the connection turns `quiet` after activity: the peer's `have`
        arrived, every record's `assumed` equals `ours`, nothing dirty, nothing to relay.
     10. The indexes (`dirty`, `relaying`, `differ`, `unsettled`, `unconfirmed`, `known`,
@@ -452,7 +458,8 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
     match event:
         case Received(message=message):
             return _received(state, message, now)
-        case Tick():
+        case Tick(stalled=stalled):
+            state.stalled = stalled
             return _tick(state, now)
         case Prepared():
             return _prepared(state, event, now)
@@ -760,10 +767,14 @@ def _tick(state: PeerState, now: float) -> list[Action]:
 def _push(state: PeerState, now: float, out: list[Action]) -> bool:
     """Add what is due to the peer to `out`; True when a batch of pushes is under way."""
     silent = now - state.last_heard > state.timing.probe_after
-    if (state.relaying or state.dirty) and silent:
+    if (state.relaying or state.dirty) and (silent or state.stalled):
         # This push goes with a ping; the next waits until the peer is heard (`paused`).
         state.probe_sent = now
         out.append(Send(Ping()))
+        if state.stalled:
+            # What we wrote is not acknowledged: the peer may still be heard (its older
+            # messages, read late), but nothing more goes onto what may be a cut link.
+            return False
     if state.relaying:
         # Our new digests of relayed documents go out gathered; the changes, when due (and
         # then only if the peer has not said meanwhile that it holds them).

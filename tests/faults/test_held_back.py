@@ -50,6 +50,9 @@ class Cuttable:
     async def aclose(self) -> None:
         await self.inner.aclose()
 
+    def stalled(self) -> bool:
+        return self.inner.stalled()
+
 
 async def test_changes_made_during_a_cut_wait_and_go_in_one_round_after_it(
     tmp_path: Path,

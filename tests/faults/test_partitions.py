@@ -1,10 +1,14 @@
 """Two groups of real `potluck serve` nodes apart, each editing the same items, then healed:
 identical boards, nothing lost, and the read model (the SQLite index) agrees with the
-documents on every node. A link healed after half a minute apart is used within seconds."""
+documents on every node. A link healed after half a minute apart is used within seconds, and a
+cut link shows on the socket while the peer's older messages are still being read."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -167,3 +171,25 @@ def test_a_link_healed_after_half_a_minute_is_used_within_seconds(tmp_path: Path
         logs = "\n---\n".join(n.log() for n in nodes)
         assert codes == [0, 0], logs
         assert took < 8, f"{took:.1f} s after the heal\n{logs}"
+
+
+def test_a_cut_link_shows_on_the_socket_until_the_heal() -> None:
+    """`SecureConnection.stalled` (what stops our pushes while a backlog of the peer's older
+    messages still makes it look alive): a real TCP + Noise connection in a namespace of its
+    own, what reaches the responder dropped by nft, then let through."""
+    namespace = f"plk{os.getpid() % 100000}-stall"
+    subprocess.run(["ip", "netns", "add", namespace], check=True, timeout=20)
+    try:
+        probe = subprocess.run(
+            ["ip", "netns", "exec", namespace, sys.executable, "-m", "tests.faults.stall_probe"],
+            cwd=Path(__file__).resolve().parent.parent.parent,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+    finally:
+        subprocess.run(["ip", "netns", "del", namespace], timeout=20)
+    said = dict(line.split() for line in probe.stdout.splitlines())
+    assert said == {"live": "False", "cut": "True", "healed": "True", "arrived": "True"}, (
+        probe.stdout + probe.stderr
+    )

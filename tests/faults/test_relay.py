@@ -41,6 +41,9 @@ class Watched:
     async def aclose(self) -> None:
         await self.inner.aclose()
 
+    def stalled(self) -> bool:
+        return self.inner.stalled()
+
 
 def session(
     path: Path, board_id: str, channel: Channel, timing: Timing | None = None
