@@ -190,8 +190,6 @@ class PeerState:
     """When the peer, held back, was last heard again: for a while after, it counts as on
     the other side of a cut (`cut_off`)."""
     pongs_owed: int = 0
-    stalled: bool = False
-    """As of the last `Tick`: what we wrote is not being acknowledged (invariant 8)."""
     settled: bool = False
     """`in_sync` as of the last decision."""
     last_sync: float | None = None
@@ -459,8 +457,7 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
         case Received(message=message):
             return _received(state, message, now)
         case Tick(stalled=stalled):
-            state.stalled = stalled
-            return _tick(state, now)
+            return _tick(state, now, stalled)
         case Prepared():
             return _prepared(state, event, now)
         case Sent():
@@ -714,7 +711,7 @@ def _heard_inventory(state: PeerState, docs: Mapping[str, bytes]) -> list[Action
     return [Spread(frozenset(both))] if both else []
 
 
-def _tick(state: PeerState, now: float) -> list[Action]:
+def _tick(state: PeerState, now: float, stalled: bool) -> list[Action]:
     timing = state.timing
     out: list[Action] = []
     if state.reconcile_out is not None:
@@ -749,7 +746,7 @@ def _tick(state: PeerState, now: float) -> list[Action]:
             out.append(Spread(waiting))
             return out
     if state.heard_have and not paused(state):
-        pushed = _push(state, now, out)
+        pushed = _push(state, now, out, stalled)
         if pushed:
             return out
     elif state.heard_have and state.relaying and _telling(state, now):
@@ -764,14 +761,15 @@ def _tick(state: PeerState, now: float) -> list[Action]:
     return out
 
 
-def _push(state: PeerState, now: float, out: list[Action]) -> bool:
-    """Add what is due to the peer to `out`; True when a batch of pushes is under way."""
+def _push(state: PeerState, now: float, out: list[Action], stalled: bool) -> bool:
+    """Add what is due to the peer to `out`; True when a batch of pushes is under way.
+    `stalled`: what we wrote is not being acknowledged (invariant 8)."""
     silent = now - state.last_heard > state.timing.probe_after
-    if (state.relaying or state.dirty) and (silent or state.stalled):
+    if (state.relaying or state.dirty) and (silent or stalled):
         # This push goes with a ping; the next waits until the peer is heard (`paused`).
         state.probe_sent = now
         out.append(Send(Ping()))
-        if state.stalled:
+        if stalled:
             # What we wrote is not acknowledged: the peer may still be heard (its older
             # messages, read late), but nothing more goes onto what may be a cut link.
             return False

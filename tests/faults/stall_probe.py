@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import time
-from collections.abc import Callable
 
 from potluck.p2p.keys import DeviceIdentity, new_board_key
 from potluck.p2p.net.noise import SecureConnection, initiate, respond
+
+from tests.p2p_helpers import wait_until
 
 CUT = """table inet plk_cut {{
  chain input {{
@@ -19,15 +19,6 @@ CUT = """table inet plk_cut {{
  }}
 }}
 """
-
-
-async def until(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
 
 
 async def main() -> None:
@@ -50,9 +41,11 @@ async def main() -> None:
     subprocess.run(["nft", "-f", "-"], input=CUT.format(port=port), text=True, check=True)
     await ours.send(b"into the cut")
     await ours.flush()
-    print("cut", await until(ours.stalled, 10))
+    await wait_until(ours.stalled, 10, "the socket to say the link is cut")
+    print("cut", ours.stalled())
     subprocess.run(["nft", "delete", "table", "inet", "plk_cut"], check=True)
-    print("healed", await until(lambda: not ours.stalled(), 20))
+    await wait_until(lambda: not ours.stalled(), 20, "the socket to say the link is healed")
+    print("healed", not ours.stalled())
     print("arrived", await asyncio.wait_for(theirs.receive(), 20) == b"into the cut")
     writer.close()
     server.close()
