@@ -65,30 +65,13 @@ class Reader:
     def done(self) -> bool:
         return self.pos >= len(self.data)
 
-    def _leb(self) -> tuple[int, int, int]:
-        """A LEB128 number's bits, how many, and its last byte (for the sign)."""
-        data = self.data
-        if self.pos < len(data) and data[self.pos] < 0x80:  # one byte: most numbers are
-            byte = data[self.pos]
-            self.pos += 1
-            return byte, 7, byte
-        result = shift = 0
-        while True:
-            if self.pos >= len(data) or shift > 63:
-                raise DamagedDocument("automerge data: bad or truncated number")
-            byte = data[self.pos]
-            self.pos += 1
-            result |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                return result, shift, byte
-
     def uleb(self) -> int:
-        return self._leb()[0]
+        value, self.pos = _number(self.data, self.pos, False)
+        return value
 
     def sleb(self) -> int:
-        result, shift, last = self._leb()
-        return result - (1 << shift) if last & 0x40 else result
+        value, self.pos = _number(self.data, self.pos, True)
+        return value
 
     def take(self, n: int) -> memoryview:
         if n < 0 or self.pos + n > len(self.data):
@@ -117,38 +100,70 @@ def inflate(data: bytes | memoryview, budget: Size) -> bytes:
     return out
 
 
-def _rows(kind: int, data: bytes | memoryview) -> int:
-    """How many values one column holds (runs counted in full)."""
-    r = Reader(data, Size())
-    rows = 0
-    if kind == _BOOLEAN:
-        while not r.done():
-            rows += r.uleb()
-            if rows > MAX_DOCUMENT_OPS:
-                break
-        return rows
-    while not r.done() and rows <= MAX_DOCUMENT_OPS:
-        count = r.sleb()
-        if count > 0:
-            _skip_values(r, kind, 1)
-            rows += count
-        elif count < 0:
-            rows += -count
-            if rows <= MAX_DOCUMENT_OPS:
-                _skip_values(r, kind, -count)
-        else:
-            rows += r.uleb()
-    return rows
+def _number(data: bytes | memoryview, pos: int, signed: bool) -> tuple[int, int]:
+    """The LEB128 number at `pos` and the position after it."""
+    result = shift = 0
+    end = len(data)
+    while True:
+        if pos >= end or shift > 63:
+            raise DamagedDocument("automerge data: bad or truncated number")
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return (result - (1 << shift) if signed and byte & 0x40 else result), pos
 
 
-def _skip_values(r: Reader, kind: int, n: int) -> None:
+def _skip_values(data: bytes, pos: int, kind: int, n: int) -> int:
+    """The position after `n` values of a column of this kind."""
+    end = len(data)
     for _ in range(n):
         if kind == _STRING:
-            r.prefixed()
-        elif kind == _DELTA:
-            r.sleb()
+            length, pos = _number(data, pos, False)
+            pos += length
         else:
-            r.uleb()
+            start = pos
+            while pos < end and data[pos] & 0x80:
+                pos += 1
+            pos += 1
+            if pos - start > 10:
+                raise DamagedDocument("automerge data: bad or truncated number")
+        if pos > end:
+            raise DamagedDocument("automerge data: truncated")
+    return pos
+
+
+def _rows(kind: int, column: bytes | memoryview) -> int:
+    """How many values one column holds (runs counted in full; past MAX_DOCUMENT_OPS, no
+    further). Every column of every document and sync message a peer sends comes through
+    here, so one-byte numbers, most of them, are read in place rather than by a call."""
+    data = bytes(column)
+    end = len(data)
+    pos = rows = 0
+    if kind == _BOOLEAN:
+        while pos < end and rows <= MAX_DOCUMENT_OPS:
+            count, pos = _number(data, pos, False)
+            rows += count
+        return rows
+    while pos < end and rows <= MAX_DOCUMENT_OPS:
+        byte = data[pos]
+        if byte < 0x80:
+            count = byte - 0x80 if byte & 0x40 else byte
+            pos += 1
+        else:
+            count, pos = _number(data, pos, True)
+        if count > 0:
+            pos = _skip_values(data, pos, kind, 1)
+            rows += count
+        elif count < 0:
+            rows -= count
+            if rows <= MAX_DOCUMENT_OPS:
+                pos = _skip_values(data, pos, kind, -count)
+        else:
+            count, pos = _number(data, pos, False)
+            rows += count
+    return rows
 
 
 def _columns(r: Reader, budget: Size, metas: list[list[tuple[int, int]]]) -> None:
