@@ -52,6 +52,7 @@ from potluck.p2p.net.sync import (
     answering,
     cut_off,
     decide,
+    held_back,
     in_sync,
     merges,
     paused,
@@ -841,13 +842,35 @@ class TestHoldingBack:
         # retransmitting what we wrote: a ping goes, the change waits.
         decide(state, Received(Pong()), 1.0)
         assert decide(state, Tick(stalled=True), 1.0) == [Send(Ping())]
-        assert paused(state)
+        assert paused(state) and held_back(state, 1.0)  # a cut, by the socket's word
         decide(state, Received(Pong()), 1.1)
+        # Heard again after a cut: what waited goes in the board's spread, and even then
+        # only the ping goes onto a link that is still not acknowledged.
+        assert decide(state, Tick(stalled=True), 1.1) == [Spread(frozenset({"d"}))]
+        decide(state, Scheduled({"d": None}), 1.1)
         assert decide(state, Tick(stalled=True), 1.1) == [Send(Ping())]
+        assert not held_back(state, 1.1)  # the same cut's tail, not a new one
         # Acknowledged again, and the peer heard: the change goes.
         decide(state, Received(Pong()), 1.5)
         [prepare] = decide(state, Tick(stalled=False), 1.5)
         assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
+
+    def test_a_short_cut_the_socket_shows_is_spread_after_like_a_long_one(self) -> None:
+        state = self.probed()
+        decide(state, OursChanged({"d": Version(self.D3, 3)}), 1.01)
+        # While the ping is unanswered, the sender looks at the socket every `stall_check`.
+        assert wake_at(state, 1.01) == 1.01 + TIMING.stall_check
+        assert decide(state, Tick(stalled=False), 1.25) == []
+        assert not held_back(state, 1.25)  # acknowledged: a busy peer, not a cut
+        assert decide(state, Tick(stalled=True), 1.5) == []
+        assert held_back(state, 1.5)  # nothing acknowledged: a cut, long before `hold_after`
+        assert wake_at(state, 1.5) > 1.5 + TIMING.stall_check  # no need to look again
+        # Healed after a second: heard, then read again (its pong), what waited is spread.
+        decide(state, Received(Synced(1)), 2.0)
+        assert cut_off(state, 2.0)
+        assert decide(state, Tick(), 2.0) == [Send(Ping())]
+        decide(state, Received(Pong()), 2.1)
+        assert decide(state, Tick(), 2.1) == [Spread(frozenset({"d"}))]
 
     def test_heard_again_after_hold_after_what_waited_is_spread(self) -> None:
         state = self.probed()

@@ -98,10 +98,14 @@ class Timing:
     """While a ping of ours is unanswered, `have` updates still go this long (a busy peer,
     told our digests, does not push us what we hold); on a dead link they would only wait."""
     hold_after: float = 3.0
-    """A ping unanswered this long holds the peer back: what waited goes, once the peer is
-    heard again and has answered a ping, in the board's spread (after a cut that the
-    connection survived); and a peer silent this long while something waits on it is not
-    `answering`."""
+    """A ping unanswered this long holds the peer back (or sooner, once the socket says the
+    link is cut: `stall_check`): what waited goes, once the peer is heard again and has
+    answered a ping, in the board's spread (after a cut that the connection survived); and a
+    peer silent this long while something waits on it is not `answering`."""
+    stall_check: float = 0.25
+    """While a ping of ours is unanswered, the socket is asked this often whether what we
+    wrote is acknowledged: a busy peer's kernel acknowledges it, across a cut nothing is, and
+    the peer is held back at once (a cut of a few seconds is spread after, as a long one)."""
     cut_memory: float = 30.0
     """A peer heard again after being held back, or a connection this young, counts this
     long as on the other side of a cut (the board's spread ranks only our side)."""
@@ -178,6 +182,9 @@ class PeerState:
     """Something was exchanged since our last `synced`."""
     probe_sent: float | None = None
     """When we pinged a peer that had been silent, if nothing has been heard since."""
+    cut_seen: bool = False
+    """Since that ping, the socket said what we wrote is not acknowledged: a cut, not a busy
+    peer (`held_back` at once)."""
     tell_due: float | None = None
     """When the `have` of our new digests of relayed documents is due (`tell_gather`)."""
     released: bool = False
@@ -424,7 +431,8 @@ def decide(state: PeerState, event: Event, now: float) -> list[Action]:
        equals ours (then only a `have`, if the peer has not been told our digest).
     8. A peer silent for `probe_after` gets a ping with the next push, and no `doc` or `sync`
        goes until something is heard (`paused`), nor a `have` once the ping is `tell_for`
-       old. If it was that old by the time the peer is heard, nothing is
+       old. If it was `hold_after` old by the time the peer is heard, or the socket said
+       meanwhile that what we wrote is not acknowledged (`cut_seen`), nothing is
        pushed until the peer also answers a ping (it reads us again), and then what waited
        is spread by the board, as when a connection starts (`Spread`); otherwise it goes at
        once. While the socket says what we wrote is not acknowledged (`stalled`), only the
@@ -457,7 +465,12 @@ def _decide(state: PeerState, event: Event, now: float) -> list[Action]:
         case Received(message=message):
             return _received(state, message, now)
         case Tick(stalled=stalled):
-            return _tick(state, now, stalled)
+            actions = _tick(state, now, stalled)
+            # A stall right after a cut is its tail (each side's TCP retransmits on its own
+            # timer), not a new cut to spread after.
+            cut = stalled and paused(state) and not cut_off(state, now)
+            state.cut_seen = state.cut_seen or cut
+            return actions
         case Prepared():
             return _prepared(state, event, now)
         case Sent():
@@ -576,9 +589,11 @@ def _telling(state: PeerState, now: float) -> bool:
 
 
 def held_back(state: PeerState, now: float) -> bool:
-    """Whether the peer left a probe unanswered for `hold_after`: what waits on it is spread
-    when it is heard again."""
-    return state.probe_sent is not None and now - state.probe_sent > state.timing.hold_after
+    """Whether the peer left a probe unanswered for `hold_after`, or while the socket said
+    the link is cut: what waits on it is spread when it is heard again."""
+    if state.probe_sent is None:
+        return False
+    return state.cut_seen or now - state.probe_sent > state.timing.hold_after
 
 
 def merges(state: PeerState, message: Message) -> bool:
@@ -604,6 +619,8 @@ def wake_at(state: PeerState, now: float) -> float:
     since = _silent_since(state)
     if since is not None and now - since <= state.timing.hold_after:
         when = min(when, since + state.timing.hold_after + 0.01)
+    if paused(state) and not held_back(state, now):
+        when = min(when, now + state.timing.stall_check)  # is the link cut?
     return when
 
 
@@ -616,6 +633,7 @@ def _received(state: PeerState, message: Message, now: float) -> list[Action]:
         state.cut_at = now
     state.last_heard = now
     state.probe_sent = None
+    state.cut_seen = False
     match message:
         case Reconcile():
             reconciler = state.reconciler
