@@ -160,9 +160,11 @@ class Session:
     @property
     def cut_off(self) -> bool:
         """Whether the peer counts as on the other side of a cut: held back or heard again
-        lately, or connected lately (after a cut the connections did not survive)."""
+        lately, or connected lately (after a cut the connections did not survive) and not in
+        sync since (a mesh just formed is one side: a cut soon after is seen as any other)."""
         now = time.monotonic()
-        return now - self._started < self.timing.cut_memory or cut_off(self.state, now)
+        young = now - self._started < self.timing.cut_memory and self.state.last_sync is None
+        return young or cut_off(self.state, now)
 
     @property
     def answering(self) -> bool:

@@ -117,3 +117,25 @@ async def test_changes_made_during_a_cut_wait_and_go_in_one_round_after_it(
     finally:
         await stop(tasks, (ana_db, ana_node_home), (bo_db, bo_node_home))
     assert replies(bo) == replies(ana)
+
+
+async def test_a_new_connection_counts_as_across_a_cut_until_it_is_in_sync(
+    tmp_path: Path,
+) -> None:
+    """A connection made lately may join the two sides of a cut the older ones did not
+    survive; once in sync, the peer is on our side, so a cut soon after is spread after as
+    any other (a mesh just formed used to count every peer as across for 30 s)."""
+    (ana, bo), board_id = make_homes(tmp_path, ["Ana", "Bo"])
+    ana.board(board_id).post(Kind.NEED, "Blankets for the night shelter")
+    to_bo, to_ana = memory_pair(ana.device_id, bo.device_id)
+    ana_side, ana_node_home, ana_db = session(ana.path, board_id, to_bo)
+    bo_side, bo_node_home, bo_db = session(bo.path, board_id, to_ana)
+    started = time.monotonic()
+    assert ana_side.cut_off and bo_side.cut_off
+    tasks = [asyncio.create_task(s.run()) for s in (ana_side, bo_side)]
+    try:
+        await wait_until(lambda: ana_side.in_sync and bo_side.in_sync, what="in sync")
+        assert not ana_side.cut_off and not bo_side.cut_off
+        assert time.monotonic() - started < ana_side.timing.cut_memory  # still a young one
+    finally:
+        await stop(tasks, (ana_db, ana_node_home), (bo_db, bo_node_home))
