@@ -27,7 +27,7 @@ class Member(Protocol):
     @property
     def cut_off(self) -> bool:
         """Whether the peer counts as on the other side of a cut (held back or heard again
-        lately, or connected lately and not in sync since)."""
+        lately, or connected lately and still bringing what we lacked)."""
 
     def feed(self, event: Event) -> None:
         """Take an event that produces no message by itself (the connection's sender acts)."""

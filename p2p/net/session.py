@@ -160,11 +160,13 @@ class Session:
     @property
     def cut_off(self) -> bool:
         """Whether the peer counts as on the other side of a cut: held back or heard again
-        lately, or connected lately (after a cut the connections did not survive) and not in
-        sync since (a mesh just formed is one side: a cut soon after is seen as any other)."""
+        lately, or connected lately (after a cut the connections did not survive) and still
+        bringing what it held that we lacked. Once that has arrived, the peer is on our side
+        (a mesh just formed is one side: a cut soon after is seen as any other)."""
         now = time.monotonic()
-        young = now - self._started < self.timing.cut_memory and self.state.last_sync is None
-        return young or cut_off(self.state, now)
+        state = self.state
+        apart = not state.heard_have or bool(state.expecting)
+        return (now - self._started < self.timing.cut_memory and apart) or cut_off(state, now)
 
     @property
     def answering(self) -> bool:

@@ -107,9 +107,9 @@ class Timing:
     wrote is acknowledged: a busy peer's kernel acknowledges it, across a cut nothing is, and
     the peer is held back at once (a cut of a few seconds is spread after, as a long one)."""
     cut_memory: float = 30.0
-    """A peer heard again after being held back, or a connection this young that has not been
-    in sync yet, counts this long as on the other side of a cut (the board's spread ranks only
-    our side)."""
+    """A peer heard again after being held back, or a connection this young whose catch-up
+    (what the peer held that we lacked when it began) has not all arrived, counts this long as
+    on the other side of a cut (the board's spread ranks only our side)."""
     branch: int = BRANCH
     """Reconciliation (PROTOCOL.md §5.3): a range whose fingerprints differ splits in this
     many parts, …"""

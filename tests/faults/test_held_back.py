@@ -119,12 +119,13 @@ async def test_changes_made_during_a_cut_wait_and_go_in_one_round_after_it(
     assert replies(bo) == replies(ana)
 
 
-async def test_a_new_connection_counts_as_across_a_cut_until_it_is_in_sync(
+async def test_a_new_connection_counts_as_across_a_cut_until_its_catch_up_arrived(
     tmp_path: Path,
 ) -> None:
     """A connection made lately may join the two sides of a cut the older ones did not
-    survive; once in sync, the peer is on our side, so a cut soon after is spread after as
-    any other (a mesh just formed used to count every peer as across for 30 s)."""
+    survive; once what the peer held has arrived, the peer is on our side, so a cut soon
+    after is spread after as any other (a mesh just formed used to count every peer as across
+    for 30 s)."""
     (ana, bo), board_id = make_homes(tmp_path, ["Ana", "Bo"])
     ana.board(board_id).post(Kind.NEED, "Blankets for the night shelter")
     to_bo, to_ana = memory_pair(ana.device_id, bo.device_id)
