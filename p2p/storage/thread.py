@@ -76,7 +76,10 @@ class StoreThread:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         if self._worker is not None:
-            self._worker.shutdown(wait=False, cancel_futures=True)
+            # Waited for: the workers are idle or finish a slice in milliseconds, and an
+            # executor left running races its own exit hook (Python 3.11 then prints a
+            # traceback of a closed pipe as the node stops).
+            self._worker.shutdown(wait=True, cancel_futures=True)
 
     def _prepare(
         self, documents: list[tuple[str, Signed]]

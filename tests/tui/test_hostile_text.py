@@ -145,6 +145,7 @@ async def vics_app(
             watch = Watch(app)
             async with app.run_test(size=SIZE) as pilot:
                 await everything_arrived(pilot, app, 1 + 6 * len(CORPUS))
+                await all_announced(pilot, app, 1 + 6 * len(CORPUS))
                 answer(victim, CORPUS[0])
                 await everything_arrived(pilot, app, 1 + 6 * (len(CORPUS) + 1))
                 yield app, pilot, watch
@@ -157,11 +158,19 @@ async def vics_app(
             await asyncio.to_thread(run_potluck, victim.mallory, "export", str(export))
             await asyncio.to_thread(run_potluck, victim.path, "import", str(export))
             await everything_arrived(pilot, app, 1 + 6 * len(CORPUS))
+            await all_announced(pilot, app, 1 + 6 * len(CORPUS))
             answer(victim, CORPUS[0])
             await asyncio.to_thread(run_potluck, victim.mallory, "export", str(export))
             await asyncio.to_thread(run_potluck, victim.path, "import", str(export))
             await everything_arrived(pilot, app, 1 + 6 * (len(CORPUS) + 1))
             yield app, pilot, watch
+
+
+async def all_announced(pilot: Pilot, app: PotluckApp, count: int) -> None:
+    """The app has read what arrived for its notices: Mallory's news then comes alone, not
+    counted in with the last of the first arrivals (past ANNOUNCE_AT_MOST it would be one line
+    saying how many arrived)."""
+    await wait_for(pilot, lambda: app.announcer is not None and len(app.announcer.known) >= count)
 
 
 async def everything_arrived(pilot: Pilot, app: PotluckApp, count: int) -> None:
