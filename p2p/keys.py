@@ -8,8 +8,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+import nacl.bindings
+import nacl.exceptions
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -103,19 +104,16 @@ class DeviceIdentity:
         )
 
 
-@functools.lru_cache(maxsize=4096)
-def _public_key(signing_public: bytes) -> Ed25519PublicKey:
-    """A signer's key, parsed once (a board's members sign thousands of changes each)."""
-    return Ed25519PublicKey.from_public_bytes(signing_public)
-
-
 def verify_signature(signing_public: bytes, message: bytes, signature: bytes) -> bool:
-    """Whether `signature` is the Ed25519 signature of `message` under `signing_public`."""
+    """Whether `signature` is the Ed25519 signature of `message` under `signing_public`, checked
+    strictly, as libsodium does: a key or a signature's R of small order is refused, so no key
+    has a signature that verifies for every message (OpenSSL accepts the identity key's
+    R = identity, S = 0 for any message), and S must be below the group order."""
     if len(signing_public) != PUBLIC_KEY_SIZE or len(signature) != SIGNATURE_SIZE:
         return False
     try:
-        _public_key(signing_public).verify(signature, message)
-    except (InvalidSignature, ValueError):
+        nacl.bindings.crypto_sign_open(signature + message, signing_public)
+    except nacl.exceptions.BadSignatureError:
         return False
     return True
 

@@ -24,7 +24,7 @@ from potluck.p2p.errors import (
     ItemNotFound,
 )
 from potluck.p2p.home import Board, Home
-from potluck.p2p.keys import DeviceIdentity, verify_change
+from potluck.p2p.keys import DeviceIdentity, actor_id_for, verify_change
 from potluck.p2p.model import item_document as items
 from potluck.p2p.model import rota
 from potluck.p2p.model import tasks as task_model
@@ -135,7 +135,11 @@ TAMPERING = st.one_of(
     st.tuples(st.just("no key"), st.none()),
     st.tuples(st.just("claims ana"), st.booleans()),
     st.tuples(st.just("truncated signatures"), st.integers(1, 95)),
+    st.tuples(st.just("small-order key"), st.none()),
 )
+SMALL_ORDER_KEY = bytes([1]) + bytes(31)
+"""The identity point as a device key: R = identity, S = 0 is its signature of every message
+under a verification that does not refuse keys of small order (OpenSSL's does not)."""
 RESIGNED = st.one_of(
     st.tuples(st.just("actor"), st.binary(min_size=16, max_size=16)),
     st.tuples(st.just("dep"), st.binary(min_size=32, max_size=32)),
@@ -192,6 +196,11 @@ def tamper(
         return chunk, pack_signatures([(change.hash, signature)]), ana.signing_public
     elif name == "no key":
         return chunk, pack_signatures([(change.hash, signature)]), b""
+    elif name == "small-order key":
+        chunk = rebuild(chunk, actor=actor_id_for(SMALL_ORDER_KEY))
+        claimed = parse_change(chunk, with_ops=False)
+        signatures = pack_signatures([(claimed.hash, SMALL_ORDER_KEY + bytes(32))])
+        return chunk, signatures, SMALL_ORDER_KEY
     elif name == "claims ana":
         # A change naming Ana's device as its actor, signed by the forger: with the forger's
         # key (which derives to another actor), or with Ana's (which the signature fails).
@@ -234,6 +243,24 @@ class TestVerification:
             # The same change untampered is taken: the refusal was the tampering's doing.
             documents.receive_sync_message(board_id, item, SyncState(), honest.sync)
             assert [r.author for r in vic.board(board_id).item(item).replies] == [mo.device_id]
+
+    def test_a_key_of_small_order_signs_nothing(self) -> None:
+        assert not verify_change(SMALL_ORDER_KEY, bytes(32), SMALL_ORDER_KEY + bytes(32))
+        with homes("Ana", "Mo", "Vic") as ((ana, mo, vic), board_id):
+            item = ana.board(board_id).post(Kind.NEED, "A ladder")
+            copy_all(ana, vic, board_id)
+            honest = Forger(mo, board_id).change(
+                item, lambda doc: items.add_reply(doc, text="I have one", now=5)
+            )
+            [chunk] = _chunks(honest.sync.data)
+            data, signatures, keys = tamper(
+                ("small-order key", None), chunk, mo.identity, ana.identity
+            )
+            with pytest.raises(BadSignature):
+                vic.store.documents.receive_sync_message(
+                    board_id, item, SyncState(), Signed(sync_message([data]), signatures, keys)
+                )
+            assert vic.board(board_id).item(item).replies == ()
 
     @SETTINGS
     @given(kind=RESIGNED)

@@ -17,6 +17,7 @@ from potluck.p2p.keys import (
     board_tag,
     verify_certificate,
     verify_change,
+    verify_signature,
 )
 from potluck.p2p.model.automerge import SyncState, heads_digest
 from potluck.p2p.model.chunks import parse_change
@@ -93,6 +94,17 @@ def test_signed_changes_verify() -> None:
         assert verify_change(
             bytes.fromhex(entry["signing_public"]), change.hash, bytes.fromhex(entry["signature"])
         )
+
+
+def test_signatures_a_lax_verification_may_take_are_refused() -> None:
+    refused = V2["refused_signatures"]
+    assert len(refused) == 2
+    for entry in refused:
+        key, message = (
+            bytes.fromhex(entry["signing_public"]),
+            bytes.fromhex(entry["signed_message"]),
+        )
+        assert not verify_signature(key, message, bytes.fromhex(entry["signature"])), entry["why"]
 
 
 def test_messages_decode_and_a_store_takes_them(tmp_path: Path) -> None:

@@ -215,12 +215,36 @@ def potluck() -> dict[str, Any]:
                 "signature": reply_signature.hex(),
             },
         ],
+        "refused_signatures": refused_signatures(genesis_hash, genesis_signature, reply_hash),
         "messages": {
             "have": have.hex(),
             "doc": messages.encode(whole).hex(),
             "sync": messages.encode(sync).hex(),
         },
     }
+
+
+def refused_signatures(
+    genesis_hash: bytes, genesis_signature: bytes, reply_hash: bytes
+) -> list[dict[str, str]]:
+    """Signatures that a strict verification (§1) refuses though a lax one may take them."""
+    identity = bytes([1]) + bytes(31)
+    order = 2**252 + 27742317777372353535851937790883648493
+    s = int.from_bytes(genesis_signature[32:], "little") + order
+    return [
+        {
+            "why": "the key is of small order (R = identity, S = 0 verifies any message under it)",
+            "signing_public": identity.hex(),
+            "signed_message": (b"potluck-change-v2" + reply_hash).hex(),
+            "signature": (identity + bytes(32)).hex(),
+        },
+        {
+            "why": "S is not below the group order (Ana's genesis signature with S + L)",
+            "signing_public": ANA.signing_public.hex(),
+            "signed_message": (b"potluck-change-v2" + genesis_hash).hex(),
+            "signature": (genesis_signature[:32] + s.to_bytes(32, "little")).hex(),
+        },
+    ]
 
 
 def add_reply_fixed(doc: Document) -> None:
