@@ -3,12 +3,15 @@
 The floor: for each saved document of a board of small items (made as `bench_sync.py` makes
 them), an automerge load, a read of the fields the index holds, and the rows a home needs (the
 document, its index row, its full-text row) inserted into a fresh SQLite file in one
-transaction. Beside it, Potluck's store taking the same documents into an empty home through
-the store thread as the node does (batches of 64, the worker processes preparing them), and
-the ratio, in wall-clock time and in CPU time of all processes (on a shared machine the first
-depends on what else runs). Then the home's database bytes against the saved documents' bytes
-(with their signatures and signers' keys). `--profile FILE` writes a cProfile of the store's
-run (the store thread only); `--rounds N` takes floor and store in turn N times. Prints a
+transaction. The checked floor: the same with the checks a member's hostile device makes
+necessary, in the same process: each document measured before automerge sees it, the signature
+of its change verified, its genesis judged by the rules. Beside them, Potluck's store taking
+the same documents into an empty home through the store thread as the node does (batches of
+64, the worker processes preparing them), and the ratios, in wall-clock time and in CPU time
+of all processes (on a shared machine the first depends on what else runs). Then the home's
+database bytes against the saved documents' bytes (with their signatures and signers' keys).
+`--profile FILE` writes a cProfile of the store's run (the store thread only); `--rounds N`
+takes floor, checked floor and store in turn N times. Prints a
 table. Runs against an older commit too (its `p2p/` importable as `potluck.p2p`, as
 `bench_compare.py` does).
 """
@@ -31,6 +34,8 @@ from pathlib import Path
 
 from potluck.p2p.home import Home
 from potluck.p2p.model.automerge import ROOT, Document
+from potluck.p2p.model.checking import Received, check_whole_document, precheck
+from potluck.p2p.model.permissions import Rules
 from potluck.p2p.model.signing import Signed
 from potluck.p2p.model.types import Kind
 from potluck.p2p.storage.thread import StoreThread
@@ -97,9 +102,11 @@ def cpu() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
-def floor(where: Path, saved: list[tuple[str, Signed]]) -> tuple[float, float]:
-    """Seconds to load, read and insert every document into a fresh SQLite file, and the CPU
-    seconds it took."""
+def floor(
+    where: Path, saved: list[tuple[str, Signed]], checked: bool = False
+) -> tuple[float, float]:
+    """Seconds to load, read and insert every document into a fresh SQLite file (`checked`:
+    measured, verified and judged too), and the CPU seconds it took."""
     db = sqlite3.connect(where / "floor.db", isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = FULL")
@@ -108,7 +115,11 @@ def floor(where: Path, saved: list[tuple[str, Signed]]) -> tuple[float, float]:
     start, used = time.perf_counter(), cpu()
     db.execute("BEGIN IMMEDIATE")
     for doc_id, signed in saved:
+        pre = precheck(doc_id, signed) if checked else None
         doc = Document.load(signed.data, actor)
+        if pre is not None:
+            received = Received(*signed.received(), pre.verified)
+            check_whole_document(doc, doc_id, pre, Rules(doc_id), {}, received)
         kind, status, title, body, tags, created, updated, replies, responses = _fields(doc)
         db.execute("INSERT INTO documents VALUES (?, ?)", (doc_id, signed.data))
         num = db.execute(
@@ -185,13 +196,15 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="potluck-bench-floor-"))
     try:
         invite, saved = source(args.source or root / "source", args.items)
-        floors, stores, floors_cpu, stores_cpu = [], [], [], []
+        floors, stores, floors_cpu, stores_cpu, checked = [], [], [], [], []
         size = 0
         for n in range(args.rounds):
             gc.collect()
             spent, used = floor(Path(tempfile.mkdtemp(dir=root)), saved)
             floors.append(spent)
             floors_cpu.append(used)
+            gc.collect()
+            checked.append(floor(Path(tempfile.mkdtemp(dir=root)), saved, checked=True)[0])
             gc.collect()
             spent, used, size = store(
                 Path(tempfile.mkdtemp(dir=root)), invite, saved, args.profile if n == 0 else None
@@ -209,6 +222,8 @@ def main() -> None:
         (f"floor: load, read, insert {len(saved):,} documents", f"{best_floor:.2f} s", ""),
         ("the store takes them into an empty home", f"{best_store:.2f} s", ""),
         ("store / floor", f"{best_store / best_floor:.2f}", "<= 1.3"),
+        ("checked floor: measure, verify, judge too", f"{min(checked):.2f} s", ""),
+        ("store / checked floor", f"{best_store / min(checked):.2f}", ""),
         ("CPU: floor, store (all processes)", f"{floor_cpu:.2f} {store_cpu:.2f} s", ""),
         ("store CPU / floor CPU", f"{store_cpu / floor_cpu:.2f}", ""),
         ("database bytes", f"{size / 1e6:.1f} MB", ""),
