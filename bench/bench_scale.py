@@ -5,11 +5,16 @@ Every node is a real `potluck serve` in its own network namespace (mDNS on); the
 with nft rules on the bridge. Needs root (namespaces); everything is removed on exit or Ctrl-C.
 
     sudo .venv/bin/python bench/bench_scale.py --nodes 20 --changes 100 --apart 0,30,60
+
+With `--message-log FOLDER`, every node logs each message it sends and receives there
+(`message_log.py`), and each round's heal is summed up from the log: messages by type, and
+the whole documents that reached a node more than once.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import tempfile
@@ -18,6 +23,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import message_log
 
 from tests.faults.scale import Round, ScaleLan
 from tests.netns import netns_unavailable
@@ -54,6 +61,9 @@ def main() -> int:
     )
     parser.add_argument("--seeds", type=int, default=10, help="items on the board beforehand")
     parser.add_argument("--timeout", type=float, default=600, help="give up after (s)")
+    parser.add_argument(
+        "--message-log", type=Path, help="log every node's messages in this folder, kept"
+    )
     args = parser.parse_args()
     reason = netns_unavailable()
     if reason is not None:
@@ -63,6 +73,8 @@ def main() -> int:
     # the namespaces and homes (SIGINT too: a shell may start a background job ignoring it).
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    if args.message_log is not None:
+        os.environ.update(message_log.environment(args.message_log))  # the nodes inherit it
     rounds: list[Round] = []
     try:
         with ExitStack() as stack:
@@ -76,8 +88,18 @@ def main() -> int:
                 run.seed(args.seeds, args.timeout)
                 for apart in (float(a) for a in args.apart.split(",")):
                     started = time.monotonic()
-                    rounds.append(run.split_round(args.changes, apart, args.timeout))
+                    done = run.split_round(args.changes, apart, args.timeout)
+                    rounds.append(done)
                     print(f"round took {time.monotonic() - started:.0f} s", file=sys.stderr)
+                    if args.message_log is not None:
+                        end = done.healed_at + done.converged
+                        entries = message_log.read(args.message_log, done.healed_at, end)
+                        print(
+                            f"heal at {done.healed_at:.2f} (Unix time) after {done.apart:.0f} s "
+                            "apart, as logged:",
+                            file=sys.stderr,
+                        )
+                        print(message_log.summary(entries), file=sys.stderr)
             except AssertionError:
                 print(run.logs()[-5000:], file=sys.stderr)
                 raise

@@ -39,6 +39,8 @@ class Round:
     """Bytes all hosts put on the wire from the split to the heal."""
     bytes_heal: int
     """Bytes all hosts put on the wire from the heal to convergence."""
+    healed_at: float = 0.0
+    """Unix time of the heal (to find its messages in a message log)."""
 
     @property
     def bytes_per_change(self) -> float:
@@ -191,7 +193,7 @@ class ScaleLan:
         time.sleep(max(0.0, apart - (time.monotonic() - split_at)))
         at_heal = self.wire_bytes()
         heal(self.lan)
-        healed = time.monotonic()
+        healed, healed_at = time.monotonic(), time.time()
         apart_for = healed - split_at
         converged = wait_for(lambda: agree(self.paths, self.board_id), timeout, "convergence")
         return Round(
@@ -202,4 +204,5 @@ class ScaleLan:
             converged=converged,
             bytes_apart=at_heal - before,
             bytes_heal=self.wire_bytes() - at_heal,
+            healed_at=healed_at,
         )
