@@ -967,6 +967,45 @@ class TestHoldingBack:
         assert isinstance(prepare, Prepare) and [d for d, _ in prepare.plan] == ["d"]
 
 
+class TestWhatAPeerLacks:
+    """When a connection starts: what the peer lacks goes at once to a newcomer, and is
+    spread (`Spread`) to a peer that holds documents we lack too (met again after a cut)."""
+
+    D1 = digest_of(frozenset({"a"}))
+    D2 = digest_of(frozenset({"a", "b"}))
+
+    def started(self) -> PeerState:
+        state = PeerState(TIMING, last_heard=0.0, last_sent=0.0)
+        ours = {"board": Version(self.D1, 1), "offer": Version(self.D1, 2)}
+        decide(state, Started(ours, lead=True), 0.0)
+        return state
+
+    def pushed(self, state: PeerState, now: float) -> list[str]:
+        return [
+            doc_id
+            for action in decide(state, Tick(), now)
+            if isinstance(action, Prepare)
+            for doc_id, _ in action.plan
+        ]
+
+    def test_a_newcomer_is_pushed_what_it_lacks_at_once(self) -> None:
+        state = self.started()
+        # Its only document is the board's, in another version (it introduced itself).
+        assert decide(state, Received(Have({"board": self.D2})), 0.1) == [
+            Spread(frozenset({"board"}))
+        ]
+        assert self.pushed(state, 0.1) == ["offer"]
+
+    def test_a_peer_from_across_a_cut_is_spread_what_it_lacks(self) -> None:
+        state = self.started()
+        # It holds a document we lack: the other side's new post.
+        have = Have({"board": self.D1, "need": self.D2})
+        assert decide(state, Received(have), 0.1) == [Spread(frozenset({"offer"}))]
+        assert self.pushed(state, 0.1) == []  # until the board says when
+        decide(state, Scheduled({"offer": None}), 0.2)  # the best placed of our side
+        assert self.pushed(state, 0.2) == ["offer"]
+
+
 class Other:
     """A connection to another peer of the board, as the spread sees it."""
 

@@ -701,13 +701,16 @@ def _received(state: PeerState, message: Message, now: float) -> list[Action]:
 
 def _heard_inventory(state: PeerState, docs: Mapping[str, bytes]) -> list[Action]:
     """The peer's whole inventory is known (reconciled, or its full `have`): what it lacks
-    goes at once; what both hold in different versions, when the board says (with other
-    peers about, most of it arrives from one of them first)."""
+    goes at once, unless it holds documents we lack too; what both hold in different
+    versions (and then what it lacks), when the board says (with other peers about, most of
+    it arrives from one of them first)."""
     state.heard_have = state.active = True
     state.reconciler = None
+    new_to_us = False
     for doc_id, digest in docs.items():
         record = _record(state, doc_id)
         record.theirs = digest
+        new_to_us = new_to_us or record.ours is None
         if record.ours is None or record.ours.digest != digest:
             state.expecting.add(doc_id)
         _index(state, doc_id, record)
@@ -721,6 +724,13 @@ def _heard_inventory(state: PeerState, docs: Mapping[str, bytes]) -> list[Action
             lacked.append(doc_id)
         elif record.ours.digest != docs[doc_id]:
             both.add(doc_id)
+    if new_to_us:
+        # The peer holds documents we lack too: not a newcomer (whose only document is the
+        # board's) but a device from across a divide (met again on a new connection after a
+        # long cut), and our side's other peers hold what it lacks as well. Spread, or each
+        # of them would push it the same documents.
+        both.update(lacked)
+        lacked = []
     if state.device:
         lacked.sort(key=lambda doc_id: spread_score(doc_id, state.device))
     for doc_id in lacked:
